@@ -1,0 +1,513 @@
+// The container's init between clone() and the exec of tsrunc-init.
+//
+// This code runs in a child cloned from a multithreaded Node process: other
+// threads' locks (malloc's, stdio's) may be held forever, so everything here is
+// async-signal-safe. Only syscalls, stack buffers and reads of the prepared
+// Plan. On failure the child writes {step, errno, index} to the error pipe and
+// exits; on success the exec closes the (O_CLOEXEC) pipe and the parent reads EOF.
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "plan.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+namespace tsrunc {
+
+const char* const kStepNames[STEP_COUNT] = {
+#define X(id, name) name,
+    TSRUNC_STEPS(X)
+#undef X
+};
+
+namespace {
+
+constexpr int kPathMax = 4096;
+
+Plan* g_plan;
+
+[[noreturn]] void fail(int step, int index = -1, int err = -1) {
+  ChildError e{step, err < 0 ? errno : err, index};
+  // A short write to a pipe of 12 bytes is atomic; nothing else to do if it fails.
+  ssize_t n = write(g_plan->error_fd, &e, sizeof e);
+  (void)n;
+  _exit(1);
+}
+
+size_t slen(const char* s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+// Appends src to dst (capacity kPathMax); false when it does not fit.
+bool append(char* dst, size_t* len, const char* src, size_t n) {
+  if (*len + n + 1 > kPathMax) return false;
+  for (size_t i = 0; i < n; i++) dst[*len + i] = src[i];
+  *len += n;
+  dst[*len] = 0;
+  return true;
+}
+
+// "/proc/self/fd/<fd>" into buf (>= 32 bytes).
+const char* fd_path(char* buf, int fd) {
+  const char prefix[] = "/proc/self/fd/";
+  size_t n = 0;
+  for (; prefix[n]; n++) buf[n] = prefix[n];
+  char digits[12];
+  int d = 0;
+  unsigned v = (unsigned)fd;
+  do {
+    digits[d++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (d) buf[n++] = digits[--d];
+  buf[n] = 0;
+  return buf;
+}
+
+// Opens `path` (absolute inside the container) relative to the rootfs,
+// resolving every symlink and ".." as if rootfs were "/" (CVE-2021-30465):
+// nothing can lead the open out of the container's root.
+int open_in_root(int rootfd, const char* path, int flags) {
+  struct open_how how = {};
+  how.flags = (unsigned long long)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  while (*path == '/') path++;
+  if (!*path) path = ".";
+  int fd;
+  do {
+    fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+// Splits path into its parent (opened, created as needed) and last component.
+// Returns the parent's fd; *base points into path.
+int open_parent_in_root(int rootfd, const char* path, const char** base, int step, int index);
+
+// mkdir -p inside the root. Each component is created at a parent resolved in
+// the root, so a symlink planted along the way cannot redirect the mkdir.
+void mkdir_all_in_root(int rootfd, const char* path, int step, int index) {
+  char prefix[kPathMax];
+  size_t len = 0;
+  prefix[0] = 0;
+  const char* p = path;
+  while (*p) {
+    while (*p == '/') p++;
+    if (!*p) break;
+    const char* start = p;
+    while (*p && *p != '/') p++;
+    size_t parent_len = len;
+    if (!append(prefix, &len, "/", 1) || !append(prefix, &len, start, (size_t)(p - start)))
+      fail(step, index, ENAMETOOLONG);
+    int fd = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY);
+    if (fd >= 0) {
+      close(fd);
+      continue;
+    }
+    if (errno != ENOENT) fail(step, index);
+    prefix[parent_len] = 0;
+    int parent = open_in_root(rootfd, parent_len ? prefix : "/", O_PATH | O_DIRECTORY);
+    if (parent < 0) fail(step, index);
+    char name[kPathMax];
+    size_t nlen = 0;
+    name[0] = 0;
+    if (!append(name, &nlen, start, (size_t)(p - start))) fail(step, index, ENAMETOOLONG);
+    if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) fail(step, index);
+    close(parent);
+    prefix[parent_len] = '/';
+    len = parent_len;
+    append(prefix, &len, "/", 1);
+    append(prefix, &len, start, (size_t)(p - start));
+  }
+}
+
+int open_parent_in_root(int rootfd, const char* path, const char** base, int step, int index) {
+  char parent[kPathMax];
+  size_t n = slen(path);
+  while (n > 1 && path[n - 1] == '/') n--;  // trailing slashes
+  size_t cut = n;
+  while (cut > 0 && path[cut - 1] != '/') cut--;
+  *base = path + cut;
+  size_t plen = 0;
+  parent[0] = 0;
+  if (!append(parent, &plen, path, cut)) fail(step, index, ENAMETOOLONG);
+  if (plen == 0) append(parent, &plen, "/", 1);
+  mkdir_all_in_root(rootfd, parent, step, index);
+  int fd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+  if (fd < 0) fail(step, index);
+  return fd;
+}
+
+// Copies the last component (it may carry trailing slashes) into out.
+void base_name(const char* base, char* out) {
+  size_t i = 0;
+  while (base[i] && base[i] != '/' && i < kPathMax - 1) {
+    out[i] = base[i];
+    i++;
+  }
+  out[i] = 0;
+}
+
+// Makes sure a mount target exists inside the root: a directory, or an empty
+// file when a file is bind-mounted. Returns an O_PATH fd to it.
+int make_target(int rootfd, const char* target, bool dir, int step, int index) {
+  int fd = open_in_root(rootfd, target, O_PATH);
+  if (fd >= 0) return fd;
+  if (errno != ENOENT) fail(step, index);
+  const char* base;
+  int parent = open_parent_in_root(rootfd, target, &base, step, index);
+  char name[kPathMax];
+  base_name(base, name);
+  if (dir) {
+    if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) fail(step, index);
+  } else {
+    int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f < 0 && errno != EEXIST) fail(step, index);
+    if (f >= 0) close(f);
+  }
+  close(parent);
+  fd = open_in_root(rootfd, target, O_PATH);
+  if (fd < 0) fail(step, index);
+  return fd;
+}
+
+// Mount flags that a bind remount must keep: in a user namespace the kernel
+// refuses to clear nosuid/nodev/noexec/atime flags locked on the source.
+unsigned long locked_flags(const char* path) {
+  struct statfs st;
+  if (statfs(path, &st) < 0) return 0;
+  unsigned long f = 0;
+  if (st.f_flags & ST_NOSUID) f |= MS_NOSUID;
+  if (st.f_flags & ST_NODEV) f |= MS_NODEV;
+  if (st.f_flags & ST_NOEXEC) f |= MS_NOEXEC;
+  if (st.f_flags & ST_NOATIME) f |= MS_NOATIME;
+  if (st.f_flags & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (st.f_flags & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+int bind_remount(const char* path, unsigned long flags) {
+  unsigned long base = MS_REMOUNT | MS_BIND;
+  if (mount(nullptr, path, nullptr, base | flags, nullptr) == 0) return 0;
+  if (errno != EPERM) return -1;
+  return mount(nullptr, path, nullptr, base | flags | locked_flags(path), nullptr);
+}
+
+void do_mounts(Plan* p, int rootfd) {
+  char tpath[32], spath[32];
+  for (size_t i = 0; i < p->mounts.size(); i++) {
+    const MountOp& m = p->mounts[i];
+    int idx = (int)i;
+    bool dir = true;
+    if (m.bind) {
+      struct stat st;
+      if (stat(m.source.c_str(), &st) < 0) fail(STEP_MOUNT, idx);
+      dir = S_ISDIR(st.st_mode);
+    }
+    int tfd = make_target(rootfd, m.target.c_str(), dir, STEP_MOUNT_TARGET, idx);
+    if (mount(m.has_source ? m.source.c_str() : nullptr, fd_path(tpath, tfd),
+              m.has_type ? m.fstype.c_str() : nullptr, m.flags,
+              m.has_data ? m.data.c_str() : nullptr) < 0)
+      fail(STEP_MOUNT, idx);
+    close(tfd);
+    if (!m.bind && m.propagation.empty()) continue;
+    // Re-open: the fd above names the directory under the new mount.
+    tfd = open_in_root(rootfd, m.target.c_str(), O_PATH);
+    if (tfd < 0) fail(STEP_MOUNT_REMOUNT, idx);
+    fd_path(spath, tfd);
+    if (m.bind && m.remount && bind_remount(spath, m.remount) < 0) fail(STEP_MOUNT_REMOUNT, idx);
+    for (unsigned long prop : m.propagation)
+      if (mount(nullptr, spath, nullptr, prop, nullptr) < 0) fail(STEP_MOUNT_PROPAGATION, idx);
+    close(tfd);
+  }
+}
+
+void do_devices(Plan* p, int rootfd) {
+  char name[kPathMax], tpath[32];
+  for (size_t i = 0; i < p->devices.size(); i++) {
+    const DeviceOp& d = p->devices[i];
+    int idx = (int)i;
+    const char* base;
+    int parent = open_parent_in_root(rootfd, d.path.c_str(), &base, STEP_DEVICE, idx);
+    base_name(base, name);
+    if (d.bind) {
+      int f = openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (f < 0) fail(STEP_DEVICE, idx);
+      close(f);
+      int tfd = open_in_root(rootfd, d.path.c_str(), O_PATH | O_NOFOLLOW);
+      if (tfd < 0) fail(STEP_DEVICE, idx);
+      if (mount(d.path.c_str(), fd_path(tpath, tfd), nullptr, MS_BIND, nullptr) < 0)
+        fail(STEP_DEVICE, idx);
+      close(tfd);
+    } else {
+      // A leftover node (or anything else) in the way is replaced.
+      if (unlinkat(parent, name, 0) < 0 && errno != ENOENT) fail(STEP_DEVICE, idx);
+      if (mknodat(parent, name, d.mode, d.dev) < 0) fail(STEP_DEVICE, idx);
+      if (fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0) fail(STEP_DEVICE, idx);
+    }
+    close(parent);
+  }
+  for (size_t i = 0; i < p->symlinks.size(); i++) {
+    const SymlinkOp& s = p->symlinks[i];
+    const char* base;
+    int parent = open_parent_in_root(rootfd, s.path.c_str(), &base, STEP_SYMLINK, (int)i);
+    base_name(base, name);
+    if (symlinkat(s.target.c_str(), parent, name) < 0 && errno != EEXIST) fail(STEP_SYMLINK, (int)i);
+    close(parent);
+  }
+}
+
+void enter_root(Plan* p, int rootfd) {
+  if (fchdir(rootfd) < 0) fail(STEP_PIVOT_ROOT);
+  if (p->no_pivot) {
+    if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) fail(STEP_PIVOT_ROOT);
+    if (chroot(".") < 0) fail(STEP_PIVOT_ROOT);
+  } else {
+    // pivot_root(".", ".") stacks the old root on top of the new one; after
+    // making it a slave (so the detach cannot propagate to the host) it is
+    // lazily unmounted, leaving no path back to the host's filesystem.
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(STEP_PIVOT_ROOT);
+    if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail(STEP_UMOUNT_OLD_ROOT);
+    if (umount2(".", MNT_DETACH) < 0) fail(STEP_UMOUNT_OLD_ROOT);
+  }
+  if (chdir("/") < 0) fail(STEP_PIVOT_ROOT);
+}
+
+// maskedPaths: directories get an empty read-only tmpfs, anything else
+// /dev/null. The /dev/null used is checked to really be the 1:3 character
+// device, so a container that swapped it for a symlink or a file cannot turn
+// the mask into a bind of something else (CVE-2025-31133).
+void do_masks(Plan* p) {
+  char tpath[32], npath[32];
+  int nullfd = -1;
+  for (size_t i = 0; i < p->masked_paths.size(); i++) {
+    int idx = (int)i;
+    int tfd = open_in_root(AT_FDCWD, p->masked_paths[i].c_str(), O_PATH | O_NOFOLLOW);
+    if (tfd < 0) {
+      if (errno == ENOENT) continue;
+      fail(STEP_MASK_PATH, idx);
+    }
+    struct stat st;
+    if (fstat(tfd, &st) < 0) fail(STEP_MASK_PATH, idx);
+    if (S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", fd_path(tpath, tfd), "tmpfs", MS_RDONLY, "size=0k,mode=0555") < 0)
+        fail(STEP_MASK_PATH, idx);
+    } else {
+      if (nullfd < 0) {
+        nullfd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat ns;
+        if (nullfd < 0 || fstat(nullfd, &ns) < 0) fail(STEP_MASK_PATH, idx);
+        if (!S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3)) fail(STEP_MASK_PATH, idx, EXDEV);
+      }
+      if (mount(fd_path(npath, nullfd), fd_path(tpath, tfd), nullptr, MS_BIND, nullptr) < 0)
+        fail(STEP_MASK_PATH, idx);
+    }
+    close(tfd);
+  }
+  if (nullfd >= 0) close(nullfd);
+}
+
+void do_readonly_paths(Plan* p) {
+  char tpath[32];
+  for (size_t i = 0; i < p->readonly_paths.size(); i++) {
+    int idx = (int)i;
+    const char* path = p->readonly_paths[i].c_str();
+    int tfd = open_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW);
+    if (tfd < 0) {
+      if (errno == ENOENT) continue;
+      fail(STEP_READONLY_PATH, idx);
+    }
+    if (mount(fd_path(tpath, tfd), tpath, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+      fail(STEP_READONLY_PATH, idx);
+    close(tfd);
+    tfd = open_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW);
+    if (tfd < 0) fail(STEP_READONLY_PATH, idx);
+    if (bind_remount(fd_path(tpath, tfd), MS_RDONLY | MS_REC) < 0) fail(STEP_READONLY_PATH, idx);
+    close(tfd);
+  }
+}
+
+void do_sysctls(Plan* p) {
+  for (size_t i = 0; i < p->sysctls.size(); i++) {
+    const SysctlOp& s = p->sysctls[i];
+    int fd = open(s.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) fail(STEP_SYSCTL, (int)i);
+    if (write(fd, s.value.data(), s.value.size()) < 0) fail(STEP_SYSCTL, (int)i);
+    close(fd);
+  }
+}
+
+void do_user(Plan* p) {
+  if (p->apply_caps) {
+    for (int c = 0; c <= p->last_cap; c++)
+      if (!(p->cap_bounding & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+        fail(STEP_CAPS, c);
+    // Keep the permitted set across setuid; it is trimmed to the config's just after.
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(STEP_CAPS);
+  }
+  if (p->set_user) {
+    if (setgroups(p->additional_gids.size(), p->additional_gids.data()) < 0 && errno != EPERM)
+      fail(STEP_SETGROUPS);
+    if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0) fail(STEP_SETGID);
+    if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0) fail(STEP_SETUID);
+  }
+  if (p->apply_caps) {
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(STEP_CAPS);
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2] = {};
+    for (int w = 0; w < 2; w++) {
+      data[w].effective = (uint32_t)(p->cap_effective >> (32 * w));
+      data[w].permitted = (uint32_t)(p->cap_permitted >> (32 * w));
+      data[w].inheritable = (uint32_t)(p->cap_inheritable >> (32 * w));
+    }
+    if (syscall(SYS_capset, &hdr, data) < 0) fail(STEP_CAPS);
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) fail(STEP_CAPS);
+    for (int c = 0; c <= p->last_cap; c++)
+      if ((p->cap_ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+        fail(STEP_CAPS, c);
+  }
+}
+
+// Finds args[0] like execvp would, so that a missing binary fails `create`
+// (as runc does) instead of the container after `start`.
+void lookup(Plan* p, char* out) {
+  const char* name = p->args[0].c_str();
+  size_t len = 0;
+  out[0] = 0;
+  struct stat st;
+  bool has_slash = false;
+  for (const char* c = name; *c; c++) has_slash |= (*c == '/');
+  if (has_slash) {
+    if (!append(out, &len, name, slen(name))) fail(STEP_LOOKUP, -1, ENAMETOOLONG);
+    if (stat(out, &st) < 0) fail(STEP_LOOKUP);
+    if (S_ISDIR(st.st_mode)) fail(STEP_LOOKUP, -1, EISDIR);
+    return;
+  }
+  for (const char* dir : p->path_dirs) {
+    len = 0;
+    out[0] = 0;
+    if (!append(out, &len, dir, slen(dir)) || !append(out, &len, "/", 1) ||
+        !append(out, &len, name, slen(name)))
+      continue;
+    if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && faccessat(AT_FDCWD, out, X_OK, AT_EACCESS) == 0)
+      return;
+  }
+  fail(STEP_LOOKUP, -1, ENOENT);
+}
+
+void reset_signals() {
+  struct sigaction sa = {};
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) {
+    if (s == SIGKILL || s == SIGSTOP) continue;
+    sigaction(s, &sa, nullptr);  // glibc's reserved signals answer EINVAL: fine
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+}  // namespace
+
+[[noreturn]] void child_main(Plan* p) {
+  g_plan = p;
+  // Dispositions first: the parent blocked every signal around clone(), so
+  // none of Node's handlers can run in this copy of its address space.
+  struct sigaction sa = {};
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, nullptr);
+
+  if (p->wait_for_parent) {
+    char go;
+    ssize_t n;
+    do {
+      n = read(p->sync_fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) _exit(1);  // the parent gave up: leave quietly
+  }
+  close(p->sync_fd);
+  umask(0);
+
+  for (size_t i = 0; i < p->joins.size(); i++) {
+    if (setns(p->joins[i].fd, p->joins[i].nstype) < 0) fail(STEP_SETNS, (int)i);
+    close(p->joins[i].fd);
+  }
+  // The cgroup namespace is unshared only now that the parent has put us in
+  // the container's cgroup, so that cgroup becomes its root.
+  if ((p->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_SETNS);
+  if (p->setsid && setsid() < 0) fail(STEP_SETSID);
+
+  if (p->has_hostname && sethostname(p->hostname.data(), p->hostname.size()) < 0) fail(STEP_SETHOSTNAME);
+  if (p->has_domainname && setdomainname(p->domainname.data(), p->domainname.size()) < 0)
+    fail(STEP_SETDOMAINNAME);
+
+  if (p->setup_rootfs) {
+    if (mount(nullptr, "/", nullptr, p->root_propagation, nullptr) < 0) fail(STEP_ROOT_PROPAGATION);
+    if (mount(p->rootfs.c_str(), p->rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+      fail(STEP_BIND_ROOTFS);
+    int rootfd = open(p->rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) fail(STEP_OPEN_ROOTFS);
+    do_mounts(p, rootfd);
+    do_devices(p, rootfd);
+    enter_root(p, rootfd);
+    close(rootfd);
+    if (p->readonly_root && bind_remount("/", MS_RDONLY) < 0) fail(STEP_READONLY_ROOT);
+    do_masks(p);
+    do_readonly_paths(p);
+  }
+  do_sysctls(p);
+
+  for (size_t i = 0; i < p->rlimits.size(); i++) {
+    struct rlimit64 rl = {p->rlimits[i].soft, p->rlimits[i].hard};
+    if (prlimit64(0, (__rlimit_resource)p->rlimits[i].resource, &rl, nullptr) < 0) fail(STEP_RLIMIT, (int)i);
+  }
+
+  do_user(p);
+  if (p->umask >= 0) umask((mode_t)p->umask); else umask(022);
+
+  if (chdir(p->cwd.c_str()) < 0) fail(STEP_CWD);
+  // A cwd reached through a leaked fd (/proc/self/fd/N) would sit outside the
+  // container's root; the kernel then reports it as "(unreachable)/..."
+  // (CVE-2024-21626).
+  char cwd[kPathMax];
+  if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0 || cwd[0] != '/') fail(STEP_CWD_OUTSIDE, -1, EPERM);
+
+  char exe[kPathMax];
+  lookup(p, exe);
+  p->argv_init[2] = exe;
+
+  if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(STEP_NO_NEW_PRIVS);
+
+  // Every fd but stdio and the preserved ones is closed at exec. The exec
+  // fifo survives one exec (tsrunc-init closes it before the user's exec).
+  if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(STEP_FDS);
+  // Node marks even 0, 1 and 2 close-on-exec at startup: clear it on stdio too.
+  for (int fd = 0; fd < 3 + p->preserve_fds; fd++)
+    if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) fail(STEP_FDS, fd);
+  if (p->fifo_fd >= 0 && fcntl(p->fifo_fd, F_SETFD, 0) < 0) fail(STEP_FDS);
+
+  reset_signals();
+  syscall(SYS_execveat, p->init_fd, "", p->argv_init.data(), p->envp.data(), AT_EMPTY_PATH);
+  fail(STEP_EXEC);
+}
+
+}  // namespace tsrunc

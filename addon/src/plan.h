@@ -1,0 +1,171 @@
+// The flat plan that the cloned child executes.
+//
+// Everything the child needs is prepared here, in the parent, before clone():
+// strings are NUL-terminated in std::string storage and exposed as raw
+// `const char*` arrays, so the child only reads memory and makes syscalls.
+// The child never allocates, never throws and never touches stdio
+// (DEVELOPERS.md, invariant 1).
+#pragma once
+
+#include <string>
+#include <vector>
+#include <sys/types.h>
+
+namespace tsrunc {
+
+// Each step the child can fail at. The child reports {step, errno, index};
+// TypeScript turns that into a message such as `mount "proc" on /proc: EPERM`.
+// The names are exported to JavaScript (addon.steps) so there is one list.
+#define TSRUNC_STEPS(X)                 \
+  X(SYNC, "wait for parent")            \
+  X(SETNS, "join namespace")            \
+  X(SETSID, "setsid")                   \
+  X(SETHOSTNAME, "sethostname")         \
+  X(SETDOMAINNAME, "setdomainname")     \
+  X(ROOT_PROPAGATION, "make / private") \
+  X(BIND_ROOTFS, "bind rootfs")         \
+  X(OPEN_ROOTFS, "open rootfs")         \
+  X(MOUNT_TARGET, "create mount target") \
+  X(MOUNT, "mount")                     \
+  X(MOUNT_REMOUNT, "remount")           \
+  X(MOUNT_PROPAGATION, "set propagation") \
+  X(DEVICE, "create device")            \
+  X(SYMLINK, "create symlink")          \
+  X(PIVOT_ROOT, "pivot_root")           \
+  X(UMOUNT_OLD_ROOT, "detach old root") \
+  X(READONLY_ROOT, "remount / read-only") \
+  X(MASK_PATH, "mask path")             \
+  X(READONLY_PATH, "make path read-only") \
+  X(SYSCTL, "write sysctl")             \
+  X(RLIMIT, "setrlimit")                \
+  X(NO_NEW_PRIVS, "set no_new_privs")   \
+  X(SETGROUPS, "setgroups")             \
+  X(SETGID, "setgid")                   \
+  X(SETUID, "setuid")                   \
+  X(CAPS, "apply capabilities")         \
+  X(CWD, "chdir to cwd")                \
+  X(CWD_OUTSIDE, "cwd outside container") \
+  X(LOOKUP, "executable lookup")        \
+  X(FDS, "prepare fds")                 \
+  X(EXEC, "exec init")
+
+enum Step : int {
+#define X(id, name) STEP_##id,
+  TSRUNC_STEPS(X)
+#undef X
+  STEP_COUNT
+};
+
+// What the child writes to the error pipe when a step fails.
+struct ChildError {
+  int step;
+  int err;    // errno
+  int index;  // which mount/device/... (or -1)
+};
+
+struct MountOp {
+  std::string source;   // host path for binds (absolute), or fs source
+  std::string target;   // container path (absolute, lexical, no "..")
+  std::string fstype;
+  std::string data;
+  unsigned long flags = 0;      // MS_* applied at mount time
+  unsigned long remount = 0;    // for binds: MS_RDONLY|MS_NOSUID|... applied by remount
+  std::vector<unsigned long> propagation;  // MS_SHARED|MS_REC ... applied after
+  bool bind = false;
+  bool has_source = false;
+  bool has_type = false;
+  bool has_data = false;
+};
+
+struct DeviceOp {
+  std::string path;  // container path
+  mode_t mode = 0;   // S_IFCHR/S_IFBLK/S_IFIFO | permissions
+  dev_t dev = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool bind = false;  // user namespace: bind-mount the host node instead of mknod
+};
+
+struct SymlinkOp {
+  std::string target;  // what the link points to
+  std::string path;    // container path of the link
+};
+
+struct SysctlOp {
+  std::string path;  // /proc/sys/... (built in TypeScript from the key)
+  std::string value;
+};
+
+struct RlimitOp {
+  int resource;
+  unsigned long long soft, hard;
+};
+
+struct NsJoin {
+  int fd;      // opened in the parent
+  int nstype;  // CLONE_NEW*
+};
+
+struct Plan {
+  int clone_flags = 0;            // CLONE_NEW* to create
+  std::vector<NsJoin> joins;      // namespaces joined by path
+  bool wait_for_parent = true;    // block until the parent says go (cgroups, id maps)
+
+  std::string hostname;
+  bool has_hostname = false;
+  std::string domainname;
+  bool has_domainname = false;
+
+  bool setup_rootfs = true;       // false: share the host's filesystem (no mount namespace)
+  std::string rootfs;
+  unsigned long root_propagation = 0;  // MS_SLAVE|MS_REC by default
+  bool readonly_root = false;
+  bool no_pivot = false;
+
+  std::vector<MountOp> mounts;
+  std::vector<DeviceOp> devices;
+  std::vector<SymlinkOp> symlinks;
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
+  std::vector<SysctlOp> sysctls;
+  std::vector<RlimitOp> rlimits;
+
+  bool no_new_privs = false;
+  bool set_user = true;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> additional_gids;
+  int umask = -1;
+
+  bool apply_caps = false;
+  unsigned long long cap_bounding = 0, cap_effective = 0, cap_permitted = 0,
+                     cap_inheritable = 0, cap_ambient = 0;
+  int last_cap = 40;
+
+  std::string cwd;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  bool setsid = true;
+
+  int preserve_fds = 0;  // fds 3 .. 3+n-1 reach the container
+  int fifo_fd = -1;      // O_PATH fd of the exec fifo (create), -1 for run
+  int init_fd = -1;      // sealed memfd holding tsrunc-init
+  int sync_fd = -1;      // read end: parent's "go"
+  int error_fd = -1;     // write end: ChildError on failure, EOF on exec
+
+  // Raw views for the child, filled by finalize(); valid while the vectors live.
+  std::vector<const char*> argv_init;  // tsrunc-init argv
+  std::vector<const char*> envp;
+  std::vector<std::string> init_arg_storage;
+  std::vector<const char*> path_dirs;  // PATH entries for the lookup
+  std::vector<std::string> path_storage;
+
+  void finalize();
+};
+
+// Runs in the cloned child. Never returns.
+[[noreturn]] void child_main(Plan* plan);
+
+extern const char* const kStepNames[STEP_COUNT];
+
+}  // namespace tsrunc

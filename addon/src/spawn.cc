@@ -1,0 +1,332 @@
+// spawn(plan) and release(handle): the parent's half of creating a container.
+//
+// spawn() opens what the child needs, clones it with the new namespaces and
+// returns at once with its pid; the child waits. The caller (TypeScript) then
+// does what must happen before the container runs (cgroups, id maps, state
+// file) and calls release(), which lets the child go and reads back either
+// EOF (tsrunc-init was exec'd) or the step that failed.
+#include <errno.h>
+#include <fcntl.h>
+#include <napi.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "plan.h"
+
+namespace tsrunc {
+
+namespace {
+
+std::string str(const Napi::Object& o, const char* key, bool* present = nullptr) {
+  Napi::Value v = o.Get(key);
+  bool ok = v.IsString();
+  if (present) *present = ok;
+  return ok ? v.As<Napi::String>().Utf8Value() : std::string();
+}
+
+double num(const Napi::Object& o, const char* key, double dflt) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : dflt;
+}
+
+unsigned long long big(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsBigInt()) {
+    bool lossless;
+    return v.As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  return v.IsNumber() ? (unsigned long long)v.As<Napi::Number>().Int64Value() : 0;
+}
+
+bool flag(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+}
+
+template <typename F>
+void each(const Napi::Object& o, const char* key, F fn) {
+  Napi::Value v = o.Get(key);
+  if (!v.IsArray()) return;
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) fn(a.Get(i));
+}
+
+std::vector<std::string> strings(const Napi::Object& o, const char* key) {
+  std::vector<std::string> out;
+  each(o, key, [&](Napi::Value v) { out.push_back(v.As<Napi::String>().Utf8Value()); });
+  return out;
+}
+
+[[noreturn]] void throw_errno(Napi::Env env, const std::string& what, int err) {
+  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
+  e.Set("errno", Napi::Number::New(env, err));
+  throw e;
+}
+
+// Moves fd to a number >= min (close-on-exec), so that internal fds never sit
+// among the fds 3..3+preserve-1 that the caller hands to the container.
+int move_above(Napi::Env env, int fd, int min) {
+  if (fd < 0 || fd >= min) return fd;
+  int nfd = fcntl(fd, F_DUPFD_CLOEXEC, min);
+  if (nfd < 0) throw_errno(env, "dup", errno);
+  close(fd);
+  return nfd;
+}
+
+// tsrunc-init is run from a sealed memfd copy: the container's processes can
+// see it at /proc/<pid>/exe but can never write through it to a host binary
+// (CVE-2019-5736).
+int sealed_copy(Napi::Env env, const std::string& path) {
+  int src = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (src < 0) throw_errno(env, "open " + path, errno);
+  int mfd = (int)syscall(SYS_memfd_create, "tsrunc-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) {
+    int e = errno;
+    close(src);
+    throw_errno(env, "memfd_create", e);
+  }
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(src, buf, sizeof buf)) > 0) {
+    if (write(mfd, buf, (size_t)n) != n) {
+      int e = errno;
+      close(src);
+      close(mfd);
+      throw_errno(env, "copy tsrunc-init", e);
+    }
+  }
+  close(src);
+  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    int e = errno;
+    close(mfd);
+    throw_errno(env, "seal tsrunc-init", e);
+  }
+  return mfd;
+}
+
+std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
+  auto p = std::make_unique<Plan>();
+  p->clone_flags = (int)num(o, "cloneFlags", 0);
+  p->hostname = str(o, "hostname", &p->has_hostname);
+  p->domainname = str(o, "domainname", &p->has_domainname);
+  p->rootfs = str(o, "rootfs", &p->setup_rootfs);
+  p->root_propagation = (unsigned long)num(o, "rootPropagation", MS_SLAVE | MS_REC);
+  p->readonly_root = flag(o, "readonlyRoot");
+  p->no_pivot = flag(o, "noPivot");
+  p->wait_for_parent = true;
+
+  each(o, "mounts", [&](Napi::Value v) {
+    Napi::Object m = v.As<Napi::Object>();
+    MountOp op;
+    op.source = str(m, "source", &op.has_source);
+    op.target = str(m, "target");
+    op.fstype = str(m, "type", &op.has_type);
+    op.data = str(m, "data", &op.has_data);
+    op.flags = (unsigned long)num(m, "flags", 0);
+    op.remount = (unsigned long)num(m, "remount", 0);
+    op.bind = flag(m, "bind");
+    each(m, "propagation", [&](Napi::Value f) { op.propagation.push_back((unsigned long)f.As<Napi::Number>().Int64Value()); });
+    p->mounts.push_back(std::move(op));
+  });
+  each(o, "devices", [&](Napi::Value v) {
+    Napi::Object d = v.As<Napi::Object>();
+    DeviceOp op;
+    op.path = str(d, "path");
+    op.mode = (mode_t)num(d, "mode", 0);
+    op.dev = makedev((unsigned)num(d, "major", 0), (unsigned)num(d, "minor", 0));
+    op.uid = (uid_t)num(d, "uid", 0);
+    op.gid = (gid_t)num(d, "gid", 0);
+    op.bind = flag(d, "bind");
+    p->devices.push_back(std::move(op));
+  });
+  each(o, "symlinks", [&](Napi::Value v) {
+    Napi::Object s = v.As<Napi::Object>();
+    p->symlinks.push_back({str(s, "target"), str(s, "path")});
+  });
+  p->masked_paths = strings(o, "maskedPaths");
+  p->readonly_paths = strings(o, "readonlyPaths");
+  each(o, "sysctls", [&](Napi::Value v) {
+    Napi::Object s = v.As<Napi::Object>();
+    p->sysctls.push_back({str(s, "path"), str(s, "value")});
+  });
+  each(o, "rlimits", [&](Napi::Value v) {
+    Napi::Object r = v.As<Napi::Object>();
+    p->rlimits.push_back({(int)num(r, "resource", 0), big(r, "soft"), big(r, "hard")});
+  });
+
+  p->no_new_privs = flag(o, "noNewPrivileges");
+  p->uid = (uid_t)num(o, "uid", 0);
+  p->gid = (gid_t)num(o, "gid", 0);
+  each(o, "additionalGids", [&](Napi::Value v) { p->additional_gids.push_back((gid_t)v.As<Napi::Number>().Uint32Value()); });
+  p->umask = (int)num(o, "umask", -1);
+
+  Napi::Value caps = o.Get("capabilities");
+  if (caps.IsObject()) {
+    Napi::Object c = caps.As<Napi::Object>();
+    p->apply_caps = true;
+    p->cap_bounding = big(c, "bounding");
+    p->cap_effective = big(c, "effective");
+    p->cap_permitted = big(c, "permitted");
+    p->cap_inheritable = big(c, "inheritable");
+    p->cap_ambient = big(c, "ambient");
+    p->last_cap = (int)num(c, "lastCap", 40);
+  }
+
+  p->cwd = str(o, "cwd");
+  p->args = strings(o, "args");
+  p->env = strings(o, "env");
+  if (p->args.empty()) throw Napi::Error::New(env, "plan: args is empty");
+  p->preserve_fds = (int)num(o, "preserveFds", 0);
+
+  int min_fd = 3 + p->preserve_fds;
+  bool has_fifo;
+  std::string fifo = str(o, "execFifo", &has_fifo);
+  if (has_fifo) {
+    // O_PATH: opening the fifo for writing would block until `start`.
+    int fd = open(fifo.c_str(), O_PATH | O_CLOEXEC);
+    if (fd < 0) throw_errno(env, "open " + fifo, errno);
+    p->fifo_fd = move_above(env, fd, min_fd);
+  }
+  each(o, "joinNamespaces", [&](Napi::Value v) {
+    Napi::Object j = v.As<Napi::Object>();
+    std::string path = str(j, "path");
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw_errno(env, "open namespace " + path, errno);
+    p->joins.push_back({move_above(env, fd, min_fd), (int)num(j, "nstype", 0)});
+  });
+  p->init_fd = move_above(env, sealed_copy(env, str(o, "initPath")), min_fd);
+  return p;
+}
+
+void close_plan_fds(Plan* p) {
+  for (auto& j : p->joins) close(j.fd);
+  if (p->fifo_fd >= 0) close(p->fifo_fd);
+  if (p->init_fd >= 0) close(p->init_fd);
+}
+
+}  // namespace
+
+void Plan::finalize() {
+  // argv of tsrunc-init: its name, the fifo fd ("-1": run at once), the
+  // resolved executable (filled in by the child), then the user's argv.
+  init_arg_storage = {"tsrunc-init", std::to_string(fifo_fd), ""};
+  argv_init.clear();
+  for (auto& s : init_arg_storage) argv_init.push_back(s.c_str());
+  for (auto& s : args) argv_init.push_back(s.c_str());
+  argv_init.push_back(nullptr);
+  envp.clear();
+  std::string path_value;
+  for (auto& s : env) {
+    envp.push_back(s.c_str());
+    if (s.compare(0, 5, "PATH=") == 0) path_value = s.substr(5);
+  }
+  envp.push_back(nullptr);
+  path_storage.clear();
+  size_t start = 0;
+  while (start <= path_value.size() && !path_value.empty()) {
+    size_t end = path_value.find(':', start);
+    if (end == std::string::npos) end = path_value.size();
+    // An empty PATH entry means the current directory, as for execvp.
+    path_storage.push_back(end > start ? path_value.substr(start, end - start) : ".");
+    start = end + 1;
+  }
+  path_dirs.clear();
+  for (auto& s : path_storage) path_dirs.push_back(s.c_str());
+}
+
+// spawn(plan) -> { pid, syncFd, errorFd }
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::unique_ptr<Plan> p = read_plan(env, info[0].As<Napi::Object>());
+  int min_fd = 3 + p->preserve_fds;
+  int syncp[2], errp[2];
+  if (pipe2(syncp, O_CLOEXEC) < 0) {
+    close_plan_fds(p.get());
+    throw_errno(env, "pipe", errno);
+  }
+  if (pipe2(errp, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(syncp[0]);
+    close(syncp[1]);
+    close_plan_fds(p.get());
+    throw_errno(env, "pipe", e);
+  }
+  for (int* fd : {&syncp[0], &syncp[1], &errp[0], &errp[1]}) *fd = move_above(env, *fd, min_fd);
+  p->sync_fd = syncp[0];
+  p->error_fd = errp[1];
+  p->finalize();
+
+  // Block every signal across clone(): the child must not run Node's handlers
+  // before it has reset them to their defaults.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  // The cgroup namespace is unshared later, by the child (see child_main).
+  long flags = (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD;
+  long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+  if (pid == 0) {
+    close(syncp[1]);
+    close(errp[0]);
+    child_main(p.get());
+  }
+  int clone_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  close(syncp[0]);
+  close(errp[1]);
+  close_plan_fds(p.get());
+  if (pid < 0) {
+    close(syncp[1]);
+    close(errp[0]);
+    throw_errno(env, "clone", clone_errno);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, (double)pid));
+  out.Set("syncFd", Napi::Number::New(env, syncp[1]));
+  out.Set("errorFd", Napi::Number::New(env, errp[0]));
+  return out;
+}
+
+// release(syncFd, errorFd) -> null when tsrunc-init runs, else {step, errno, index}
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sync_fd = info[0].As<Napi::Number>().Int32Value();
+  int error_fd = info[1].As<Napi::Number>().Int32Value();
+  char go = 'g';
+  ssize_t w;
+  do {
+    w = write(sync_fd, &go, 1);
+  } while (w < 0 && errno == EINTR);
+  close(sync_fd);
+  ChildError e{};
+  size_t got = 0;
+  while (got < sizeof e) {
+    ssize_t n = read(error_fd, reinterpret_cast<char*>(&e) + got, sizeof e - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  close(error_fd);
+  if (got == 0) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  if (got < sizeof e) {  // died without a report (killed?)
+    out.Set("step", Napi::Number::New(env, -1));
+    out.Set("errno", Napi::Number::New(env, 0));
+    out.Set("index", Napi::Number::New(env, -1));
+    return out;
+  }
+  out.Set("step", Napi::Number::New(env, e.step));
+  out.Set("errno", Napi::Number::New(env, e.err));
+  out.Set("index", Napi::Number::New(env, e.index));
+  return out;
+}
+
+}  // namespace tsrunc

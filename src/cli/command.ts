@@ -1,0 +1,22 @@
+import type { FlagSpec, Parsed } from './args.ts';
+import { RuntimeError } from '../util/errors.ts';
+
+export interface Globals {
+  root: string;
+  debug: boolean;
+}
+
+export interface Command {
+  flags: FlagSpec[];
+  /** resolves to the exit status */
+  run(globals: Globals, args: Parsed): Promise<number> | number;
+}
+
+export const HELP: FlagSpec = { names: ['help', 'h'], type: 'bool' };
+
+/** The container id argument, with runc's error when it is missing. */
+export function requireArgs(args: Parsed, verb: string, count = 1): string {
+  if (args.rest.length < count)
+    throw new RuntimeError(`"${verb}" requires a minimum of ${count} argument${count > 1 ? 's' : ''}`);
+  return args.rest[0];
+}

@@ -1,0 +1,31 @@
+import { createContainer } from '../../container/create.ts';
+import { HELP, requireArgs, type Command } from '../command.ts';
+
+export const CREATE_FLAGS = [
+  HELP,
+  { names: ['bundle', 'b'], type: 'string' },
+  { names: ['console-socket'], type: 'string' },
+  { names: ['pid-file'], type: 'string' },
+  { names: ['no-pivot'], type: 'bool' },
+  { names: ['no-new-keyring'], type: 'bool' },
+  { names: ['preserve-fds'], type: 'int' },
+] as const satisfies Command['flags'];
+
+const command: Command = {
+  flags: [...CREATE_FLAGS],
+  run(g, args) {
+    const id = requireArgs(args, 'create');
+    const f = args.flags;
+    createContainer({
+      root: g.root,
+      id,
+      bundle: (f.bundle as string | undefined) ?? process.cwd(),
+      pidFile: f['pid-file'] as string | undefined,
+      noPivot: f['no-pivot'] === true,
+      preserveFds: (f['preserve-fds'] as number | undefined) ?? 0,
+      waitForStart: true,
+    });
+    return 0;
+  },
+};
+export default command;

@@ -1,0 +1,11 @@
+import { remove } from '../../container/lifecycle.ts';
+import { HELP, requireArgs, type Command } from '../command.ts';
+
+const command: Command = {
+  flags: [HELP, { names: ['force', 'f'], type: 'bool' }],
+  run(g, args) {
+    remove(g.root, requireArgs(args, 'delete'), args.flags.force === true);
+    return 0;
+  },
+};
+export default command;

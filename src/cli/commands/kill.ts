@@ -1,0 +1,13 @@
+import { kill } from '../../container/lifecycle.ts';
+import { parseSignal } from '../../container/signals.ts';
+import { HELP, requireArgs, type Command } from '../command.ts';
+
+const command: Command = {
+  flags: [HELP, { names: ['all', 'a'], type: 'bool' }],
+  run(g, args) {
+    const id = requireArgs(args, 'kill');
+    kill(g.root, id, parseSignal(args.rest[1] ?? 'SIGTERM'));
+    return 0;
+  },
+};
+export default command;

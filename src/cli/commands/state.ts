@@ -1,0 +1,14 @@
+import { load } from '../../container/lifecycle.ts';
+import { ociState } from '../../state/status.ts';
+import { out } from '../../util/output.ts';
+import { HELP, requireArgs, type Command } from '../command.ts';
+
+const command: Command = {
+  flags: [HELP],
+  run(g, args) {
+    const { state, status } = load(g.root, requireArgs(args, 'state'));
+    out(JSON.stringify(ociState(state, status), null, 2) + '\n');
+    return 0;
+  },
+};
+export default command;

@@ -1,0 +1,75 @@
+// tsrunc's entry point. Kept small on purpose: it parses the global flags and
+// loads only the module of the verb asked for (the bundle keeps every module
+// behind a lazy initializer), so `tsrunc state` never pays for zod.
+import { parseArgs, type FlagSpec } from './args.ts';
+import { configureLog, logError, type LogFormat } from '../util/log.ts';
+import { defaultRoot } from '../state/store.ts';
+import { RuntimeError } from '../util/errors.ts';
+import { out } from '../util/output.ts';
+import type { Command, Globals } from './command.ts';
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { names: ['root'], type: 'string' },
+  { names: ['log'], type: 'string' },
+  { names: ['log-format'], type: 'string' },
+  { names: ['debug'], type: 'bool' },
+  { names: ['systemd-cgroup'], type: 'bool' },
+  { names: ['rootless'], type: 'string' },
+  { names: ['criu'], type: 'string' },
+  { names: ['help', 'h'], type: 'bool' },
+  { names: ['version', 'v'], type: 'bool' },
+];
+
+const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  create: () => import('./commands/create.ts'),
+  start: () => import('./commands/start.ts'),
+  run: () => import('./commands/run.ts'),
+  state: () => import('./commands/state.ts'),
+  kill: () => import('./commands/kill.ts'),
+  delete: () => import('./commands/delete.ts'),
+  list: () => import('./commands/list.ts'),
+  spec: () => import('./commands/spec.ts'),
+};
+
+export const VERSION = '0.1.0';
+
+async function main(argv: string[]): Promise<number> {
+  const { flags, rest } = parseArgs(argv, GLOBAL_FLAGS, 'tsrunc');
+  const format = (flags['log-format'] as string | undefined) ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new RuntimeError(`invalid log-format: ${format}`);
+  configureLog({ file: flags.log as string | undefined, format: format as LogFormat, debug: flags.debug === true });
+  if (flags.version) {
+    const { SPEC_VERSION } = await import('../config/default.ts');
+    out(`tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
+    return 0;
+  }
+  const name = rest[0];
+  if (!name || flags.help || name === 'help') {
+    const { usage } = await import('./usage.ts');
+    out(usage(rest[name === 'help' ? 1 : 0]));
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new RuntimeError(`No help topic for '${name}'`);
+  if (flags['systemd-cgroup']) throw new RuntimeError('systemd cgroup driver: systemd is not running (tsrunc supports the cgroupfs driver only)');
+  const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true };
+  const cmd = (await load()).default;
+  const parsed = parseArgs(rest.slice(1), cmd.flags, name);
+  if (parsed.flags.help) {
+    const { usage } = await import('./usage.ts');
+    out(usage(name));
+    return 0;
+  }
+  return await cmd.run(globals, parsed);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const err = e as Error;
+    logError(err instanceof RuntimeError || err?.name === 'ConfigError' ? err.message : (err?.stack ?? String(e)));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,34 @@
+// --help text. Kept true to what is implemented.
+const VERBS: Record<string, string> = {
+  create: 'create [--bundle DIR] [--pid-file F] [--preserve-fds N] [--no-pivot] ID\n  Create a container; its process waits until `start`.',
+  start: 'start ID\n  Run the user process of a created container.',
+  run: 'run [--bundle DIR] [--pid-file F] [-d] [--preserve-fds N] [--no-pivot] ID\n  create + start, then wait and exit with the container\'s status (128+N when killed by signal N).',
+  state: 'state ID\n  Print the runtime-spec state JSON.',
+  kill: 'kill ID [SIGNAL]\n  Send a signal (name or number, default SIGTERM) to the container\'s init.',
+  delete: 'delete [--force] ID\n  Delete a stopped (or created) container; --force kills a running one first.',
+  list: 'list [-q] [--format table|json]\n  List containers.',
+  spec: 'spec [--bundle DIR] [--rootless]\n  Write a default config.json.',
+};
+
+export function usage(verb?: string): string {
+  if (verb && VERBS[verb]) return `usage: tsrunc ${VERBS[verb]}\n`;
+  return [
+    'tsrunc: a runc-compatible OCI container runtime',
+    '',
+    'usage: tsrunc [global options] COMMAND [options] [arguments]',
+    '',
+    'commands:',
+    ...Object.values(VERBS).map((v) => '  ' + v.split('\n')[0]),
+    '',
+    'global options:',
+    '  --root DIR          state directory (default /run/tsrunc)',
+    '  --log FILE          write errors to FILE (stderr gets the bare message)',
+    '  --log-format FMT    text or json',
+    '  --debug             debug logging',
+    '  --systemd-cgroup    refused: only the cgroupfs driver is supported',
+    '  --rootless VALUE    accepted and ignored',
+    '  -v, --version       print the version',
+    '  -h, --help          show help',
+    '',
+  ].join('\n');
+}

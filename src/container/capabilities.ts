@@ -1,0 +1,65 @@
+// Capability names -> bit masks for capset(2)/prctl(2).
+import { readFileSync } from 'node:fs';
+import { logDebug, logWarn } from '../util/log.ts';
+
+const NAMES = [
+  'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
+  'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
+  'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
+  'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP',
+  'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF',
+  'CHECKPOINT_RESTORE',
+];
+
+export function lastCap(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  } catch {
+    return NAMES.length - 1;
+  }
+}
+
+/**
+ * A capability this kernel does not know is left out with a warning, as newer
+ * runc does, so that a config written for a newer kernel still runs.
+ */
+export function capMask(names: string[] | undefined, last: number): bigint {
+  let mask = 0n;
+  for (const name of names ?? []) {
+    const bit = NAMES.indexOf(name.replace(/^CAP_/, ''));
+    if (bit < 0 || bit > last) {
+      logWarn(`ignoring unknown or unsupported capability "${name}"`);
+      continue;
+    }
+    mask |= 1n << BigInt(bit);
+  }
+  return mask;
+}
+
+export interface CapSets {
+  bounding?: string[];
+  effective?: string[];
+  permitted?: string[];
+  inheritable?: string[];
+  ambient?: string[];
+}
+
+export function planCaps(caps: CapSets) {
+  const last = lastCap();
+  const sets = {
+    bounding: capMask(caps.bounding, last),
+    effective: capMask(caps.effective, last),
+    permitted: capMask(caps.permitted, last),
+    inheritable: capMask(caps.inheritable, last),
+    ambient: capMask(caps.ambient, last),
+    lastCap: last,
+  };
+  // The kernel raises an ambient capability only if it is both permitted and
+  // inheritable; runc configs often list ambient alone. Like newer runc, such
+  // a capability is skipped with a warning rather than failing the container.
+  const raisable = sets.ambient & sets.permitted & sets.inheritable;
+  if (raisable !== sets.ambient)
+    logDebug('ambient capabilities that are not also permitted and inheritable are not raised');
+  sets.ambient = raisable;
+  return sets;
+}

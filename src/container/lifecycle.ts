@@ -1,0 +1,60 @@
+// start, kill and delete of an existing container: each under the
+// container's lock, each deciding from the derived status.
+import { rmSync } from 'node:fs';
+import { addon } from '../addon.ts';
+import { ContainerDir, type StoredState } from '../state/store.ts';
+import { initAlive, status, type Status } from '../state/status.ts';
+import { RuntimeError } from '../util/errors.ts';
+
+export interface Loaded {
+  dir: ContainerDir;
+  state: StoredState;
+  status: Status;
+}
+
+export function load(root: string, id: string): Loaded {
+  const dir = ContainerDir.open(root, id);
+  const state = dir.read();
+  return { dir, state, status: status(dir, state) };
+}
+
+export function start(root: string, id: string): void {
+  const { dir, state, status: st } = load(root, id);
+  if (st === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
+  if (st !== 'created') throw new RuntimeError(`cannot start an already ${st} container`);
+  if (!addon().openExecFifo(dir.fifoPath, state.pid)) throw new RuntimeError('cannot start container: its init process exited');
+  rmSync(dir.fifoPath, { force: true });
+}
+
+export function kill(root: string, id: string, signal: number): void {
+  const { state, status: st } = load(root, id);
+  if (st === 'stopped' || st === 'creating') throw new RuntimeError('container not running');
+  try {
+    process.kill(state.pid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('container not running');
+    throw e;
+  }
+}
+
+/** Kills init (and so, with a pid namespace, everything) and waits for it. */
+function killAndWait(state: StoredState): void {
+  if (!initAlive(state)) return;
+  try {
+    process.kill(state.pid, 'SIGKILL');
+  } catch {}
+  if (!addon().pidfdWait(state.pid, 10_000)) throw new RuntimeError(`container init ${state.pid} did not die after SIGKILL`);
+}
+
+export function destroy(dir: ContainerDir, state: StoredState): void {
+  killAndWait(state);
+  dir.remove();
+}
+
+export function remove(root: string, id: string, force: boolean): void {
+  const { dir, state, status: st } = load(root, id);
+  // A created container has run nothing of the user's yet: runc deletes it too.
+  if ((st === 'running' || st === 'paused') && !force)
+    throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st}`);
+  destroy(dir, state);
+}

@@ -1,0 +1,88 @@
+// config.json -> the flat plan the addon's child executes (addon/src/plan.h).
+// Everything that can be refused is refused here, before anything is created.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { RunnableConfig } from '../config/load.ts';
+import { RuntimeError } from '../util/errors.ts';
+import { planCaps } from './capabilities.ts';
+import { devSymlinks, planDevices } from './devices.ts';
+import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './mounts.ts';
+import { planNamespaces } from './namespaces.ts';
+import { planRlimits } from './rlimits.ts';
+
+export interface PlanOptions {
+  bundle: string;
+  noPivot?: boolean;
+  preserveFds?: number;
+}
+
+export type Plan = ReturnType<typeof buildPlan>;
+
+export function resolveRootfs(config: RunnableConfig, bundle: string): string {
+  const rootfs = resolve(bundle, config.root?.path ?? 'rootfs');
+  let isDir = false;
+  try {
+    isDir = statSync(rootfs).isDirectory();
+  } catch (e) {
+    throw new RuntimeError(`invalid rootfs: stat ${rootfs}: ${(e as Error).message.replace(/^\w+: /, '').replace(/, stat .*$/, '')}`);
+  }
+  if (!isDir) throw new RuntimeError(`invalid rootfs: ${rootfs}: not a directory`);
+  return rootfs;
+}
+
+export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
+  const linux = config.linux ?? {};
+  const proc = config.process;
+  const ns = planNamespaces(linux.namespaces ?? []);
+  if (!ns.isNew('mount'))
+    throw new RuntimeError('linux.namespaces: tsrunc needs a new mount namespace (a "mount" entry without "path")');
+  if (config.hostname && !ns.isNew('uts')) throw new RuntimeError('unable to set hostname without a private UTS namespace');
+  if (config.domainname && !ns.isNew('uts')) throw new RuntimeError('unable to set domainname without a private UTS namespace');
+  if (ns.has('user')) throw new RuntimeError('linux.namespaces: user namespaces are not supported by tsrunc yet');
+  if (ns.has('time')) throw new RuntimeError('linux.namespaces: time namespaces are not supported by tsrunc yet');
+
+  const rootfs = resolveRootfs(config, opts.bundle);
+  const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
+    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i) : [planMount(m, opts.bundle, i)],
+  );
+  // /dev from the host (a bind) already has its nodes; otherwise make them.
+  const devBound = mounts.some((m) => m.target === '/dev' && m.bind);
+  const devices = devBound ? [] : planDevices(linux.devices ?? [], ns.isNew('user'));
+
+  let rootPropagation = MS.SLAVE | MS.REC;
+  if (linux.rootfsPropagation) rootPropagation = PROPAGATION[linux.rootfsPropagation];
+
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  const caps = proc.capabilities;
+  return {
+    cloneFlags: ns.cloneFlags,
+    joinNamespaces: ns.joinNamespaces,
+    hostname: config.hostname,
+    domainname: config.domainname,
+    rootfs,
+    rootPropagation,
+    readonlyRoot: config.root?.readonly === true,
+    noPivot: opts.noPivot === true,
+    mounts,
+    devices,
+    symlinks: devBound ? [] : devSymlinks(),
+    maskedPaths: linux.maskedPaths ?? [],
+    readonlyPaths: linux.readonlyPaths ?? [],
+    sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
+      path: '/proc/sys/' + key.replace(/\./g, '/'),
+      value: String(value),
+    })),
+    rlimits: planRlimits(proc.rlimits),
+    noNewPrivileges: proc.noNewPrivileges === true,
+    uid: user.uid,
+    gid: user.gid,
+    additionalGids: user.additionalGids ?? [],
+    umask: user.umask ?? -1,
+    capabilities: caps && planCaps(caps),
+    cwd: proc.cwd,
+    args: proc.args,
+    env: proc.env ?? [],
+    preserveFds: opts.preserveFds ?? 0,
+    oomScoreAdj: proc.oomScoreAdj,
+  };
+}

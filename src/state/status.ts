@@ -1,0 +1,53 @@
+// A container's status is derived, never stored: from whether init (pid +
+// start time) is alive and whether the exec fifo still waits for `start`.
+import { existsSync, readFileSync } from 'node:fs';
+import type { ContainerDir, StoredState } from './store.ts';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+interface ProcStat {
+  state: string;
+  startTime: number;
+}
+
+export function procStat(pid: number): ProcStat | undefined {
+  if (pid <= 0) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: fields start after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0], startTime: Number(fields[19]) };
+}
+
+/** Is the container's init (the very process, not a recycled pid) alive? */
+export function initAlive(s: StoredState): boolean {
+  const st = procStat(s.pid);
+  return st !== undefined && st.startTime === s.initStartTime && st.state !== 'Z' && st.state !== 'X';
+}
+
+export function status(dir: ContainerDir, s: StoredState): Status {
+  if (!initAlive(s)) return s.creating && s.pid === 0 ? 'creating' : 'stopped';
+  if (s.creating) return 'creating';
+  if (existsSync(dir.fifoPath)) return 'created';
+  return 'running';
+}
+
+/** The runtime-spec state, plus runc's rootfs/created/owner. */
+export function ociState(s: StoredState, st: Status): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    ociVersion: s.ociVersion,
+    id: s.id,
+    pid: st === 'stopped' ? 0 : s.pid,
+    status: st,
+    bundle: s.bundle,
+    rootfs: s.rootfs,
+    created: s.created,
+    owner: s.owner,
+  };
+  if (s.annotations && Object.keys(s.annotations).length) out.annotations = s.annotations;
+  return out;
+}

@@ -1,0 +1,137 @@
+// Per-container state under --root: <root>/<id>/state.json (+ exec.fifo while
+// the container is created). Writes are atomic (write, fsync, rename) and every
+// operation on a container holds an flock on its directory (libuv opens every
+// fd O_CLOEXEC, so no container inherits one), so two tsrunc
+// processes never see or leave a torn state.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, constants as fsc } from 'node:fs';
+import { addon } from '../addon.ts';
+import { RuntimeError, notExist } from '../util/errors.ts';
+
+export const OCI_VERSION = '1.2.0';
+
+export interface StoredState {
+  ociVersion: string;
+  id: string;
+  /** init's pid in tsrunc's pid namespace; 0 until it exists */
+  pid: number;
+  /** /proc/<pid>/stat starttime, so a recycled pid is never taken for init */
+  initStartTime: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** set until create has finished: a crash leaves this for delete to clean */
+  creating?: boolean;
+  /** what delete needs without re-reading the bundle (it may be gone) */
+  cleanup?: Record<string, unknown>;
+}
+
+export function defaultRoot(): string {
+  if (process.getuid?.() !== 0 && process.env.XDG_RUNTIME_DIR) return `${process.env.XDG_RUNTIME_DIR}/tsrunc`;
+  return '/run/tsrunc';
+}
+
+// runc's rule: word characters, '+', '-', '.', and nothing that is a path trick.
+export function validateId(id: string): void {
+  if (!/^[\w+.-]+$/.test(id) || id === '.' || id === '..') throw new RuntimeError('invalid container id format: ' + JSON.stringify(id));
+}
+
+export function listIds(root: string): string[] {
+  try {
+    return readdirSync(root, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export class ContainerDir {
+  readonly path: string;
+  private lockFd = -1;
+
+  private constructor(readonly root: string, readonly id: string) {
+    this.path = `${root}/${id}`;
+  }
+
+  get statePath(): string {
+    return `${this.path}/state.json`;
+  }
+
+  get fifoPath(): string {
+    return `${this.path}/exec.fifo`;
+  }
+
+  /** A new container's directory, locked. */
+  static create(root: string, id: string): ContainerDir {
+    validateId(id);
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    const dir = new ContainerDir(root, id);
+    try {
+      mkdirSync(dir.path, { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RuntimeError(`container with id exists: ${id}`);
+      throw e;
+    }
+    dir.lock();
+    return dir;
+  }
+
+  /** An existing container's directory, locked. */
+  static open(root: string, id: string): ContainerDir {
+    validateId(id);
+    const dir = new ContainerDir(root, id);
+    dir.lock();
+    return dir;
+  }
+
+  private lock(): void {
+    try {
+      this.lockFd = openSync(this.path, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notExist();
+      throw e;
+    }
+    addon().flock(this.lockFd, true, true);
+  }
+
+  unlock(): void {
+    if (this.lockFd >= 0) closeSync(this.lockFd);
+    this.lockFd = -1;
+  }
+
+  read(): StoredState {
+    let text: string;
+    try {
+      text = readFileSync(this.statePath, 'utf8');
+    } catch (e) {
+      // A directory without state: create died before its first write.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        return { ociVersion: OCI_VERSION, id: this.id, pid: 0, initStartTime: 0, bundle: '', rootfs: '', created: '', owner: '', creating: true };
+      throw e;
+    }
+    return JSON.parse(text) as StoredState;
+  }
+
+  write(state: StoredState): void {
+    writeFileAtomic(this.statePath, JSON.stringify(state));
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+    this.unlock();
+  }
+}
