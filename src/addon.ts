@@ -1,12 +1,22 @@
 // The native half: loaded once, from build/Release next to the package root
 // (the bundle lives in dist/, the sources in src/: both one level down).
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// The shipped bundle is CommonJS (see scripts/bundle.mjs), the sources ESM.
+declare const __dirname: string | undefined;
+const here = typeof __dirname === 'string' ? __dirname : fileURLToPath(new URL('.', import.meta.url));
 
 export interface ChildFailure {
   step: number;
   errno: number;
   index: number;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: number | null;
 }
 
 export interface SpawnHandle {
@@ -22,17 +32,17 @@ export interface Addon {
   mkfifo(path: string, mode: number): void;
   openExecFifo(path: string, pid: number): boolean;
   pidfdWait(pid: number, timeoutMs: number): boolean;
-  waitpid(pid: number): Promise<{ code: number | null; signal: number | null }>;
+  tryWait(pid: number): ExitStatus | null;
   reap(pid: number): void;
   steps: string[];
 }
 
-export const buildDir = fileURLToPath(new URL('../build/Release/', import.meta.url));
+export const buildDir = join(here, '../build/Release/');
 export const initPath = buildDir + 'tsrunc-init';
 
 let loaded: Addon | undefined;
 
 export function addon(): Addon {
-  loaded ??= createRequire(import.meta.url)(buildDir + 'tsrunc.node') as Addon;
+  loaded ??= createRequire(buildDir)(buildDir + 'tsrunc.node') as Addon;
   return loaded;
 }

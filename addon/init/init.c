@@ -15,25 +15,29 @@
 #include <fcntl.h>
 
 #if defined(__x86_64__)
-static long sys3(long n, long a, long b, long c) {
+static long sys4(long n, long a, long b, long c, long d) {
   long r;
-  __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+  register long r10 __asm__("r10") = d;
+  __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
   return r;
 }
 __asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call start_c\n hlt\n");
 #elif defined(__aarch64__)
-static long sys3(long n, long a, long b, long c) {
+static long sys4(long n, long a, long b, long c, long d) {
   register long x8 __asm__("x8") = n;
   register long x0 __asm__("x0") = a;
   register long x1 __asm__("x1") = b;
   register long x2 __asm__("x2") = c;
-  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  register long x3 __asm__("x3") = d;
+  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
   return x0;
 }
 __asm__(".text\n.global _start\n_start:\n mov x0, sp\n bl start_c\n brk #0\n");
 #else
 #error "tsrunc-init: add the syscall stub for this architecture"
 #endif
+
+#define sys3(n, a, b, c) sys4(n, a, b, c, 0)
 
 static unsigned slen(const char *s) {
   unsigned n = 0;
@@ -64,6 +68,26 @@ static void die(const char *what, const char *arg, long err) {
   }
 }
 
+/* As pid 1 of its namespace, this process would ignore every signal it has
+   no handler for: `tsrunc kill ID TERM` on a created container would do
+   nothing (runc's Go init dies of it). Until the exec, these signals end it
+   the way they end any process; the exec resets the handlers. */
+static void on_signal(int sig) { sys3(__NR_exit_group, 128 + sig, 0, 0); }
+
+struct ksigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  unsigned long mask;
+};
+
+static void die_on_signals(void) {
+  static const int sigs[] = {1, 2, 3, 10, 12, 13, 14, 15}; /* HUP INT QUIT USR1 USR2 PIPE ALRM TERM */
+  struct ksigaction sa = {on_signal, 0, 0, ~0UL};          /* the handler never returns */
+  for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sys4(__NR_rt_sigaction, sigs[i], (long)&sa, 0, sizeof sa.mask);
+}
+
 void start_c(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1);
@@ -72,6 +96,7 @@ void start_c(long *sp) {
 
   const char *f = argv[1];
   if (f[0] != '-') {
+    die_on_signals();
     /* /proc/self/fd/N: reopening the O_PATH fd is the only way to open the
        fifo for writing without a path into the host's state directory. */
     char path[40] = "/proc/self/fd/";

@@ -116,51 +116,27 @@ Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, r > 0);
 }
 
-// waitpid(pid) -> Promise<{ code, signal }>, on a worker thread so that the
-// main thread keeps forwarding signals while `run` waits.
-class WaitWorker : public Napi::AsyncWorker {
- public:
-  WaitWorker(Napi::Env env, int pid)
-      : Napi::AsyncWorker(env), pid_(pid), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    int r;
-    do {
-      r = waitpid(pid_, &status_, __WALL);
-    } while (r < 0 && errno == EINTR);
-    if (r < 0) err_ = errno;
+// tryWait(pid) -> null while the child runs, else { code, signal }. `run`
+// calls it on SIGCHLD: no thread pool, no thread to join at exit.
+Napi::Value TryWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  int status = 0;
+  int r;
+  do {
+    r = waitpid(pid, &status, WNOHANG | __WALL);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) throw errno_error(env, "waitpid", errno);
+  if (r == 0) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  if (WIFSIGNALED(status)) {
+    o.Set("code", env.Null());
+    o.Set("signal", Napi::Number::New(env, WTERMSIG(status)));
+  } else {
+    o.Set("code", Napi::Number::New(env, WEXITSTATUS(status)));
+    o.Set("signal", env.Null());
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_) {
-      deferred_.Reject(errno_error(env, "waitpid", err_).Value());
-      return;
-    }
-    Napi::Object o = Napi::Object::New(env);
-    if (WIFSIGNALED(status_)) {
-      o.Set("code", env.Null());
-      o.Set("signal", Napi::Number::New(env, WTERMSIG(status_)));
-    } else {
-      o.Set("code", Napi::Number::New(env, WEXITSTATUS(status_)));
-      o.Set("signal", env.Null());
-    }
-    deferred_.Resolve(o);
-  }
-
- private:
-  int pid_;
-  int status_ = 0;
-  int err_ = 0;
-  Napi::Promise::Deferred deferred_;
-};
-
-Napi::Value Waitpid(const Napi::CallbackInfo& info) {
-  auto* w = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value());
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return o;
 }
 
 // Reaps a child without blocking (cleanup after a failed create).
@@ -181,7 +157,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("openExecFifo", Napi::Function::New(env, OpenExecFifo));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
-  exports.Set("waitpid", Napi::Function::New(env, Waitpid));
+  exports.Set("tryWait", Napi::Function::New(env, TryWait));
   exports.Set("reap", Napi::Function::New(env, Reap));
   Napi::Array steps = Napi::Array::New(env, STEP_COUNT);
   for (uint32_t i = 0; i < STEP_COUNT; i++) steps.Set(i, Napi::String::New(env, kStepNames[i]));

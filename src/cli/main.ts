@@ -64,12 +64,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  // Exit at once: nothing is left to wait for, and a natural exit would first
+  // tear down handles (signal watchers) one by one.
+  (code) => process.exit(code),
   (e: unknown) => {
     const err = e as Error;
     logError(err instanceof RuntimeError || err?.name === 'ConfigError' ? err.message : (err?.stack ?? String(e)));
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

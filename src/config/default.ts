@@ -1,7 +1,6 @@
 // What `tsrunc spec` writes: runc's specconv.Example() and ToRootless()
 // (libcontainer/specconv/example.go), with our version and hostname.
 
-import { statfsSync } from 'node:fs';
 import type { Config, Mount, Namespace } from './schema.ts';
 
 /** The runtime-spec version we implement and write into generated configs. */
@@ -12,7 +11,8 @@ const CGROUP2_SUPER_MAGIC = 0x63677270;
 /** runc's cgroups.IsCgroup2UnifiedMode(): is /sys/fs/cgroup a cgroup2 mount? */
 function isCgroup2UnifiedMode(): boolean {
   try {
-    return statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
+    // getBuiltinModule rather than an ESM import: see load.ts (startup cost).
+    return process.getBuiltinModule('node:fs').statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
   } catch {
     return false;
   }
@@ -22,9 +22,9 @@ export interface DefaultSpecOptions {
   /** Like `runc spec --rootless`. */
   rootless?: boolean;
   /**
-   * Add a cgroup namespace. runc adds one exactly when the host is on cgroup v2
-   * (a private cgroupns is only safe to default to there), so that is the
-   * default; tests pass it explicitly to get a host-independent result.
+   * Add a cgroup namespace. runc adds one exactly when the host is on cgroup v2,
+   * so that is the default; tests pass it explicitly to get a result that does
+   * not depend on the host.
    */
   cgroupNamespace?: boolean;
   /** Host ids to map to root for rootless; default the current euid/egid as runc does. */

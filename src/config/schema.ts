@@ -29,13 +29,17 @@ const orRequired =
   (iss: { input?: unknown }): string =>
     iss.input === undefined ? 'required' : msg;
 
-/** JSON has no integer type; integers are numbers without a fraction, checked against the spec's range. */
+/**
+ * JSON has no integer type; integers are numbers without a fraction, checked
+ * against the spec's range. One z.custom instead of z.number().check(...):
+ * a single schema object rather than three, and the instances below are
+ * shared, which matters because building schemas is most of our startup cost.
+ */
 function intRange(min: number, max: number, rangeMsg: string) {
-  return z.number({ error: orRequired('must be an integer') }).check(
-    z.refine((v: number) => Number.isInteger(v) && v >= min && v <= max, {
-      error: (iss) => (Number.isInteger(iss.input) ? rangeMsg : 'must be an integer'),
-    }),
-  );
+  return z.custom<number>((v) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max, {
+    error: (iss) =>
+      iss.input === undefined ? 'required' : Number.isInteger(iss.input) ? rangeMsg : 'must be an integer',
+  });
 }
 
 // JSON.parse yields doubles: 2^64-1 (RLIM_INFINITY, "unlimited" in many real
@@ -45,32 +49,49 @@ function intRange(min: number, max: number, rangeMsg: string) {
 const U64_MAX = 2 ** 64;
 const I64_MAX = 2 ** 63;
 
-const int32 = () => intRange(-2147483648, 2147483647, 'must be an integer between -2147483648 and 2147483647');
-const uint16 = () => intRange(0, 65535, 'must be an integer between 0 and 65535');
-const uint32 = () => intRange(0, 4294967295, 'must be an integer between 0 and 4294967295');
-const int64 = () => intRange(-I64_MAX, I64_MAX, 'must be a 64-bit integer');
-const uint64 = () => intRange(0, U64_MAX, 'must be a non-negative integer');
+// zod schemas are immutable, so one instance serves every field of that type.
+const int32 = intRange(-2147483648, 2147483647, 'must be an integer between -2147483648 and 2147483647');
+const uint16 = intRange(0, 65535, 'must be an integer between 0 and 65535');
+const uint32 = intRange(0, 4294967295, 'must be an integer between 0 and 4294967295');
+const int64 = intRange(-I64_MAX, I64_MAX, 'must be a 64-bit integer');
+const uint64 = intRange(0, U64_MAX, 'must be a non-negative integer');
+const str = z.string();
+const bool = z.boolean();
 
-const str = () => z.string();
-const bool = () => z.boolean();
-const opt = z.optional;
+const oInt32 = z.optional(int32);
+const oUint16 = z.optional(uint16);
+const oUint32 = z.optional(uint32);
+const oInt64 = z.optional(int64);
+const oUint64 = z.optional(uint64);
+const oStr = z.optional(str);
+const oBool = z.optional(bool);
 
-const stringArray = () => z.array(z.string({ error: 'must be a string' }), { error: orRequired('must be an array of strings') });
+const stringArray = z.array(z.string({ error: 'must be a string' }), { error: orRequired('must be an array of strings') });
+const oStringArray = z.optional(stringArray);
 
 const isAbsolute = (s: string) => s.startsWith('/');
-const absPath = () => z.string().check(z.refine(isAbsolute, { error: 'must be an absolute path' }));
+const absPath = z.string().check(z.refine(isAbsolute, { error: 'must be an absolute path' }));
+
+/**
+ * An optional section whose schema is only built if a config contains it.
+ * Most configs use a fraction of the spec, and schema construction is paid
+ * on every CLI invocation.
+ */
+const lazyOpt = <T extends z.core.SomeType>(build: () => T) => z.optional(z.lazy(build));
 
 /** Spec maps are string→string with non-empty keys (annotations: "Keys MUST NOT be an empty string"). */
-const stringMap = () =>
+const stringMap = z.lazy(() =>
   z
     .record(z.string(), z.string({ error: 'must be a string' }), { error: orRequired('must be an object of strings') })
     .check(
       z.superRefine((m: Record<string, string>, ctx) => {
         if ('' in m) ctx.addIssue({ code: 'custom', message: 'keys must not be empty', input: m });
       }),
-    );
+    ),
+);
+const oStringMap = z.optional(stringMap);
 
-/** Same format as linux.resources.cpu.cpus: "0-3,7". Schema pattern from config-schema.json (execCPUAffinity). */
+/** "0-3,7". Pattern from config-schema.json (execCPUAffinity). */
 const cpuList = () => z.string().check(z.regex(/^[0-9, -]*$/, { error: 'must be a CPU list such as 0-3,7' }));
 
 // From https://semver.org/#is-there-a-suggested-regular-expression-regex-to-check-a-semver-string
@@ -216,17 +237,24 @@ export const MEMORY_POLICY_FLAGS = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NO
 
 // ---------------------------------------------------------------------------
 // Top level pieces (config.md)
+//
+// Sections that a typical config (runc spec's, or an engine's) leaves out are
+// wrapped in z.lazy: their schema is built on first use, so a config pays only
+// for the parts it contains.
 // ---------------------------------------------------------------------------
 
-export const idMappingSchema = z.looseObject({
-  containerID: uint32(),
-  hostID: uint32(),
-  size: uint32(),
-});
+export const idMappingSchema = z.lazy(() =>
+  z.looseObject({
+    containerID: uint32,
+    hostID: uint32,
+    size: uint32,
+  }),
+);
+const oIdMappings = z.optional(z.array(idMappingSchema));
 
 export const rootSchema = z.looseObject({
-  path: str(),
-  readonly: opt(bool()),
+  path: str,
+  readonly: oBool,
 });
 
 export const mountSchema = z
@@ -237,42 +265,43 @@ export const mountSchema = z
     // emptiness is an error; the mount code must resolve relative ones against "/".
     destination: z.string().check(z.minLength(1, { error: 'must not be empty' })),
     // Optional since spec 1.1 (source and type are REQUIRED only in the old schema).
-    type: opt(str()),
-    source: opt(str()),
-    options: opt(stringArray()),
-    uidMappings: opt(z.array(idMappingSchema)),
-    gidMappings: opt(z.array(idMappingSchema)),
+    type: oStr,
+    source: oStr,
+    options: oStringArray,
+    uidMappings: oIdMappings,
+    gidMappings: oIdMappings,
   })
   .check(
     z.superRefine((m, ctx) => {
       // "If specified, it MUST be specified along with gidMappings" (and vice versa).
       if ((m.uidMappings === undefined) !== (m.gidMappings === undefined)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [m.uidMappings === undefined ? 'uidMappings' : 'gidMappings'],
-          message: 'required when ' + (m.uidMappings === undefined ? 'gidMappings' : 'uidMappings') + ' is set',
-          input: m,
-        });
+        const [missing, set] = m.uidMappings === undefined ? ['uidMappings', 'gidMappings'] : ['gidMappings', 'uidMappings'];
+        ctx.addIssue({ code: 'custom', path: [missing], message: `required when ${set} is set`, input: m });
       }
     }),
   );
 
-export const hookSchema = z.looseObject({
-  // "path MUST be absolute".
-  path: absPath(),
-  args: opt(stringArray()),
-  env: opt(stringArray()),
-  // "If set, timeout MUST be greater than zero."
-  timeout: opt(intRange(1, 2147483647, 'must be a positive integer')),
-});
+export const hookSchema = z.lazy(() =>
+  z.looseObject({
+    // "path MUST be absolute".
+    path: absPath,
+    args: oStringArray,
+    env: oStringArray,
+    // "If set, timeout MUST be greater than zero."
+    timeout: z.optional(intRange(1, 2147483647, 'must be a positive integer')),
+  }),
+);
 
-export const hooksSchema = z.looseObject({
-  prestart: opt(z.array(hookSchema)),
-  createRuntime: opt(z.array(hookSchema)),
-  createContainer: opt(z.array(hookSchema)),
-  startContainer: opt(z.array(hookSchema)),
-  poststart: opt(z.array(hookSchema)),
-  poststop: opt(z.array(hookSchema)),
+export const hooksSchema = z.lazy(() => {
+  const list = z.optional(z.array(hookSchema));
+  return z.looseObject({
+    prestart: list,
+    createRuntime: list,
+    createContainer: list,
+    startContainer: list,
+    poststart: list,
+    poststop: list,
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -283,17 +312,17 @@ export const userSchema = z.looseObject({
   // The prose marks uid and gid REQUIRED for POSIX (the JSON schema does not).
   // runc fills in 0 for a missing one, but "user": {} silently running as root
   // is exactly the surprise a validator should prevent.
-  uid: uint32(),
-  gid: uint32(),
-  umask: opt(uint32()),
-  additionalGids: opt(z.array(uint32())),
-  username: opt(str()),
+  uid: uint32,
+  gid: uint32,
+  umask: oUint32,
+  additionalGids: z.optional(z.array(uint32)),
+  username: oStr,
 });
 
 export const rlimitSchema = z.looseObject({
   type: z.enum(RLIMIT_TYPES),
-  soft: uint64(),
-  hard: uint64(),
+  soft: uint64,
+  hard: uint64,
 });
 
 /**
@@ -301,109 +330,112 @@ export const rlimitSchema = z.looseObject({
  * granted MUST be logged as a warning and runtimes SHOULD NOT fail on them, so
  * a name unknown to this kernel is the runtime's call, not a config error.
  */
-const capabilityList = () =>
-  z.array(z.string({ error: 'must be a string' }).check(z.regex(/^CAP_[A-Z_]+$/, { error: 'must be a capability name such as CAP_KILL' })), {
-    error: orRequired('must be an array of strings'),
-  });
+const capabilityList = z.optional(
+  z.array(
+    z.string({ error: 'must be a string' }).check(z.regex(/^CAP_[A-Z_]+$/, { error: 'must be a capability name such as CAP_KILL' })),
+    { error: orRequired('must be an array of strings') },
+  ),
+);
 
 export const capabilitiesSchema = z.looseObject({
-  bounding: opt(capabilityList()),
-  effective: opt(capabilityList()),
-  inheritable: opt(capabilityList()),
-  permitted: opt(capabilityList()),
-  ambient: opt(capabilityList()),
+  bounding: capabilityList,
+  effective: capabilityList,
+  inheritable: capabilityList,
+  permitted: capabilityList,
+  ambient: capabilityList,
 });
 
-export const schedulerSchema = z
-  .looseObject({
-    policy: z.enum(SCHED_POLICIES),
-    nice: opt(int32()),
-    priority: opt(int32()),
-    flags: opt(z.array(z.enum(SCHED_FLAGS))),
-    runtime: opt(uint64()),
-    deadline: opt(uint64()),
-    period: opt(uint64()),
-  })
-  .check(
-    // Not spelled out by the spec, but they are what sched_setattr(2) accepts
-    // and runc refuses them up front (validate.scheduler); failing at create is
-    // better than failing in the middle of starting the container.
-    z.superRefine((s, ctx) => {
-      if (s.nice !== undefined && (s.nice < -20 || s.nice > 19)) {
-        ctx.addIssue({ code: 'custom', path: ['nice'], message: 'must be an integer between -20 and 19', input: s.nice });
-      }
-      if (s.priority !== undefined && s.priority !== 0 && s.policy !== 'SCHED_FIFO' && s.policy !== 'SCHED_RR') {
-        ctx.addIssue({ code: 'custom', path: ['priority'], message: 'only allowed with policy SCHED_FIFO or SCHED_RR', input: s.priority });
-      }
-      if (s.policy !== 'SCHED_DEADLINE') {
-        for (const k of ['runtime', 'deadline', 'period'] as const) {
-          if (s[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'only allowed with policy SCHED_DEADLINE', input: s[k] });
+export const schedulerSchema = z.lazy(() =>
+  z
+    .looseObject({
+      policy: z.enum(SCHED_POLICIES),
+      nice: oInt32,
+      priority: oInt32,
+      flags: z.optional(z.array(z.enum(SCHED_FLAGS))),
+      runtime: oUint64,
+      deadline: oUint64,
+      period: oUint64,
+    })
+    .check(
+      // Not spelled out by the spec, but they are what sched_setattr(2) accepts
+      // and runc refuses them up front (validate.scheduler); failing at create is
+      // better than failing in the middle of starting the container.
+      z.superRefine((s, ctx) => {
+        if (s.nice !== undefined && (s.nice < -20 || s.nice > 19)) {
+          ctx.addIssue({ code: 'custom', path: ['nice'], message: 'must be an integer between -20 and 19', input: s.nice });
         }
-      }
-    }),
-  );
+        if (s.priority !== undefined && s.priority !== 0 && s.policy !== 'SCHED_FIFO' && s.policy !== 'SCHED_RR') {
+          ctx.addIssue({ code: 'custom', path: ['priority'], message: 'only allowed with policy SCHED_FIFO or SCHED_RR', input: s.priority });
+        }
+        if (s.policy !== 'SCHED_DEADLINE') {
+          for (const k of ['runtime', 'deadline', 'period'] as const) {
+            if (s[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'only allowed with policy SCHED_DEADLINE', input: s[k] });
+          }
+        }
+      }),
+    ),
+);
 
-export const ioPrioritySchema = z.looseObject({
-  class: z.enum(IOPRIO_CLASSES),
-  // The prose says REQUIRED and 0 (highest) to 7 (lowest); the JSON schema only
-  // says int32. Out-of-range values are refused by ioprio_set anyway.
-  priority: intRange(0, 7, 'must be an integer between 0 and 7'),
-});
+export const ioPrioritySchema = z.lazy(() =>
+  z.looseObject({
+    class: z.enum(IOPRIO_CLASSES),
+    // The prose says REQUIRED and 0 (highest) to 7 (lowest); the JSON schema only
+    // says int32. Out-of-range values are refused by ioprio_set anyway.
+    priority: intRange(0, 7, 'must be an integer between 0 and 7'),
+  }),
+);
 
 /** `KEY=value`, with a non-empty KEY; runc refuses anything else when it builds the environment. */
-const envList = () =>
-  z.array(
-    z.string({ error: 'must be a string' }).check(
-      z.refine((s: string) => s.indexOf('=') > 0 && !s.includes('\0'), { error: 'must be in the form KEY=value' }),
-    ),
-    { error: orRequired('must be an array of strings') },
-  );
+const envList = z.array(
+  z.string({ error: 'must be a string' }).check(
+    z.refine((s: string) => s.indexOf('=') > 0 && !s.includes('\0'), { error: 'must be in the form KEY=value' }),
+  ),
+  { error: orRequired('must be an array of strings') },
+);
 
 /**
  * Used for config.json's `process` and on its own for `exec --process
  * process.json`, which takes the same object.
  */
-export const processSchema = z
-  .looseObject({
-    terminal: opt(bool()),
-    consoleSize: opt(z.looseObject({ height: uint64(), width: uint64() })),
-    // "This value MUST be an absolute path."
-    cwd: absPath(),
-    env: opt(envList()),
-    // Spec: "at least one entry is REQUIRED (non-Windows)". The JSON schema
-    // types args as optional, but a process without argv cannot be exec'd.
-    args: z.custom<string[]>(
-      (v) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string'),
-      { error: orRequired('must be a non-empty array of strings') },
+export const processSchema = z.looseObject({
+  terminal: oBool,
+  consoleSize: lazyOpt(() => z.looseObject({ height: uint64, width: uint64 })),
+  // "This value MUST be an absolute path."
+  cwd: absPath,
+  env: z.optional(envList),
+  // Spec: "at least one entry is REQUIRED (non-Windows)". The JSON schema
+  // types args as optional, but a process without argv cannot be exec'd.
+  args: z.custom<string[]>((v) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string'), {
+    error: orRequired('must be a non-empty array of strings'),
+  }),
+  commandLine: oStr,
+  rlimits: z.optional(
+    z.array(rlimitSchema).check(
+      z.superRefine((list, ctx) => {
+        // "If rlimits contains duplicated entries with same type, the runtime MUST generate an error."
+        const seen = new Set<string>();
+        list.forEach((r, i) => {
+          if (seen.has(r.type)) {
+            ctx.addIssue({ code: 'custom', path: [i, 'type'], message: `duplicate rlimit ${r.type}`, input: r.type });
+          }
+          seen.add(r.type);
+        });
+      }),
     ),
-    commandLine: opt(str()),
-    rlimits: opt(
-      z.array(rlimitSchema).check(
-        z.superRefine((list, ctx) => {
-          // "If rlimits contains duplicated entries with same type, the runtime MUST generate an error."
-          const seen = new Set<string>();
-          list.forEach((r, i) => {
-            if (seen.has(r.type)) {
-              ctx.addIssue({ code: 'custom', path: [i, 'type'], message: `duplicate rlimit ${r.type}`, input: r.type });
-            }
-            seen.add(r.type);
-          });
-        }),
-      ),
-    ),
-    apparmorProfile: opt(str()),
-    capabilities: opt(capabilitiesSchema),
-    noNewPrivileges: opt(bool()),
-    // The kernel's range for /proc/<pid>/oom_score_adj; anything else would fail on write.
-    oomScoreAdj: opt(intRange(-1000, 1000, 'must be an integer between -1000 and 1000')),
-    scheduler: opt(schedulerSchema),
-    selinuxLabel: opt(str()),
-    ioPriority: opt(ioPrioritySchema),
-    execCPUAffinity: opt(z.looseObject({ initial: opt(cpuList()), final: opt(cpuList()) })),
-    // Spec's Go type is a non-pointer struct, so runc accepts a process without
-    // "user" and runs it as 0:0; keep that, but see userSchema.
-    user: opt(userSchema),
-  });
+  ),
+  apparmorProfile: oStr,
+  capabilities: z.optional(capabilitiesSchema),
+  noNewPrivileges: oBool,
+  // The kernel's range for /proc/<pid>/oom_score_adj; anything else would fail on write.
+  oomScoreAdj: lazyOpt(() => intRange(-1000, 1000, 'must be an integer between -1000 and 1000')),
+  scheduler: z.optional(schedulerSchema),
+  selinuxLabel: oStr,
+  ioPriority: z.optional(ioPrioritySchema),
+  execCPUAffinity: lazyOpt(() => z.looseObject({ initial: z.optional(cpuList()), final: z.optional(cpuList()) })),
+  // Spec's Go type is a non-pointer struct, so runc accepts a process without
+  // "user" and runs it as 0:0; keep that, but see userSchema.
+  user: z.optional(userSchema),
+});
 
 // ---------------------------------------------------------------------------
 // Linux (config-linux.md)
@@ -415,238 +447,264 @@ export const namespaceSchema = z.looseObject({
   // Every type in NAMESPACE_TYPES can be joined with setns(2) (time since
   // Linux 5.8), so `path` is allowed for all of them; whether the file really
   // is a namespace of that type is for the runtime to check when it opens it.
-  path: opt(absPath()),
+  path: z.optional(absPath),
 });
 
-export const timeOffsetSchema = z.looseObject({
-  secs: opt(int64()),
-  nanosecs: opt(uint32()),
-});
+export const timeOffsetSchema = z.lazy(() =>
+  z.looseObject({
+    secs: oInt64,
+    nanosecs: oUint32,
+  }),
+);
 
-export const deviceSchema = z
-  .looseObject({
-    type: z.string().check(z.regex(/^[cbup]$/, { error: 'must be one of c, b, u, p' })),
-    path: str(),
-    major: opt(int64()),
-    minor: opt(int64()),
-    // The prose says uint32; the JSON schema caps it at 0777. Permission bits
-    // above 0777 (setuid/setgid/sticky) are legitimate for mknod, so use uint32.
-    fileMode: opt(uint32()),
-    uid: opt(uint32()),
-    gid: opt(uint32()),
-  })
-  .check(
-    z.superRefine((d, ctx) => {
-      // "major, minor (int64, REQUIRED unless type is p)".
-      if (d.type !== 'p') {
-        for (const k of ['major', 'minor'] as const) {
-          if (d[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `required for device type ${d.type}`, input: d });
+export const deviceSchema = z.lazy(() =>
+  z
+    .looseObject({
+      type: z.string().check(z.regex(/^[cbup]$/, { error: 'must be one of c, b, u, p' })),
+      path: str,
+      major: oInt64,
+      minor: oInt64,
+      // The prose says uint32; the JSON schema caps it at 0777. Permission bits
+      // above 0777 (setuid/setgid/sticky) are legitimate for mknod, so use uint32.
+      fileMode: oUint32,
+      uid: oUint32,
+      gid: oUint32,
+    })
+    .check(
+      z.superRefine((d, ctx) => {
+        // "major, minor (int64, REQUIRED unless type is p)".
+        if (d.type !== 'p') {
+          for (const k of ['major', 'minor'] as const) {
+            if (d[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `required for device type ${d.type}`, input: d });
+          }
         }
-      }
-    }),
-  );
+      }),
+    ),
+);
 
-export const deviceCgroupSchema = z.looseObject({
-  allow: bool(),
-  // "" is what a Go zero value serialises to without omitempty; runc treats it as "a".
-  type: opt(z.string().check(z.regex(/^[abc]?$/, { error: 'must be one of a, b, c' }))),
-  major: opt(int64()),
-  minor: opt(int64()),
-  access: opt(z.string().check(z.regex(/^[rwm]*$/, { error: 'must be a combination of r, w and m' }))),
-});
+export const deviceCgroupSchema = z.lazy(() =>
+  z.looseObject({
+    allow: bool,
+    // "" is what a Go zero value serialises to without omitempty; runc treats it as "a".
+    type: z.optional(z.string().check(z.regex(/^[abc]?$/, { error: 'must be one of a, b, c' }))),
+    major: oInt64,
+    minor: oInt64,
+    access: z.optional(z.string().check(z.regex(/^[rwm]*$/, { error: 'must be a combination of r, w and m' }))),
+  }),
+);
 
-export const memorySchema = z.looseObject({
-  limit: opt(int64()),
-  reservation: opt(int64()),
-  swap: opt(int64()),
-  kernel: opt(int64()),
-  kernelTCP: opt(int64()),
-  // "The values are from 0 to 100." 2^64-1 is also let through: it is how a Go
-  // uint64 -1 ("unset") serialises and runc accepts it for that reason.
-  swappiness: opt(
-    z.number({ error: orRequired('must be an integer') }).check(
-      z.refine((v: number) => (Number.isInteger(v) && v >= 0 && v <= 100) || v === U64_MAX, {
+export const memorySchema = z.lazy(() =>
+  z.looseObject({
+    limit: oInt64,
+    reservation: oInt64,
+    swap: oInt64,
+    kernel: oInt64,
+    kernelTCP: oInt64,
+    // "The values are from 0 to 100." 2^64-1 is also let through: it is how a Go
+    // uint64 -1 ("unset") serialises and runc accepts it for that reason.
+    swappiness: z.optional(
+      z.custom<number>((v) => typeof v === 'number' && ((Number.isInteger(v) && v >= 0 && v <= 100) || v === U64_MAX), {
         error: 'must be an integer between 0 and 100',
       }),
     ),
+    disableOOMKiller: oBool,
+    useHierarchy: oBool,
+    checkBeforeUpdate: oBool,
+  }),
+);
+
+export const cpuSchema = z.lazy(() =>
+  z.looseObject({
+    shares: oUint64,
+    quota: oInt64,
+    burst: oUint64,
+    period: oUint64,
+    realtimeRuntime: oInt64,
+    realtimePeriod: oUint64,
+    cpus: oStr,
+    mems: oStr,
+    idle: oInt64,
+  }),
+);
+
+export const blockIOSchema = z.lazy(() => {
+  const weightDevice = z
+    .looseObject({
+      major: int64,
+      minor: int64,
+      weight: oUint16,
+      leafWeight: oUint16,
+    })
+    .check(
+      z.superRefine((w, ctx) => {
+        // "You MUST specify at least one of weight or leafWeight in a given entry."
+        if (w.weight === undefined && w.leafWeight === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'must set weight or leafWeight', input: w });
+        }
+      }),
+    );
+  const throttle = z.optional(z.array(z.looseObject({ major: int64, minor: int64, rate: uint64 })));
+  return z.looseObject({
+    weight: oUint16,
+    leafWeight: oUint16,
+    weightDevice: z.optional(z.array(weightDevice)),
+    throttleReadBpsDevice: throttle,
+    throttleWriteBpsDevice: throttle,
+    throttleReadIOPSDevice: throttle,
+    throttleWriteIOPSDevice: throttle,
+  });
+});
+
+export const hugepageLimitSchema = z.lazy(() =>
+  z.looseObject({
+    // Pattern from config-linux.json: "<size><unit-prefix>B", e.g. 2MB, 64KB.
+    pageSize: z.string().check(z.regex(/^[1-9][0-9]*[KMG]B$/, { error: 'must be a size such as 2MB or 64KB' })),
+    limit: uint64,
+  }),
+);
+
+export const networkResourcesSchema = z.lazy(() =>
+  z.looseObject({
+    classID: oUint32,
+    priorities: z.optional(z.array(z.looseObject({ name: str, priority: uint32 }))),
+  }),
+);
+
+export const rdmaSchema = z.lazy(() =>
+  z.record(
+    z.string(),
+    z
+      .looseObject({
+        hcaHandles: oUint32,
+        hcaObjects: oUint32,
+      })
+      .check(
+        z.superRefine((r, ctx) => {
+          // "You MUST specify at least one of the hcaHandles or hcaObjects in a given entry."
+          if (r.hcaHandles === undefined && r.hcaObjects === undefined) {
+            ctx.addIssue({ code: 'custom', message: 'must set hcaHandles or hcaObjects', input: r });
+          }
+        }),
+      ),
   ),
-  disableOOMKiller: opt(bool()),
-  useHierarchy: opt(bool()),
-  checkBeforeUpdate: opt(bool()),
-});
+);
 
-export const cpuSchema = z.looseObject({
-  shares: opt(uint64()),
-  quota: opt(int64()),
-  burst: opt(uint64()),
-  period: opt(uint64()),
-  realtimeRuntime: opt(int64()),
-  realtimePeriod: opt(uint64()),
-  cpus: opt(str()),
-  mems: opt(str()),
-  idle: opt(int64()),
-});
+export const linuxResourcesSchema = z.lazy(() =>
+  z.looseObject({
+    devices: z.optional(z.array(deviceCgroupSchema)),
+    memory: z.optional(memorySchema),
+    cpu: z.optional(cpuSchema),
+    blockIO: z.optional(blockIOSchema),
+    hugepageLimits: z.optional(z.array(hugepageLimitSchema)),
+    network: z.optional(networkResourcesSchema),
+    // 1.3 made `limit` OPTIONAL (#1279); the older schema had it required.
+    pids: lazyOpt(() => z.looseObject({ limit: oInt64 })),
+    rdma: z.optional(rdmaSchema),
+    unified: oStringMap,
+  }),
+);
 
-const blockIODeviceWeightSchema = z
-  .looseObject({
-    major: int64(),
-    minor: int64(),
-    weight: opt(uint16()),
-    leafWeight: opt(uint16()),
-  })
-  .check(
-    z.superRefine((w, ctx) => {
-      // "You MUST specify at least one of weight or leafWeight in a given entry."
-      if (w.weight === undefined && w.leafWeight === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must set weight or leafWeight', input: w });
-      }
+export const syscallArgSchema = z.lazy(() =>
+  z.looseObject({
+    index: uint32,
+    value: uint64,
+    valueTwo: oUint64,
+    op: z.enum(SECCOMP_OPERATORS),
+  }),
+);
+
+export const syscallSchema = z.lazy(() =>
+  z.looseObject({
+    // "names MUST contain at least one entry."
+    names: z.custom<string[]>((v) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string'), {
+      error: orRequired('must be a non-empty array of strings'),
     }),
-  );
+    action: z.enum(SECCOMP_ACTIONS),
+    errnoRet: oUint32,
+    args: z.optional(z.array(syscallArgSchema)),
+  }),
+);
 
-const blockIODeviceThrottleSchema = z.looseObject({
-  major: int64(),
-  minor: int64(),
-  rate: uint64(),
-});
+export const seccompSchema = z.lazy(() =>
+  z
+    .looseObject({
+      defaultAction: z.enum(SECCOMP_ACTIONS),
+      defaultErrnoRet: oUint32,
+      architectures: z.optional(z.array(z.enum(SECCOMP_ARCHES))),
+      flags: z.optional(z.array(z.enum(SECCOMP_FLAGS))),
+      listenerPath: oStr,
+      listenerMetadata: oStr,
+      syscalls: z.optional(z.array(syscallSchema)),
+    })
+    .check(
+      z.superRefine((s, ctx) => {
+        // "This field MUST NOT be set if listenerPath is not set."
+        if (s.listenerMetadata !== undefined && !s.listenerPath) {
+          ctx.addIssue({ code: 'custom', path: ['listenerMetadata'], message: 'must not be set without listenerPath', input: s });
+        }
+      }),
+    ),
+);
 
-export const blockIOSchema = z.looseObject({
-  weight: opt(uint16()),
-  leafWeight: opt(uint16()),
-  weightDevice: opt(z.array(blockIODeviceWeightSchema)),
-  throttleReadBpsDevice: opt(z.array(blockIODeviceThrottleSchema)),
-  throttleWriteBpsDevice: opt(z.array(blockIODeviceThrottleSchema)),
-  throttleReadIOPSDevice: opt(z.array(blockIODeviceThrottleSchema)),
-  throttleWriteIOPSDevice: opt(z.array(blockIODeviceThrottleSchema)),
-});
+export const intelRdtSchema = z.lazy(() =>
+  z.looseObject({
+    closID: oStr,
+    // "SHOULD start with L3: and SHOULD NOT contain newlines": SHOULD only, so not enforced.
+    l3CacheSchema: oStr,
+    // "MUST start with MB: and MUST NOT contain newlines."
+    memBwSchema: z.optional(z.string().check(z.regex(/^MB:[^\n]*$/, { error: 'must start with MB: and not contain newlines' }))),
+    // "The value MUST NOT contain newlines."
+    schemata: z.optional(
+      z.array(z.string({ error: 'must be a string' }).check(z.regex(/^[^\n]*$/, { error: 'must not contain newlines' })), {
+        error: orRequired('must be an array of strings'),
+      }),
+    ),
+    enableMonitoring: oBool,
+  }),
+);
 
-export const hugepageLimitSchema = z.looseObject({
-  // Pattern from config-linux.json: "<size><unit-prefix>B", e.g. 2MB, 64KB.
-  pageSize: z.string().check(z.regex(/^[1-9][0-9]*[KMG]B$/, { error: 'must be a size such as 2MB or 64KB' })),
-  limit: uint64(),
-});
+export const memoryPolicySchema = z.lazy(() =>
+  z.looseObject({
+    mode: z.enum(MEMORY_POLICY_MODES),
+    nodes: oStr,
+    flags: z.optional(z.array(z.enum(MEMORY_POLICY_FLAGS))),
+  }),
+);
 
-export const networkResourcesSchema = z.looseObject({
-  classID: opt(uint32()),
-  priorities: opt(z.array(z.looseObject({ name: str(), priority: uint32() }))),
-});
-
-const rdmaEntrySchema = z
-  .looseObject({
-    hcaHandles: opt(uint32()),
-    hcaObjects: opt(uint32()),
-  })
-  .check(
-    z.superRefine((r, ctx) => {
-      // "You MUST specify at least one of the hcaHandles or hcaObjects in a given entry."
-      if (r.hcaHandles === undefined && r.hcaObjects === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must set hcaHandles or hcaObjects', input: r });
-      }
-    }),
-  );
-
-export const linuxResourcesSchema = z.looseObject({
-  devices: opt(z.array(deviceCgroupSchema)),
-  memory: opt(memorySchema),
-  cpu: opt(cpuSchema),
-  blockIO: opt(blockIOSchema),
-  hugepageLimits: opt(z.array(hugepageLimitSchema)),
-  network: opt(networkResourcesSchema),
-  // 1.3 made `limit` OPTIONAL (#1279); the older schema had it required.
-  pids: opt(z.looseObject({ limit: opt(int64()) })),
-  rdma: opt(z.record(z.string(), rdmaEntrySchema)),
-  unified: opt(stringMap()),
-});
-
-export const syscallArgSchema = z.looseObject({
-  index: uint32(),
-  value: uint64(),
-  valueTwo: opt(uint64()),
-  op: z.enum(SECCOMP_OPERATORS),
-});
-
-export const syscallSchema = z.looseObject({
-  // "names MUST contain at least one entry."
-  names: z.custom<string[]>(
-    (v) => Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string'),
-    { error: orRequired('must be a non-empty array of strings') },
-  ),
-  action: z.enum(SECCOMP_ACTIONS),
-  errnoRet: opt(uint32()),
-  args: opt(z.array(syscallArgSchema)),
-});
-
-export const seccompSchema = z
-  .looseObject({
-    defaultAction: z.enum(SECCOMP_ACTIONS),
-    defaultErrnoRet: opt(uint32()),
-    architectures: opt(z.array(z.enum(SECCOMP_ARCHES))),
-    flags: opt(z.array(z.enum(SECCOMP_FLAGS))),
-    listenerPath: opt(str()),
-    listenerMetadata: opt(str()),
-    syscalls: opt(z.array(syscallSchema)),
-  })
-  .check(
-    z.superRefine((s, ctx) => {
-      // "This field MUST NOT be set if listenerPath is not set."
-      if (s.listenerMetadata !== undefined && !s.listenerPath) {
-        ctx.addIssue({ code: 'custom', path: ['listenerMetadata'], message: 'must not be set without listenerPath', input: s });
-      }
-    }),
-  );
-
-export const intelRdtSchema = z.looseObject({
-  closID: opt(str()),
-  // "SHOULD start with L3: and SHOULD NOT contain newlines" — SHOULD only, so not enforced.
-  l3CacheSchema: opt(str()),
-  // "MUST start with MB: and MUST NOT contain newlines."
-  memBwSchema: opt(z.string().check(z.regex(/^MB:[^\n]*$/, { error: 'must start with MB: and not contain newlines' }))),
-  // "The value MUST NOT contain newlines."
-  schemata: opt(
-    z.array(z.string().check(z.regex(/^[^\n]*$/, { error: 'must not contain newlines' })), {
-      error: orRequired('must be an array of strings'),
-    }),
-  ),
-  enableMonitoring: opt(bool()),
-});
-
-export const memoryPolicySchema = z.looseObject({
-  mode: z.enum(MEMORY_POLICY_MODES),
-  nodes: opt(str()),
-  flags: opt(z.array(z.enum(MEMORY_POLICY_FLAGS))),
-});
-
-export const personalitySchema = z.looseObject({
-  domain: z.enum(['LINUX', 'LINUX32']),
-  flags: opt(stringArray()),
-});
+export const personalitySchema = z.lazy(() =>
+  z.looseObject({
+    domain: z.enum(['LINUX', 'LINUX32']),
+    flags: oStringArray,
+  }),
+);
 
 /** Paths inside the container; "The values MUST be absolute paths". */
-const absPathList = () =>
-  z.array(
-    z.string({ error: 'must be a string' }).check(z.refine(isAbsolute, { error: 'must be an absolute path' })),
-    { error: orRequired('must be an array of strings') },
-  );
+const absPathList = z.optional(
+  z.array(z.string({ error: 'must be a string' }).check(z.refine(isAbsolute, { error: 'must be an absolute path' })), {
+    error: orRequired('must be an array of strings'),
+  }),
+);
 
 export const linuxSchema = z.looseObject({
-  namespaces: opt(z.array(namespaceSchema)),
-  uidMappings: opt(z.array(idMappingSchema)),
-  gidMappings: opt(z.array(idMappingSchema)),
+  namespaces: z.optional(z.array(namespaceSchema)),
+  uidMappings: oIdMappings,
+  gidMappings: oIdMappings,
   // The JSON schema names only these two clocks, and they are the only ones
   // /proc/<pid>/timens_offsets accepts.
-  timeOffsets: opt(z.looseObject({ boottime: opt(timeOffsetSchema), monotonic: opt(timeOffsetSchema) })),
-  devices: opt(z.array(deviceSchema)),
-  netDevices: opt(z.record(z.string(), z.looseObject({ name: opt(str()) }))),
-  cgroupsPath: opt(str()),
-  resources: opt(linuxResourcesSchema),
-  intelRdt: opt(intelRdtSchema),
-  sysctl: opt(stringMap()),
-  seccomp: opt(seccompSchema),
-  rootfsPropagation: opt(z.enum(ROOTFS_PROPAGATIONS)),
-  maskedPaths: opt(absPathList()),
-  readonlyPaths: opt(absPathList()),
-  mountLabel: opt(str()),
-  personality: opt(personalitySchema),
-  memoryPolicy: opt(memoryPolicySchema),
+  timeOffsets: lazyOpt(() => z.looseObject({ boottime: z.optional(timeOffsetSchema), monotonic: z.optional(timeOffsetSchema) })),
+  devices: z.optional(z.array(deviceSchema)),
+  netDevices: lazyOpt(() => z.record(z.string(), z.looseObject({ name: oStr }))),
+  cgroupsPath: oStr,
+  resources: z.optional(linuxResourcesSchema),
+  intelRdt: z.optional(intelRdtSchema),
+  sysctl: oStringMap,
+  seccomp: z.optional(seccompSchema),
+  rootfsPropagation: lazyOpt(() => z.enum(ROOTFS_PROPAGATIONS)),
+  maskedPaths: absPathList,
+  readonlyPaths: absPathList,
+  mountLabel: oStr,
+  personality: z.optional(personalitySchema),
+  memoryPolicy: z.optional(memoryPolicySchema),
 });
 
 // ---------------------------------------------------------------------------
@@ -662,9 +720,8 @@ type Issue = { path: (string | number)[]; message: string };
 function crossChecks(c: z.infer<typeof configShape>): Issue[] {
   const issues: Issue[] = [];
   const linux = c.linux;
-  const nsList = linux?.namespaces ?? [];
   const ns = new Map<string, number>();
-  nsList.forEach((n, i) => {
+  (linux?.namespaces ?? []).forEach((n, i) => {
     // "If a namespaces field contains duplicated namespaces with same type, the runtime MUST generate an error."
     if (ns.has(n.type)) issues.push({ path: ['linux', 'namespaces', i, 'type'], message: `duplicate namespace type ${n.type}` });
     else ns.set(n.type, i);
@@ -699,15 +756,15 @@ const configShape = z.looseObject({
   ociVersion: z.string().check(z.regex(SEMVER, { error: 'must be a SemVer 2.0.0 version such as 1.2.0' })),
   // "On all other platforms [than Windows], this field is REQUIRED." We only run Linux.
   root: rootSchema,
-  mounts: opt(z.array(mountSchema)),
+  mounts: z.optional(z.array(mountSchema)),
   // Optional in the document ("REQUIRED when start is called"); loaders that
   // need it (create) enforce it, see load.ts.
-  process: opt(processSchema),
-  hostname: opt(str()),
-  domainname: opt(str()),
-  hooks: opt(hooksSchema),
-  annotations: opt(stringMap()),
-  linux: opt(linuxSchema),
+  process: z.optional(processSchema),
+  hostname: oStr,
+  domainname: oStr,
+  hooks: z.optional(hooksSchema),
+  annotations: oStringMap,
+  linux: z.optional(linuxSchema),
 });
 
 export const configSchema = configShape.check(
@@ -726,7 +783,7 @@ export type Mount = z.infer<typeof mountSchema>;
 export type IDMapping = z.infer<typeof idMappingSchema>;
 export type Hook = z.infer<typeof hookSchema>;
 export type Hooks = z.infer<typeof hooksSchema>;
-export type HookName = keyof typeof hooksSchema.shape;
+export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 export type Process = z.infer<typeof processSchema>;
 export type User = z.infer<typeof userSchema>;
 export type Rlimit = z.infer<typeof rlimitSchema>;

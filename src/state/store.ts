@@ -1,9 +1,10 @@
 // Per-container state under --root: <root>/<id>/state.json (+ exec.fifo while
-// the container is created). Writes are atomic (write, fsync, rename) and every
+// the container is created). Writes are atomic (write to a temporary, rename)
+// and every
 // operation on a container holds an flock on its directory (libuv opens every
 // fd O_CLOEXEC, so no container inherits one), so two tsrunc
 // processes never see or leave a torn state.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, constants as fsc } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, constants as fsc } from 'node:fs';
 import { addon } from '../addon.ts';
 import { RuntimeError, notExist } from '../util/errors.ts';
 
@@ -47,15 +48,12 @@ export function listIds(root: string): string[] {
   }
 }
 
+// No fsync: a reader must never see a torn file (rename gives that), but the
+// state of running containers means nothing after a reboot (/run is a tmpfs),
+// and an fsync per write would cost more than the rest of `state`.
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC, mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSync(tmp, data, { mode });
   renameSync(tmp, path);
 }
 

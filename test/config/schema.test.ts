@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultSpec, SPEC_VERSION } from '../../src/config/default.ts';
 import { ConfigError, formatPath, loadConfig, parseConfig, parseProcess } from '../../src/config/load.ts';
-import { configSchema } from '../../src/config/schema.ts';
+import { configSchema, type Config, type NamespaceType, type Process, type RlimitType } from '../../src/config/schema.ts';
 import { badConfigs } from './bad-configs.ts';
 
 /** A deep copy, as a config read from disk would be. */
@@ -83,6 +83,19 @@ describe('defaultSpec', () => {
     const s = fresh({ rootless: true });
     expect(s.linux.uidMappings[0].hostID).toBe(process.geteuid!());
     expect(s.linux.gidMappings[0].hostID).toBe(process.getegid!());
+  });
+});
+
+describe('inferred types', () => {
+  it('give typed access to the parsed config', () => {
+    const c = parseConfig(fresh());
+    // Compile-time checks (tsc covers test/): these assignments must type-check.
+    const ns: NamespaceType | undefined = c.linux?.namespaces?.[0]?.type;
+    const args: string[] = c.process.args;
+    const rl: RlimitType | undefined = c.process.rlimits?.[0]?.type;
+    const asConfig: Config = c;
+    const p: Process = c.process;
+    expect([ns, args[0], rl, asConfig.root.path, p.cwd]).toEqual(['pid', 'sh', 'RLIMIT_NOFILE', 'rootfs', '/']);
   });
 });
 

@@ -1,12 +1,30 @@
 // run = create + start + wait. The container's init is our child; we forward
 // the signals we get to it and exit with its status (128+signal if killed).
-import { addon } from '../../addon.ts';
+import { addon, type ExitStatus } from '../../addon.ts';
 import { createContainer } from '../../container/create.ts';
 import { destroy } from '../../container/lifecycle.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
 import { CREATE_FLAGS } from './create.ts';
 
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
+
+// Waits on SIGCHLD rather than in a thread: the event loop stays free to
+// forward signals, and no thread pool is started (or joined at exit).
+function exited(pid: number): Promise<ExitStatus> {
+  return new Promise((resolve) => {
+    // Signal watchers do not keep Node's event loop alive; this timer does.
+    const alive = setInterval(() => {}, 1 << 30);
+    const check = () => {
+      const st = addon().tryWait(pid);
+      if (!st) return;
+      process.off('SIGCHLD', check);
+      clearInterval(alive);
+      resolve(st);
+    };
+    process.on('SIGCHLD', check);
+    check(); // it may have exited before the handler was in place
+  });
+}
 
 const command: Command = {
   flags: [...CREATE_FLAGS, HELP, { names: ['detach', 'd'], type: 'bool' }, { names: ['keep'], type: 'bool' }],
@@ -30,7 +48,7 @@ const command: Command = {
       } catch {}
     };
     for (const s of FORWARDED) process.on(s, forward);
-    const { code, signal } = await addon().waitpid(state.pid);
+    const { code, signal } = await exited(state.pid);
     for (const s of FORWARDED) process.off(s, forward);
     if (!f.keep) {
       const { ContainerDir } = await import('../../state/store.ts');

@@ -1,0 +1,102 @@
+// Drives the real tsrunc binary (dist/tsrunc, or $TSRUNC_BIN) as root against
+// real bundles made from the busybox rootfs. Used by test/ and spec-tests/.
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const repo = resolve(import.meta.dirname, '../..');
+export const runtime = process.env.TSRUNC_BIN ?? join(repo, 'dist/tsrunc');
+export const rootfs = join(repo, 'bundles/busybox/rootfs');
+export const isRoot = process.getuid?.() === 0;
+
+export interface Result {
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private --root for one test file, removed by cleanup(). */
+export function stateRoot(): string {
+  return mkdtempSync(join(tmpdir(), 'tsrunc-root-'));
+}
+
+/**
+ * Runs the runtime with stdout and stderr in files, not pipes: a created or
+ * detached container inherits them and keeps them open, and spawnSync would
+ * wait for that EOF forever (runc's callers meet the same).
+ */
+export function rt(root: string, args: string[], opts: SpawnSyncOptions = {}): Result {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrunc-io-'));
+  const outFd = openSync(join(dir, 'out'), 'w+');
+  const errFd = openSync(join(dir, 'err'), 'w+');
+  try {
+    const extra = Array.isArray(opts.stdio) ? opts.stdio.slice(3) : [];
+    const stdin = Array.isArray(opts.stdio) ? opts.stdio[0] : opts.input !== undefined ? 'pipe' : 'ignore';
+    const r = spawnSync(runtime, ['--root', root, ...args], { timeout: 30_000, ...opts, stdio: [stdin, outFd, errFd, ...extra] });
+    if (r.error) throw r.error;
+    return {
+      code: r.status ?? -1,
+      signal: r.signal,
+      stdout: readFileSync(join(dir, 'out'), 'utf8'),
+      stderr: readFileSync(join(dir, 'err'), 'utf8'),
+    };
+  } finally {
+    closeSync(outFd);
+    closeSync(errFd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function baseConfig(): any {
+  return JSON.parse(readFileSync(join(repo, 'bundles/busybox/config.json'), 'utf8'));
+}
+
+/**
+ * A bundle in a temp dir whose config is the busybox one with `args`, and
+ * whatever `mutate` changes. root.path points at the shared rootfs (absolute),
+ * which is read-only in the default config.
+ */
+export function makeBundle(args: string[] | undefined, mutate?: (c: any) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrunc-bundle-'));
+  const c = baseConfig();
+  c.root.path = rootfs;
+  if (args) c.process.args = args;
+  mutate?.(c);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, 2));
+  return dir;
+}
+
+export function writeRawConfig(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrunc-bundle-'));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), text);
+  return dir;
+}
+
+export function state(root: string, id: string): any {
+  const r = rt(root, ['state', id]);
+  if (r.code !== 0) throw new Error(`state ${id} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Polls until fn() is true (containers run asynchronously to the CLI). */
+export async function until(fn: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+let seq = 0;
+export function uid(prefix = 'c'): string {
+  return `${prefix}-${process.pid}-${++seq}`;
+}
+
+export function cleanup(root: string): void {
+  for (const r of [rt(root, ['list', '-q'])])
+    for (const id of r.stdout.split('\n').filter(Boolean)) rt(root, ['delete', '--force', id]);
+  rmSync(root, { recursive: true, force: true });
+}

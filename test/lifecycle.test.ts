@@ -1,0 +1,230 @@
+// create / start / state / kill / delete / run against real containers.
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, isRoot, makeBundle, rt, state, stateRoot, uid, until } from './lib/harness.ts';
+
+const root = stateRoot();
+afterAll(() => cleanup(root));
+
+/** A host directory bind-mounted at /out, so the container can leave marks. */
+function outDir(): { host: string; mount: object } {
+  const host = mkdtempSync(join(tmpdir(), 'tsrunc-out-'));
+  return { host, mount: { destination: '/out', type: 'bind', source: host, options: ['rbind', 'rw'] } };
+}
+
+describe.skipIf(!isRoot)('lifecycle', () => {
+  it('create, start, state at each step, stop, delete', async () => {
+    const id = uid();
+    const out = outDir();
+    const bundle = makeBundle(['sh', '-c', 'echo ran > /out/marker; sleep 1'], (c) => c.mounts.push(out.mount));
+    const pidFile = join(out.host, 'pid');
+    const create = rt(root, ['create', '--bundle', bundle, '--pid-file', pidFile, id]);
+    expect(create.stderr).toBe('');
+    expect(create.code).toBe(0);
+    expect(create.stdout).toBe('');
+
+    const created = state(root, id);
+    expect(created).toMatchObject({ id, status: 'created', bundle, ociVersion: expect.any(String) });
+    expect(created.pid).toBeGreaterThan(0);
+    expect(readFileSync(pidFile, 'utf8')).toBe(String(created.pid));
+    // The user's process must not have run: give it every chance to.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(existsSync(join(out.host, 'marker'))).toBe(false);
+    expect(state(root, id).status).toBe('created');
+
+    const start = rt(root, ['start', id]);
+    expect(start).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    await until(() => existsSync(join(out.host, 'marker')), 5000, 'marker');
+    expect(state(root, id).status).toBe('running');
+    expect(readFileSync(join(out.host, 'marker'), 'utf8')).toBe('ran\n');
+
+    await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+    expect(state(root, id).pid).toBe(0);
+    expect(rt(root, ['start', id]).code).not.toBe(0);
+    expect(rt(root, ['delete', id]).code).toBe(0);
+    expect(existsSync(join(root, id))).toBe(false);
+    expect(rt(root, ['state', id]).stderr).toContain('container does not exist');
+  });
+
+  it('run exits with the container status, 128+N when killed by signal N', () => {
+    expect(rt(root, ['run', '-b', makeBundle(['sh', '-c', 'exit 7']), uid()]).code).toBe(7);
+    expect(rt(root, ['run', '-b', makeBundle(['true']), uid()]).code).toBe(0);
+    // pid 1 ignores signals it has no handler for, even its own: a child shell kills itself.
+    expect(rt(root, ['run', '-b', makeBundle(['sh', '-c', 'sh -c "kill -9 \\$\\$"; exit $?']), uid()]).code).toBe(137);
+  });
+
+  it('run leaves no state behind and passes stdio through', () => {
+    const id = uid();
+    const r = rt(root, ['run', '-b', makeBundle(['sh', '-c', 'echo to-out; echo to-err >&2; read x; echo got $x']), id], { input: 'line\n' });
+    expect(r).toMatchObject({ code: 0, stdout: 'to-out\ngot line\n', stderr: 'to-err\n' });
+    expect(existsSync(join(root, id))).toBe(false);
+  });
+
+  it.each([['KILL', 137], ['SIGKILL', 137], ['9', 137], ['TERM', 42], ['SIGTERM', 42], ['15', 42], ['usr1', 43]])(
+    'kill %s reaches the container',
+    async (sig, expected) => {
+      const id = uid();
+      const bundle = makeBundle(['sh', '-c', "trap 'exit 42' TERM; trap 'exit 43' USR1; echo ready; sleep 100 & wait"]);
+      const { spawn } = await import('node:child_process');
+      const { runtime } = await import('./lib/harness.ts');
+      const child = spawn(runtime, ['--root', root, 'run', '-b', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+      await new Promise<void>((res) => child.stdout!.once('data', () => res()));
+      const k = rt(root, ['kill', id, sig]);
+      expect(k).toMatchObject({ code: 0, stderr: '' });
+      const code = await new Promise<number>((res) => child.on('exit', (c) => res(c ?? -1)));
+      expect(code).toBe(expected);
+    },
+  );
+
+  it('kill without a signal sends SIGTERM; unknown signals are refused', async () => {
+    const id = uid();
+    expect(rt(root, ['create', '-b', makeBundle(['sleep', '100']), id]).code).toBe(0);
+    const bad = rt(root, ['kill', id, 'NOPE']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('unknown signal');
+    // A created container's init (tsrunc-init) has no handlers: SIGTERM kills it.
+    expect(rt(root, ['kill', id]).code).toBe(0);
+    await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+    expect(rt(root, ['kill', id, 'KILL']).stderr).toContain('container not running');
+    expect(rt(root, ['delete', id]).code).toBe(0);
+  });
+
+  it('delete refuses a running container; --force kills it', async () => {
+    const id = uid();
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '100']), id]).code).toBe(0);
+    const pid = state(root, id).pid;
+    const r = rt(root, ['delete', id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot delete container ${id} that is not stopped: running`);
+    expect(state(root, id).status).toBe('running');
+    expect(rt(root, ['delete', '--force', id]).code).toBe(0);
+    expect(existsSync(`/proc/${pid}/status`) && !readFileSync(`/proc/${pid}/status`, 'utf8').includes('State:\tZ')).toBe(false);
+    expect(existsSync(join(root, id))).toBe(false);
+  });
+
+  it('a created container can be deleted without being started', () => {
+    const id = uid();
+    expect(rt(root, ['create', '-b', makeBundle(['sleep', '100']), id]).code).toBe(0);
+    const pid = state(root, id).pid;
+    expect(rt(root, ['delete', id]).code).toBe(0);
+    expect(existsSync(join(root, id))).toBe(false);
+    expect(existsSync(`/proc/${pid}/exe`)).toBe(false);
+  });
+
+  it('refuses a duplicate id and leaves the first container alone', () => {
+    const id = uid();
+    const bundle = makeBundle(['sleep', '100']);
+    expect(rt(root, ['create', '-b', bundle, id]).code).toBe(0);
+    const first = state(root, id);
+    const again = rt(root, ['create', '-b', bundle, id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`container with id exists: ${id}`);
+    expect(state(root, id)).toEqual(first);
+    expect(rt(root, ['delete', id]).code).toBe(0);
+  });
+
+  it.each(['a/b', '..', '.', 'x y', '../escape', 'a\\b'])('refuses the bad id %j', (id) => {
+    const r = rt(root, ['create', '-b', makeBundle(['true']), id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('invalid container id format');
+    expect(readdirSync(root).filter((n) => n.includes('escape') || n === 'a')).toEqual([]);
+  });
+
+  it.each(['state', 'start', 'kill', 'delete'])('%s of an unknown container says it does not exist', (verb) => {
+    const r = rt(root, [verb, 'no-such-container']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('container does not exist');
+  });
+
+  it('a missing executable fails create with runc\'s message and leaves nothing', () => {
+    const id = uid();
+    const r = rt(root, ['create', '-b', makeBundle(['no-such-binary']), id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('exec: \\"no-such-binary\\": executable file not found in $PATH');
+    expect(existsSync(join(root, id))).toBe(false);
+  });
+});
+
+describe.skipIf(!isRoot)('the container', () => {
+  it('has the configured hostname, env, cwd, uid and gid', () => {
+    const bundle = makeBundle(['sh', '-c', 'hostname; echo $FOO; pwd; id -u; id -g; id -G'], (c) => {
+      c.hostname = 'boxy';
+      c.process.env.push('FOO=bar baz');
+      c.process.cwd = '/tmp';
+      c.process.user = { uid: 1000, gid: 1001, additionalGids: [1002] };
+    });
+    const r = rt(root, ['run', '-b', bundle, uid()]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('boxy\nbar baz\n/tmp\n1000\n1001\n1001 1002\n');
+  });
+
+  it('is pid 1 in its own pid namespace', () => {
+    const r = rt(root, ['run', '-b', makeBundle(['sh', '-c', 'echo $$; ls /proc | grep -c "^[0-9]"']), uid()]);
+    // sh (1), ls, grep: nothing of the host.
+    expect(r.stdout.split('\n')[0]).toBe('1');
+    expect(Number(r.stdout.split('\n')[1])).toBeLessThanOrEqual(3);
+  });
+
+  it('sees none of the host\'s mounts', () => {
+    const mark = mkdtempSync(join(tmpdir(), 'tsrunc-hostmark-'));
+    execFileSync('mount', ['-t', 'tmpfs', 'hostmark', mark]);
+    try {
+      const r = rt(root, ['run', '-b', makeBundle(['cat', '/proc/self/mountinfo']), uid()]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain('hostmark');
+      expect(r.stdout).not.toContain(mark);
+      const points = r.stdout.trim().split('\n').map((l) => l.split(' ')[4]);
+      expect(points[0]).toBe('/');
+      for (const p of points) expect(p).toMatch(/^\/(proc|dev|sys)?(\/|$)/);
+    } finally {
+      execFileSync('umount', [mark]);
+      rmSync(mark, { recursive: true });
+    }
+  });
+
+  it('has the default devices and /dev symlinks', () => {
+    const r = rt(root, ['run', '-b', makeBundle(['sh', '-c', 'ls -l /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; for f in /dev/ptmx /dev/fd /dev/stdin; do readlink $f; done']), uid()]);
+    expect(r.code).toBe(0);
+    for (const [name, mm] of [['null', '1,   3'], ['zero', '1,   5'], ['full', '1,   7'], ['random', '1,   8'], ['urandom', '1,   9'], ['tty', '5,   0']])
+      expect(r.stdout).toMatch(new RegExp(`^crw-rw-rw-.*${mm}.*/dev/${name}$`, 'm'));
+    expect(r.stdout).toContain('pts/ptmx\n/proc/self/fd\n/proc/self/fd/0\n');
+  });
+
+  it('has a read-only root when root.readonly is set, writable otherwise', () => {
+    const ro = rt(root, ['run', '-b', makeBundle(['sh', '-c', 'touch /x 2>&1; echo $?']), uid()]);
+    expect(ro.stdout).toContain('Read-only file system');
+  });
+
+  it('gets only the caller\'s stdio: fds the caller opened do not reach it', () => {
+    const extra = [openSync('/etc/hostname', 'r'), openSync('/etc/hostname', 'r')];
+    try {
+      // tsrunc gets them as fds 3 and 4; inside, fd 3 is ls's own directory fd.
+      const r = rt(root, ['run', '-b', makeBundle(['ls', '/proc/self/fd']), uid()], { stdio: ['ignore', 'pipe', 'pipe', ...extra] });
+      expect(r.stdout.trim().split('\n').sort()).toEqual(['0', '1', '2', '3']);
+    } finally {
+      extra.forEach((fd) => closeSync(fd));
+    }
+  });
+});
+
+describe.skipIf(!isRoot)('spec and --version', () => {
+  it('spec writes a config.json that runs and refuses to overwrite it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-spec-'));
+    expect(rt(root, ['spec'], { cwd: dir }).code).toBe(0);
+    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(c.process.args).toEqual(['sh']);
+    const again = rt(root, ['spec'], { cwd: dir });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('config.json exists');
+  });
+
+  it('--version names the runtime and the spec version', () => {
+    const r = rt(root, ['--version']);
+    expect(r.stdout).toMatch(/^tsrunc version \d+\.\d+\.\d+\nspec: 1\.\d+\.\d+\n/);
+  });
+});
+
+beforeAll(() => mkdirSync(root, { recursive: true }));
