@@ -1,6 +1,6 @@
 // create / start / state / kill / delete / run against real containers.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,3 +228,61 @@ describe.skipIf(!isRoot)('spec and --version', () => {
 });
 
 beforeAll(() => mkdirSync(root, { recursive: true }));
+
+describe.skipIf(!isRoot)('namespaces and mounts', () => {
+  it('a namespace with a path is joined: uts, ipc and network of another container', async () => {
+    const a = uid();
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '100'], (c) => (c.hostname = 'first-box')), a]).code).toBe(0);
+    const pid = state(root, a).pid;
+    const nsOf = (p: number | string, t: string) => readlinkSync(`/proc/${p}/ns/${t}`);
+    const out = outDir();
+    const bundle = makeBundle(['sh', '-c', 'hostname > /out/h; readlink /proc/self/ns/uts /proc/self/ns/ipc /proc/self/ns/net > /out/ns 2>&1; ls -l /proc/self/ns > /out/ls'], (c) => {
+      delete c.hostname;
+      c.mounts.push(out.mount);
+      c.linux.namespaces = c.linux.namespaces.map((n: any) =>
+        ['uts', 'ipc', 'network'].includes(n.type) ? { type: n.type, path: `/proc/${pid}/ns/${n.type === 'network' ? 'net' : n.type}` } : n,
+      );
+    });
+    const r = rt(root, ['run', '-b', bundle, uid()]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(readFileSync(join(out.host, 'h'), 'utf8')).toBe('first-box\n');
+    const ls = readFileSync(join(out.host, 'ls'), 'utf8');
+    for (const t of ['uts', 'ipc', 'net']) expect(ls).toContain(nsOf(pid, t));
+    // ...and the namespaces it did not join are its own.
+    expect(ls).not.toContain(nsOf(pid, 'mnt'));
+    expect(ls).not.toContain(nsOf('self', 'pid'));
+    expect(rt(root, ['delete', '-f', a]).code).toBe(0);
+  });
+
+  it('joining a pid namespace by path is refused clearly', () => {
+    const r = rt(root, ['create', '-b', makeBundle(['true'], (c) => c.linux.namespaces.forEach((n: any) => n.type === 'pid' && (n.path = '/proc/1/ns/pid'))), uid()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('joining a pid namespace by path is not supported');
+  });
+
+  it('mounts the default config\'s filesystems with their options', () => {
+    const r = rt(root, ['run', '-b', makeBundle(['cat', '/proc/self/mountinfo']), uid()]);
+    expect(r.code).toBe(0);
+    const mounts = new Map(
+      r.stdout.trim().split('\n').map((l) => {
+        const [pre, post] = l.split(' - ');
+        const f = pre.split(' ');
+        const [fstype, , superOpts] = post.split(' ');
+        return [f[4], { opts: f[5].split(','), fstype, superOpts: superOpts.split(',') }] as const;
+      }),
+    );
+    expect(mounts.get('/')!.opts).toContain('ro');
+    expect(mounts.get('/proc')!.fstype).toBe('proc');
+    expect(mounts.get('/dev')).toMatchObject({ fstype: 'tmpfs', opts: expect.arrayContaining(['nosuid']) });
+    expect(mounts.get('/dev')!.superOpts).toEqual(expect.arrayContaining(['mode=755']));
+    expect(mounts.get('/dev/pts')!.fstype).toBe('devpts');
+    expect(mounts.get('/dev/pts')!.superOpts).toEqual(expect.arrayContaining(['gid=5', 'mode=620', 'ptmxmode=666']));
+    expect(mounts.get('/dev/shm')).toMatchObject({ fstype: 'tmpfs', opts: expect.arrayContaining(['nosuid', 'noexec', 'nodev']) });
+    expect(mounts.get('/dev/mqueue')!.fstype).toBe('mqueue');
+    expect(mounts.get('/sys')).toMatchObject({ fstype: 'sysfs', opts: expect.arrayContaining(['ro', 'nosuid', 'noexec', 'nodev']) });
+    // maskedPaths and readonlyPaths of the default config
+    expect(mounts.has('/proc/keys')).toBe(true); // masked by /dev/null (kcore is absent on some kernels)
+    expect(mounts.get('/proc/scsi')?.opts ?? ['ro']).toContain('ro'); // a masked directory: read-only tmpfs
+    expect(mounts.get('/proc/sys')!.opts).toContain('ro');
+  });
+});

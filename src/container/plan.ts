@@ -39,6 +39,10 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   if (config.hostname && !ns.isNew('uts')) throw new RuntimeError('unable to set hostname without a private UTS namespace');
   if (config.domainname && !ns.isNew('uts')) throw new RuntimeError('unable to set domainname without a private UTS namespace');
   if (ns.has('user')) throw new RuntimeError('linux.namespaces: user namespaces are not supported by tsrunc yet');
+  // setns() into a pid namespace moves only the caller's future children: the
+  // init would need one more fork, which is not written yet.
+  if (ns.has('pid') && !ns.isNew('pid'))
+    throw new RuntimeError('linux.namespaces: joining a pid namespace by path is not supported by tsrunc yet');
   if (ns.has('time')) throw new RuntimeError('linux.namespaces: time namespaces are not supported by tsrunc yet');
 
   const rootfs = resolveRootfs(config, opts.bundle);
