@@ -23,11 +23,19 @@ export interface SpawnHandle {
   pid: number;
   syncFd: number;
   errorFd: number;
+  /** our end of the console socketpair (plan.consolePair) */
+  consoleFd?: number;
 }
 
 export interface Addon {
   spawn(plan: unknown): SpawnHandle;
-  release(syncFd: number, errorFd: number): ChildFailure | null;
+  release(syncFd: number, errorFd: number, pid: number): { pid: number; failure: ChildFailure | null };
+  recvFd(sock: number): number;
+  setWinsize(fd: number, rows: number, cols: number): void;
+  ttyRaw(fd: number): Buffer | undefined;
+  copyInThread(from: number, to: number): void;
+  ttyRestore(fd: number, saved: Buffer): void;
+  getWinsize(fd: number): { rows: number; cols: number } | undefined;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   mkfifo(path: string, mode: number): void;
   openExecFifo(path: string, pid: number): boolean;

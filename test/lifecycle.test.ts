@@ -254,10 +254,20 @@ describe.skipIf(!isRoot)('namespaces and mounts', () => {
     expect(rt(root, ['delete', '-f', a]).code).toBe(0);
   });
 
-  it('joining a pid namespace by path is refused clearly', () => {
-    const r = rt(root, ['create', '-b', makeBundle(['true'], (c) => c.linux.namespaces.forEach((n: any) => n.type === 'pid' && (n.path = '/proc/1/ns/pid'))), uid()]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('joining a pid namespace by path is not supported');
+  it('a pid namespace with a path is joined: the container sees the other one\'s processes', () => {
+    const a = uid();
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '4242']), a]).code).toBe(0);
+    const pid = state(root, a).pid;
+    const bundle = makeBundle(['sh', '-c', 'echo $$; cat /proc/1/cmdline | tr "\\0" " "'], (c) =>
+      c.linux.namespaces.forEach((n: any) => n.type === 'pid' && (n.path = `/proc/${pid}/ns/pid`)),
+    );
+    const id = uid();
+    const r = rt(root, ['run', '-b', bundle, id]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const [self, init] = r.stdout.split('\n');
+    expect(Number(self)).toBeGreaterThan(1);
+    expect(init).toBe('sleep 4242 ');
+    expect(rt(root, ['delete', '-f', a]).code).toBe(0);
   });
 
   it('mounts the default config\'s filesystems with their options', () => {

@@ -6,6 +6,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <pthread.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -139,6 +143,114 @@ Napi::Value TryWait(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// recvFd(sock) -> the fd carried by one SCM_RIGHTS message (the pty master).
+Napi::Value RecvFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  char data[256];
+  struct iovec iov = {data, sizeof data};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw errno_error(env, "recvmsg", errno);
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  if (!cm || cm->cmsg_type != SCM_RIGHTS) throw Napi::Error::New(env, "no fd received on the console socket");
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  return Napi::Number::New(env, fd);
+}
+
+// setWinsize(fd, rows, cols): TIOCSWINSZ on a pty.
+Napi::Value SetWinsize(const Napi::CallbackInfo& info) {
+  struct winsize ws = {};
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCSWINSZ, &ws) < 0)
+    throw errno_error(info.Env(), "TIOCSWINSZ", errno);
+  return info.Env().Undefined();
+}
+
+// ttyRaw(fd) -> Buffer with the old termios (undefined if fd is no tty):
+// a foreground terminal passes every key, Ctrl-C included, to the container.
+Napi::Value TtyRaw(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct termios old;
+  if (tcgetattr(fd, &old) < 0) return env.Undefined();
+  struct termios raw = old;
+  cfmakeraw(&raw);
+  raw.c_oflag |= OPOST | ONLCR;  // keep output processing, like runc's raw mode
+  if (tcsetattr(fd, TCSANOW, &raw) < 0) throw errno_error(env, "tcsetattr", errno);
+  return Napi::Buffer<char>::Copy(env, reinterpret_cast<char*>(&old), sizeof old);
+}
+
+Napi::Value TtyRestore(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
+  if (b.Length() == sizeof(struct termios)) tcsetattr(fd, TCSANOW, reinterpret_cast<struct termios*>(b.Data()));
+  return info.Env().Undefined();
+}
+
+// getWinsize(fd) -> { rows, cols } or undefined.
+Napi::Value GetWinsize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  struct winsize ws = {};
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), TIOCGWINSZ, &ws) < 0) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rows", Napi::Number::New(env, ws.ws_row));
+  o.Set("cols", Napi::Number::New(env, ws.ws_col));
+  return o;
+}
+
+// copyInThread(from, to): copies until EOF or an error, on a detached thread
+// of its own. For stdin -> pty master: a read that may block forever must not
+// sit in libuv's pool, which exit() joins.
+void* copy_loop(void* arg) {
+  int* fds = static_cast<int*>(arg);
+  int from = fds[0], to = fds[1];
+  delete[] fds;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(from, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(to, buf + off, (size_t)(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return nullptr;
+      off += w;
+    }
+  }
+  return nullptr;
+}
+
+Napi::Value CopyInThread(const Napi::CallbackInfo& info) {
+  int* fds = new int[2]{info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Int32Value()};
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  // Nothing of Node may run on it, and no signal should land there.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int r = pthread_create(&t, &attr, copy_loop, fds);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&attr);
+  if (r != 0) {
+    delete[] fds;
+    throw errno_error(info.Env(), "pthread_create", r);
+  }
+  return info.Env().Undefined();
+}
+
 // Reaps a child without blocking (cleanup after a failed create).
 Napi::Value Reap(const Napi::CallbackInfo& info) {
   int pid = info[0].As<Napi::Number>().Int32Value();
@@ -159,6 +271,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
   exports.Set("tryWait", Napi::Function::New(env, TryWait));
   exports.Set("reap", Napi::Function::New(env, Reap));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("ttyRaw", Napi::Function::New(env, TtyRaw));
+  exports.Set("copyInThread", Napi::Function::New(env, CopyInThread));
+  exports.Set("ttyRestore", Napi::Function::New(env, TtyRestore));
+  exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   Napi::Array steps = Napi::Array::New(env, STEP_COUNT);
   for (uint32_t i = 0; i < STEP_COUNT; i++) steps.Set(i, Napi::String::New(env, kStepNames[i]));
   exports.Set("steps", steps);

@@ -12,7 +12,10 @@
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/keyctl.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -413,6 +416,70 @@ void lookup(Plan* p, char* out) {
   fail(STEP_LOOKUP, -1, ENOENT);
 }
 
+// The pty is opened in the container (its /dev/ptmx, its devpts), so the
+// slave's name means the same inside and outside; only the master leaves.
+void setup_console(Plan* p) {
+  char tpath[32], spath[32];
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail(STEP_CONSOLE);
+  int unlock = 0, n = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0) fail(STEP_CONSOLE);
+  char slave_path[32] = "/dev/pts/";
+  size_t len = 9;
+  char digits[12];
+  int d = 0;
+  do {
+    digits[d++] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n);
+  while (d) slave_path[len++] = digits[--d];
+  slave_path[len] = 0;
+  int slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) fail(STEP_CONSOLE);
+  if (p->console_rows || p->console_cols) {
+    struct winsize ws = {};
+    ws.ws_row = p->console_rows;
+    ws.ws_col = p->console_cols;
+    if (ioctl(slave, TIOCSWINSZ, &ws) < 0) fail(STEP_CONSOLE);
+  }
+  // runc sends the pty's name as the message body; engines ignore or log it.
+  struct iovec iov = {slave_path, len};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  __builtin_memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  ssize_t sent;
+  do {
+    sent = sendmsg(p->console_fd, &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) fail(STEP_CONSOLE);
+  close(master);
+  close(p->console_fd);
+  if (p->mount_console) {
+    // /dev/console must be what it claims: a file or a device node we can
+    // mount over, never a symlink planted to redirect the bind (CVE-2025-52565).
+    int f = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (f >= 0) close(f);
+    int tfd = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (tfd < 0 || fstat(tfd, &st) < 0) fail(STEP_CONSOLE);
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) fail(STEP_CONSOLE, -1, ELOOP);
+    if (mount(fd_path(spath, slave), fd_path(tpath, tfd), nullptr, MS_BIND, nullptr) < 0) fail(STEP_CONSOLE);
+    close(tfd);
+  }
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(STEP_CONSOLE);
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) fail(STEP_CONSOLE);
+  if (slave > 2) close(slave);
+}
+
 void reset_signals() {
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
@@ -429,6 +496,10 @@ void reset_signals() {
 
 [[noreturn]] void child_main(Plan* p) {
   g_plan = p;
+  // Until the exec this process is a copy of Node. Non-dumpable, no process
+  // of the container can open its /proc/<pid>/exe (the host's node binary)
+  // or its memory (CVE-2019-5736). The exec of tsrunc-init resets it.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Dispositions first: the parent blocked every signal around clone(), so
   // none of Node's handlers can run in this copy of its address space.
   struct sigaction sa = {};
@@ -451,6 +522,18 @@ void reset_signals() {
     if (setns(p->joins[i].fd, p->joins[i].nstype) < 0) fail(STEP_SETNS, (int)i);
     close(p->joins[i].fd);
   }
+  if (p->fork_after_setns) {
+    long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    if (pid < 0) fail(STEP_FORK);
+    if (pid > 0) {
+      ChildError rec{STEP_CHILD_PID, (int)pid, -1};
+      ssize_t w = write(p->error_fd, &rec, sizeof rec);
+      _exit(w == (ssize_t)sizeof rec ? 0 : 1);
+    }
+  }
+  if (p->has_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring.c_str()) < 0 &&
+      errno != ENOSYS)
+    fail(STEP_KEYRING);
   // The cgroup namespace is unshared only now that the parent has put us in
   // the container's cgroup, so that cgroup becomes its root.
   if ((p->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_SETNS);
@@ -474,6 +557,7 @@ void reset_signals() {
     do_masks(p);
     do_readonly_paths(p);
   }
+  if (p->console_fd >= 0) setup_console(p);
   do_sysctls(p);
 
   for (size_t i = 0; i < p->rlimits.size(); i++) {

@@ -19,6 +19,10 @@ namespace tsrunc {
 #define TSRUNC_STEPS(X)                 \
   X(SYNC, "wait for parent")            \
   X(SETNS, "join namespace")            \
+  X(CHILD_PID, "report pid")            \
+  X(FORK, "fork into pid namespace")    \
+  X(KEYRING, "join session keyring")    \
+  X(CONSOLE, "set up console")          \
   X(SETSID, "setsid")                   \
   X(SETHOSTNAME, "sethostname")         \
   X(SETDOMAINNAME, "setdomainname")     \
@@ -56,7 +60,9 @@ enum Step : int {
   STEP_COUNT
 };
 
-// What the child writes to the error pipe when a step fails.
+// What the child writes to the error pipe when a step fails. One record is
+// not a failure: {STEP_CHILD_PID, pid} says which process the container's
+// process is, when joining a pid namespace took one more fork.
 struct ChildError {
   int step;
   int err;    // errno
@@ -110,6 +116,17 @@ struct Plan {
   int clone_flags = 0;            // CLONE_NEW* to create
   std::vector<NsJoin> joins;      // namespaces joined by path
   bool wait_for_parent = true;    // block until the parent says go (cgroups, id maps)
+  // setns() into a pid namespace moves only later children: fork once more
+  // (CLONE_PARENT, so the process is still tsrunc's child) after the joins.
+  bool fork_after_setns = false;
+  std::string keyring;            // join a new session keyring of this name
+  bool has_keyring = false;
+
+  // Terminal: a pty made inside the container; its master goes out over
+  // console_fd (a unix socket), the slave becomes stdio and controlling tty.
+  int console_fd = -1;
+  unsigned short console_rows = 0, console_cols = 0;
+  bool mount_console = false;     // bind the slave onto /dev/console (init only)
 
   std::string hostname;
   bool has_hostname = false;

@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -123,6 +125,9 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   p->readonly_root = flag(o, "readonlyRoot");
   p->no_pivot = flag(o, "noPivot");
   p->wait_for_parent = true;
+  p->fork_after_setns = flag(o, "forkAfterSetns");
+  p->keyring = str(o, "keyring", &p->has_keyring);
+  p->setsid = !o.Get("setsid").IsBoolean() || flag(o, "setsid");
 
   each(o, "mounts", [&](Napi::Value v) {
     Napi::Object m = v.As<Napi::Object>();
@@ -204,10 +209,36 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     p->joins.push_back({move_above(env, fd, min_fd), (int)num(j, "nstype", 0)});
   });
   p->init_fd = move_above(env, sealed_copy(env, str(o, "initPath")), min_fd);
+
+  bool has_console;
+  std::string console = str(o, "consoleSocket", &has_console);
+  if (has_console) {
+    // Connected here, in the host's mount namespace: the child, which sends
+    // the pty master through it, will be inside the container by then.
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw_errno(env, "socket", errno);
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    if (console.size() >= sizeof addr.sun_path) throw Napi::Error::New(env, "console socket path too long: " + console);
+    memcpy(addr.sun_path, console.c_str(), console.size() + 1);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+      int e = errno;
+      close(fd);
+      throw_errno(env, "connect to console socket " + console, e);
+    }
+    p->console_fd = move_above(env, fd, min_fd);
+  }
+  Napi::Value size = o.Get("consoleSize");
+  if (size.IsObject()) {
+    p->console_rows = (unsigned short)num(size.As<Napi::Object>(), "height", 0);
+    p->console_cols = (unsigned short)num(size.As<Napi::Object>(), "width", 0);
+  }
+  p->mount_console = flag(o, "mountConsole");
   return p;
 }
 
 void close_plan_fds(Plan* p) {
+  if (p->console_fd >= 0) close(p->console_fd);
   for (auto& j : p->joins) close(j.fd);
   if (p->fifo_fd >= 0) close(p->fifo_fd);
   if (p->init_fd >= 0) close(p->init_fd);
@@ -224,7 +255,9 @@ void Plan::finalize() {
   for (auto& s : args) argv_init.push_back(s.c_str());
   argv_init.push_back(nullptr);
   envp.clear();
-  std::string path_value;
+  // With no PATH in the process's environment, search the default one, as
+  // execvp(3) does (runc's Go lookup would fail instead).
+  std::string path_value = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (auto& s : env) {
     envp.push_back(s.c_str());
     if (s.compare(0, 5, "PATH=") == 0) path_value = s.substr(5);
@@ -246,8 +279,18 @@ void Plan::finalize() {
 // spawn(plan) -> { pid, syncFd, errorFd }
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::unique_ptr<Plan> p = read_plan(env, info[0].As<Napi::Object>());
+  Napi::Object po = info[0].As<Napi::Object>();
+  std::unique_ptr<Plan> p = read_plan(env, po);
   int min_fd = 3 + p->preserve_fds;
+  // A foreground terminal (run -t without --console-socket): tsrunc itself
+  // receives the pty master, over a socketpair.
+  int console_ours = -1;
+  if (flag(po, "consolePair")) {
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) throw_errno(env, "socketpair", errno);
+    console_ours = move_above(env, sp[0], min_fd);
+    p->console_fd = move_above(env, sp[1], min_fd);
+  }
   int syncp[2], errp[2];
   if (pipe2(syncp, O_CLOEXEC) < 0) {
     close_plan_fds(p.get());
@@ -292,40 +335,55 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   out.Set("pid", Napi::Number::New(env, (double)pid));
   out.Set("syncFd", Napi::Number::New(env, syncp[1]));
   out.Set("errorFd", Napi::Number::New(env, errp[0]));
+  if (console_ours >= 0) out.Set("consoleFd", Napi::Number::New(env, console_ours));
   return out;
 }
 
-// release(syncFd, errorFd) -> null when tsrunc-init runs, else {step, errno, index}
+// release(syncFd, errorFd, childPid) -> { pid, failure }: pid is the
+// container process (the child, or the grandchild it reported after joining
+// a pid namespace); failure is null when tsrunc-init runs, else
+// {step, errno, index}.
 Napi::Value Release(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int sync_fd = info[0].As<Napi::Number>().Int32Value();
   int error_fd = info[1].As<Napi::Number>().Int32Value();
+  int pid = info[2].As<Napi::Number>().Int32Value();
   char go = 'g';
   ssize_t w;
   do {
     w = write(sync_fd, &go, 1);
   } while (w < 0 && errno == EINTR);
   close(sync_fd);
-  ChildError e{};
-  size_t got = 0;
-  while (got < sizeof e) {
-    ssize_t n = read(error_fd, reinterpret_cast<char*>(&e) + got, sizeof e - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += (size_t)n;
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("failure", env.Null());
+  for (;;) {
+    ChildError e{};
+    size_t got = 0;
+    while (got < sizeof e) {
+      ssize_t n = read(error_fd, reinterpret_cast<char*>(&e) + got, sizeof e - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += (size_t)n;
+    }
+    if (got == 0) break;  // EOF: every copy of the pipe closed at exec or exit
+    if (got == sizeof e && e.step == STEP_CHILD_PID) {
+      // The intermediate child exits at once after this: reap it.
+      int status;
+      while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
+      }
+      pid = e.err;
+      continue;
+    }
+    Napi::Object f = Napi::Object::New(env);
+    bool whole = got == sizeof e;  // else it died without a report (killed?)
+    f.Set("step", Napi::Number::New(env, whole ? e.step : -1));
+    f.Set("errno", Napi::Number::New(env, whole ? e.err : 0));
+    f.Set("index", Napi::Number::New(env, whole ? e.index : -1));
+    out.Set("failure", f);
+    break;
   }
   close(error_fd);
-  if (got == 0) return env.Null();
-  Napi::Object out = Napi::Object::New(env);
-  if (got < sizeof e) {  // died without a report (killed?)
-    out.Set("step", Napi::Number::New(env, -1));
-    out.Set("errno", Napi::Number::New(env, 0));
-    out.Set("index", Napi::Number::New(env, -1));
-    return out;
-  }
-  out.Set("step", Napi::Number::New(env, e.step));
-  out.Set("errno", Napi::Number::New(env, e.err));
-  out.Set("index", Napi::Number::New(env, e.index));
+  out.Set("pid", Napi::Number::New(env, pid));
   return out;
 }
 

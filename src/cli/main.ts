@@ -29,6 +29,9 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   delete: () => import('./commands/delete.ts'),
   list: () => import('./commands/list.ts'),
   spec: () => import('./commands/spec.ts'),
+  exec: () => import('./commands/exec.ts'),
+  ps: () => import('./commands/ps.ts'),
+  features: () => import('./commands/features.ts'),
 };
 
 export const VERSION = '0.1.0';

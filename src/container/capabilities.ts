@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { logDebug, logWarn } from '../util/log.ts';
 
-const NAMES = [
+export const CAPABILITY_NAMES = [
   'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP',
   'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER',
   'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE',
@@ -15,7 +15,7 @@ export function lastCap(): number {
   try {
     return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
   } catch {
-    return NAMES.length - 1;
+    return CAPABILITY_NAMES.length - 1;
   }
 }
 
@@ -26,7 +26,7 @@ export function lastCap(): number {
 export function capMask(names: string[] | undefined, last: number): bigint {
   let mask = 0n;
   for (const name of names ?? []) {
-    const bit = NAMES.indexOf(name.replace(/^CAP_/, ''));
+    const bit = CAPABILITY_NAMES.indexOf(name.replace(/^CAP_/, ''));
     if (bit < 0 || bit > last) {
       logWarn(`ignoring unknown or unsupported capability "${name}"`);
       continue;

@@ -4,14 +4,16 @@
 // a "creating" state.json exist before clone, and the pid is recorded before
 // the child is released, so a tsrunc killed at any point leaves `delete`
 // something to find and clean up.
-import { writeFileSync } from 'node:fs';
+import { closeSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { addon, initPath, type ChildFailure } from '../addon.ts';
+import { addon, initPath } from '../addon.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { ContainerDir, OCI_VERSION, writeFileAtomic, type StoredState } from '../state/store.ts';
 import { procStat } from '../state/status.ts';
-import { errnoName, RuntimeError } from '../util/errors.ts';
-import { buildPlan, type Plan } from './plan.ts';
+import { RuntimeError } from '../util/errors.ts';
+import { describeFailure } from './failure.ts';
+import { receiveMaster } from './foreground.ts';
+import { buildPlan } from './plan.ts';
 
 export interface CreateOptions {
   root: string;
@@ -22,60 +24,45 @@ export interface CreateOptions {
   preserveFds?: number;
   /** false for `run`: the container starts at once, without an exec fifo */
   waitForStart: boolean;
+  consoleSocket?: string;
+  /** run -t in the foreground: tsrunc receives the pty master */
+  foregroundTerminal?: boolean;
+  noNewKeyring?: boolean;
 }
 
 export interface Created {
   dir: ContainerDir;
   state: StoredState;
   config: RunnableConfig;
+  /** the pty master, for a foreground terminal */
+  consoleFd?: number;
 }
 
-function describe(f: ChildFailure, plan: Plan): string {
-  const steps = addon().steps;
-  const err = f.errno ? errnoName(f.errno) : 'killed';
-  if (f.step < 0) return 'container init died during setup';
-  const step = steps[f.step] ?? `step ${f.step}`;
-  switch (step) {
-    case 'mount':
-    case 'create mount target':
-    case 'remount':
-    case 'set propagation': {
-      const m = plan.mounts[f.index];
-      const what = m?.bind ? m.source : (m?.type ?? m?.source ?? '?');
-      return `${step} "${what}" on ${m?.target}: ${err}`;
-    }
-    case 'create device':
-      return `create device ${plan.devices[f.index]?.path}: ${err}`;
-    case 'create symlink':
-      return `create symlink ${plan.symlinks[f.index]?.path}: ${err}`;
-    case 'mask path':
-      return `mask path ${plan.maskedPaths[f.index]}: ${err}`;
-    case 'make path read-only':
-      return `make path read-only ${plan.readonlyPaths[f.index]}: ${err}`;
-    case 'write sysctl':
-      return `write sysctl ${plan.sysctls[f.index]?.path}: ${err}`;
-    case 'setrlimit':
-      return `setrlimit ${plan.rlimits[f.index]?.resource}: ${err}`;
-    case 'join namespace':
-      return `join namespace ${plan.joinNamespaces[f.index]?.path ?? '(cgroup)'}: ${err}`;
-    case 'chdir to cwd':
-      return `chdir to cwd ${JSON.stringify(plan.cwd)}: ${err}`;
-    case 'cwd outside container':
-      return `cwd ${JSON.stringify(plan.cwd)} is outside the container's root`;
-    case 'executable lookup':
-      if (f.errno === 2 && !plan.args[0].includes('/'))
-        return `exec: ${JSON.stringify(plan.args[0])}: executable file not found in $PATH`;
-      return `exec: ${JSON.stringify(plan.args[0])}: ${err}`;
-    default:
-      return `${step}: ${err}`;
-  }
+// runc's rules for terminals and the console socket.
+export function checkTerminal(terminal: boolean, detached: boolean, consoleSocket: string | undefined): void {
+  if (terminal && detached && !consoleSocket)
+    throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  if (!terminal && consoleSocket)
+    throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
 }
 
 export function createContainer(opts: CreateOptions): Created {
   const bundle = resolve(opts.bundle);
   // Everything that can be refused is refused before anything exists.
   const config = loadConfig(bundle);
-  const plan = buildPlan(config, { bundle, noPivot: opts.noPivot, preserveFds: opts.preserveFds });
+  checkTerminal(config.process.terminal === true, !opts.foregroundTerminal, opts.consoleSocket);
+  // Socket activation (sd_listen_fds): fds 3..3+N-1 were meant for us if
+  // LISTEN_PID names this process; they go first, then --preserve-fds ones.
+  const listenFds = process.env.LISTEN_PID === String(process.pid) ? Number(process.env.LISTEN_FDS ?? 0) || 0 : 0;
+  if (listenFds > 0) config.process.env = [...(config.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
+  const plan = buildPlan(config, {
+    bundle,
+    noPivot: opts.noPivot,
+    preserveFds: listenFds + (opts.preserveFds ?? 0),
+    consoleSocket: opts.consoleSocket,
+    consolePair: opts.foregroundTerminal,
+    keyring: opts.noNewKeyring ? undefined : opts.id,
+  });
 
   const dir = ContainerDir.create(opts.root, opts.id);
   const state: StoredState = {
@@ -89,7 +76,9 @@ export function createContainer(opts: CreateOptions): Created {
     owner: '',
     annotations: config.annotations,
     creating: true,
+    config,
   };
+  let consoleFd: number | undefined;
   let pid = 0;
   try {
     dir.write(state);
@@ -100,12 +89,21 @@ export function createContainer(opts: CreateOptions): Created {
     state.initStartTime = procStat(pid)?.startTime ?? 0;
     dir.write(state);
     if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
-    const failure = addon().release(handle.syncFd, handle.errorFd);
-    if (failure) throw new RuntimeError(describe(failure, plan));
+    consoleFd = handle.consoleFd;
+    const released = addon().release(handle.syncFd, handle.errorFd, pid);
+    if (released.failure) throw new RuntimeError(describeFailure(released.failure, plan));
+    consoleFd = receiveMaster(consoleFd);
+    if (released.pid !== pid) {
+      // It joined a pid namespace: the container's init is the grandchild.
+      pid = released.pid;
+      state.pid = pid;
+      state.initStartTime = procStat(pid)?.startTime ?? 0;
+    }
     delete state.creating;
     dir.write(state);
     if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid), 0o644);
   } catch (e) {
+    if (consoleFd !== undefined) closeSync(consoleFd);
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -115,5 +113,5 @@ export function createContainer(opts: CreateOptions): Created {
     dir.remove();
     throw e;
   }
-  return { dir, state, config };
+  return { dir, state, config, consoleFd };
 }

@@ -5,6 +5,7 @@ import { addon } from '../addon.ts';
 import { ContainerDir, type StoredState } from '../state/store.ts';
 import { initAlive, status, type Status } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
+import { containerPids } from './processes.ts';
 
 export interface Loaded {
   dir: ContainerDir;
@@ -26,9 +27,17 @@ export function start(root: string, id: string): void {
   rmSync(dir.fifoPath, { force: true });
 }
 
-export function kill(root: string, id: string, signal: number): void {
+/** kill, or with --all every process of the container (init last). */
+export function kill(root: string, id: string, signal: number, all = false): void {
   const { state, status: st } = load(root, id);
   if (st === 'stopped' || st === 'creating') throw new RuntimeError('container not running');
+  if (all) {
+    for (const pid of containerPids(state).reverse())
+      try {
+        process.kill(pid, signal);
+      } catch {}
+    return;
+  }
   try {
     process.kill(state.pid, signal);
   } catch (e) {

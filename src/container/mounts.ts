@@ -31,6 +31,9 @@ export const PROPAGATION: Record<string, number> = {
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+/** Every option name planMount understands (for `features`). */
+export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION)].sort();
+
 // Options that need mount_setattr(2) or id-mapped mounts: not done yet, and
 // refused rather than silently ignored.
 const UNSUPPORTED = /^(r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|atime|nodiratime|diratime|relatime|norelatime|strictatime|nostrictatime|nosymfollow|symfollow)|idmap|ridmap|tmpcopyup)$/;

@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunnableConfig } from '../config/load.ts';
+import type { Process } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { planCaps } from './capabilities.ts';
 import { devSymlinks, planDevices } from './devices.ts';
@@ -10,10 +11,11 @@ import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './m
 import { planNamespaces } from './namespaces.ts';
 import { planRlimits } from './rlimits.ts';
 
-export interface PlanOptions {
+export interface PlanOptions extends ProcessOptions {
   bundle: string;
   noPivot?: boolean;
-  preserveFds?: number;
+  /** name of the session keyring to join (runc's default; --no-new-keyring: none) */
+  keyring?: string;
 }
 
 export type Plan = ReturnType<typeof buildPlan>;
@@ -39,10 +41,6 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   if (config.hostname && !ns.isNew('uts')) throw new RuntimeError('unable to set hostname without a private UTS namespace');
   if (config.domainname && !ns.isNew('uts')) throw new RuntimeError('unable to set domainname without a private UTS namespace');
   if (ns.has('user')) throw new RuntimeError('linux.namespaces: user namespaces are not supported by tsrunc yet');
-  // setns() into a pid namespace moves only the caller's future children: the
-  // init would need one more fork, which is not written yet.
-  if (ns.has('pid') && !ns.isNew('pid'))
-    throw new RuntimeError('linux.namespaces: joining a pid namespace by path is not supported by tsrunc yet');
   if (ns.has('time')) throw new RuntimeError('linux.namespaces: time namespaces are not supported by tsrunc yet');
 
   const rootfs = resolveRootfs(config, opts.bundle);
@@ -56,8 +54,6 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   let rootPropagation = MS.SLAVE | MS.REC;
   if (linux.rootfsPropagation) rootPropagation = PROPAGATION[linux.rootfsPropagation];
 
-  const user = proc.user ?? { uid: 0, gid: 0 };
-  const caps = proc.capabilities;
   return {
     cloneFlags: ns.cloneFlags,
     joinNamespaces: ns.joinNamespaces,
@@ -76,17 +72,40 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
       path: '/proc/sys/' + key.replace(/\./g, '/'),
       value: String(value),
     })),
+    ...planProcess(proc, opts),
+    mountConsole: proc.terminal === true,
+    keyring: opts.keyring,
+    forkAfterSetns: ns.has('pid') && !ns.isNew('pid'),
+  };
+}
+
+export interface ProcessOptions {
+  preserveFds?: number;
+  /** --console-socket: where the pty master goes */
+  consoleSocket?: string;
+  /** foreground terminal: tsrunc receives the master itself */
+  consolePair?: boolean;
+}
+
+/** What a process needs, whether it is a container's init or an exec. */
+export function planProcess(proc: Process, opts: ProcessOptions) {
+  const user = proc.user ?? { uid: 0, gid: 0 };
+  const terminal = proc.terminal === true;
+  return {
     rlimits: planRlimits(proc.rlimits),
     noNewPrivileges: proc.noNewPrivileges === true,
     uid: user.uid,
     gid: user.gid,
     additionalGids: user.additionalGids ?? [],
     umask: user.umask ?? -1,
-    capabilities: caps && planCaps(caps),
+    capabilities: proc.capabilities && planCaps(proc.capabilities),
     cwd: proc.cwd,
     args: proc.args,
     env: proc.env ?? [],
     preserveFds: opts.preserveFds ?? 0,
     oomScoreAdj: proc.oomScoreAdj,
+    consoleSocket: terminal ? opts.consoleSocket : undefined,
+    consolePair: terminal && !opts.consoleSocket && opts.consolePair === true,
+    consoleSize: terminal ? proc.consoleSize : undefined,
   };
 }

@@ -6,6 +6,7 @@
 // processes never see or leave a torn state.
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, constants as fsc } from 'node:fs';
 import { addon } from '../addon.ts';
+import type { RunnableConfig } from '../config/load.ts';
 import { RuntimeError, notExist } from '../util/errors.ts';
 
 export const OCI_VERSION = '1.2.0';
@@ -26,6 +27,8 @@ export interface StoredState {
   creating?: boolean;
   /** what delete needs without re-reading the bundle (it may be gone) */
   cleanup?: Record<string, unknown>;
+  /** the validated config, for exec's defaults (the bundle may change) */
+  config?: RunnableConfig;
 }
 
 export function defaultRoot(): string {

@@ -23,6 +23,8 @@ const command: Command = {
       pidFile: f['pid-file'] as string | undefined,
       noPivot: f['no-pivot'] === true,
       preserveFds: (f['preserve-fds'] as number | undefined) ?? 0,
+      consoleSocket: f['console-socket'] as string | undefined,
+      noNewKeyring: f['no-new-keyring'] === true,
       waitForStart: true,
     });
     return 0;

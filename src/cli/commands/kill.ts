@@ -6,7 +6,7 @@ const command: Command = {
   flags: [HELP, { names: ['all', 'a'], type: 'bool' }],
   run(g, args) {
     const id = requireArgs(args, 'kill');
-    kill(g.root, id, parseSignal(args.rest[1] ?? 'SIGTERM'));
+    kill(g.root, id, parseSignal(args.rest[1] ?? 'SIGTERM'), args.flags.all === true);
     return 0;
   },
 };

@@ -1,0 +1,64 @@
+// exec [flags] ID COMMAND [ARGS...] | exec --process FILE ID
+import { readFileSync } from 'node:fs';
+import { parseProcess } from '../../config/load.ts';
+import { execProcess, execProcessSpec } from '../../container/exec.ts';
+import { foreground } from '../../container/foreground.ts';
+import { load } from '../../container/lifecycle.ts';
+import { HELP, requireArgs, type Command } from '../command.ts';
+
+const command: Command = {
+  flags: [
+    HELP,
+    { names: ['console-socket'], type: 'string' },
+    { names: ['cwd'], type: 'string' },
+    { names: ['env', 'e'], type: 'strings' },
+    { names: ['tty', 't'], type: 'bool' },
+    { names: ['user', 'u'], type: 'string' },
+    { names: ['additional-gids', 'g'], type: 'strings' },
+    { names: ['process', 'p'], type: 'string' },
+    { names: ['detach', 'd'], type: 'bool' },
+    { names: ['pid-file'], type: 'string' },
+    { names: ['process-label'], type: 'string' },
+    { names: ['apparmor'], type: 'string' },
+    { names: ['no-new-privs'], type: 'bool' },
+    { names: ['cap', 'c'], type: 'strings' },
+    { names: ['preserve-fds'], type: 'int' },
+    { names: ['ignore-paused'], type: 'bool' },
+    { names: ['cgroup'], type: 'strings' },
+  ],
+  async run(g, args) {
+    const id = requireArgs(args, 'exec');
+    const f = args.flags;
+    let proc;
+    if (f.process) {
+      const text = readFileSync(f.process === '-' ? 0 : (f.process as string), 'utf8');
+      proc = parseProcess(JSON.parse(text));
+    } else {
+      const { state, dir } = load(g.root, id);
+      dir.unlock();
+      proc = execProcessSpec(state.config?.process, {
+        args: args.rest.slice(1),
+        env: (f.env as string[] | undefined) ?? [],
+        cwd: f.cwd as string | undefined,
+        user: f.user as string | undefined,
+        additionalGids: ((f['additional-gids'] as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map(Number),
+        caps: (f.cap as string[] | undefined) ?? [],
+        noNewPrivs: f['no-new-privs'] === true,
+        tty: f.tty === true,
+      });
+    }
+    const detach = f.detach === true;
+    const { pid, consoleFd } = execProcess({
+      root: g.root,
+      id,
+      process: proc,
+      detach,
+      pidFile: f['pid-file'] as string | undefined,
+      consoleSocket: f['console-socket'] as string | undefined,
+      preserveFds: (f['preserve-fds'] as number | undefined) ?? 0,
+    });
+    if (detach) return 0;
+    return await foreground(pid, consoleFd);
+  },
+};
+export default command;

@@ -1,0 +1,32 @@
+// features: the runtime-spec features document (features.md), from the same
+// tables the code uses, so it says only what tsrunc really does.
+import { CAPABILITY_NAMES } from '../../container/capabilities.ts';
+import { MOUNT_OPTIONS } from '../../container/mounts.ts';
+import { out } from '../../util/output.ts';
+import { HELP, type Command } from '../command.ts';
+
+const command: Command = {
+  flags: [HELP],
+  run() {
+    const doc = {
+      ociVersionMin: '1.0.0',
+      ociVersionMax: '1.2.0',
+      hooks: [] as string[],
+      mountOptions: MOUNT_OPTIONS,
+      linux: {
+        namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'],
+        capabilities: CAPABILITY_NAMES.map((c) => 'CAP_' + c),
+        cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+        seccomp: { enabled: false },
+        apparmor: { enabled: false },
+        selinux: { enabled: false },
+        intelRdt: { enabled: false },
+        mountExtensions: { idmap: { enabled: false } },
+      },
+      annotations: { 'org.opencontainers.tsrunc.version': process.env.npm_package_version ?? '0.1.0' },
+    };
+    out(JSON.stringify(doc, null, 2) + '\n');
+    return 0;
+  },
+};
+export default command;

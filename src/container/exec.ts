@@ -1,0 +1,130 @@
+// exec: a new process in a running container. A fresh child of tsrunc joins
+// every namespace of the container's init (mount and user included: it is
+// single-threaded, unlike Node), forks once more to be inside the pid
+// namespace, and becomes the process (DEVELOPERS.md, invariant 1).
+import { readlinkSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { addon, initPath } from '../addon.ts';
+import type { Process } from '../config/schema.ts';
+import { writeFileAtomic } from '../state/store.ts';
+import { RuntimeError } from '../util/errors.ts';
+import { checkTerminal } from './create.ts';
+import { describeFailure } from './failure.ts';
+import { receiveMaster } from './foreground.ts';
+import { load } from './lifecycle.ts';
+import { CLONE_FLAGS } from './namespaces.ts';
+import { planProcess } from './plan.ts';
+
+// /proc/<pid>/ns names, user first: its privileges are needed for the others.
+const NS_FILES: Array<[string, number]> = [
+  ['user', CLONE_FLAGS.user],
+  ['mnt', CLONE_FLAGS.mount],
+  ['pid', CLONE_FLAGS.pid],
+  ['ipc', CLONE_FLAGS.ipc],
+  ['uts', CLONE_FLAGS.uts],
+  ['net', CLONE_FLAGS.network],
+  ['cgroup', CLONE_FLAGS.cgroup],
+  ['time', CLONE_FLAGS.time],
+];
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: Process;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+}
+
+export interface Execed {
+  pid: number;
+  consoleFd?: number;
+}
+
+/** The container's namespaces that tsrunc is not already in. */
+function namespacesOf(pid: number): Array<{ path: string; nstype: number }> {
+  const joins = [];
+  for (const [name, nstype] of NS_FILES) {
+    const path = `/proc/${pid}/ns/${name}`;
+    let theirs: string;
+    try {
+      theirs = readlinkSync(path);
+    } catch {
+      continue; // a namespace type this kernel lacks
+    }
+    // Joining one's own user namespace is an error (EINVAL); the rest is moot.
+    if (theirs !== readlinkSync(`/proc/self/ns/${name}`)) joins.push({ path, nstype });
+  }
+  return joins;
+}
+
+export function execProcess(opts: ExecOptions): Execed {
+  const { dir, state, status } = load(opts.root, opts.id);
+  if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
+  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  if (status === 'creating') throw new RuntimeError('cannot exec in a container that is being created');
+  const proc = opts.process;
+  checkTerminal(proc.terminal === true, opts.detach, opts.consoleSocket);
+  const joinNamespaces = namespacesOf(state.pid);
+  const plan = {
+    cloneFlags: 0,
+    joinNamespaces,
+    forkAfterSetns: joinNamespaces.some((n) => n.nstype === CLONE_FLAGS.pid),
+    ...planProcess(proc, { preserveFds: opts.preserveFds, consoleSocket: opts.consoleSocket, consolePair: !opts.detach }),
+    initPath,
+  };
+  const handle = addon().spawn(plan);
+  let pid = handle.pid;
+  let consoleFd: number | undefined;
+  try {
+    if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
+    const released = addon().release(handle.syncFd, handle.errorFd, pid);
+    if (released.failure) {
+      pid = released.pid;
+      throw new RuntimeError(describeFailure(released.failure, plan));
+    }
+    pid = released.pid;
+    consoleFd = receiveMaster(handle.consoleFd);
+    if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid), 0o644);
+  } catch (e) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+    addon().reap(pid);
+    throw e;
+  } finally {
+    dir.unlock();
+  }
+  return { pid, consoleFd };
+}
+
+/**
+ * exec's process without --process: the container's own process settings,
+ * with the command line's arguments and flags over them (as runc does).
+ */
+export function execProcessSpec(
+  base: Process | undefined,
+  f: { args: string[]; env: string[]; cwd?: string; user?: string; additionalGids: number[]; caps: string[]; noNewPrivs: boolean; tty: boolean },
+): Process {
+  if (f.args.length === 0) throw new RuntimeError('exec: no command given');
+  const p: Process = structuredClone(base ?? { cwd: '/', args: [] });
+  p.args = f.args;
+  p.terminal = f.tty;
+  const env = new Map((p.env ?? []).map((e) => [e.split('=')[0], e] as const));
+  for (const e of f.env) env.set(e.split('=')[0], e);
+  p.env = [...env.values()];
+  if (f.cwd) p.cwd = f.cwd;
+  if (f.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
+    if (!m) throw new RuntimeError(`invalid --user ${JSON.stringify(f.user)}: want uid[:gid]`);
+    p.user = { ...(p.user ?? {}), uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : (p.user?.gid ?? 0) };
+  }
+  if (f.additionalGids.length) p.user = { ...(p.user ?? { uid: 0, gid: 0 }), additionalGids: f.additionalGids };
+  if (f.caps.length) {
+    const caps = (p.capabilities ??= {});
+    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...f.caps])];
+  }
+  if (f.noNewPrivs) p.noNewPrivileges = true;
+  return p;
+}

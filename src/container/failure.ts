@@ -1,0 +1,57 @@
+// A failed step of the cloned child, in words: `mount "proc" on /proc: EPERM`.
+import { addon, type ChildFailure } from '../addon.ts';
+import { errnoName } from '../util/errors.ts';
+
+/** The parts of a plan the messages refer to. */
+export interface Described {
+  mounts?: Array<{ bind: boolean; source?: string; type?: string; target: string }>;
+  devices?: Array<{ path: string }>;
+  symlinks?: Array<{ path: string }>;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  sysctls?: Array<{ path: string }>;
+  rlimits: Array<{ resource: number }>;
+  joinNamespaces: Array<{ path: string }>;
+  cwd: string;
+  args: string[];
+}
+
+export function describeFailure(f: ChildFailure, plan: Described): string {
+  if (f.step < 0) return 'container init died during setup';
+  const step = addon().steps[f.step] ?? `step ${f.step}`;
+  const err = f.errno ? errnoName(f.errno) : 'killed';
+  switch (step) {
+    case 'mount':
+    case 'create mount target':
+    case 'remount':
+    case 'set propagation': {
+      const m = plan.mounts?.[f.index];
+      const what = m?.bind ? m.source : (m?.type ?? m?.source ?? '?');
+      return `${step} "${what}" on ${m?.target}: ${err}`;
+    }
+    case 'create device':
+      return `create device ${plan.devices?.[f.index]?.path}: ${err}`;
+    case 'create symlink':
+      return `create symlink ${plan.symlinks?.[f.index]?.path}: ${err}`;
+    case 'mask path':
+      return `mask path ${plan.maskedPaths?.[f.index]}: ${err}`;
+    case 'make path read-only':
+      return `make path read-only ${plan.readonlyPaths?.[f.index]}: ${err}`;
+    case 'write sysctl':
+      return `write sysctl ${plan.sysctls?.[f.index]?.path}: ${err}`;
+    case 'setrlimit':
+      return `setrlimit ${plan.rlimits[f.index]?.resource}: ${err}`;
+    case 'join namespace':
+      return `join namespace ${plan.joinNamespaces[f.index]?.path ?? '(cgroup)'}: ${err}`;
+    case 'chdir to cwd':
+      return `chdir to cwd ${JSON.stringify(plan.cwd)}: ${err}`;
+    case 'cwd outside container':
+      return `cwd ${JSON.stringify(plan.cwd)} is outside the container's root`;
+    case 'executable lookup':
+      if (f.errno === 2 && !plan.args[0].includes('/'))
+        return `exec: ${JSON.stringify(plan.args[0])}: executable file not found in $PATH`;
+      return `exec: ${JSON.stringify(plan.args[0])}: ${err}`;
+    default:
+      return `${step}: ${err}`;
+  }
+}

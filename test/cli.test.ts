@@ -1,0 +1,210 @@
+// runc's command-line contract beyond the lifecycle: terminals, exec, ps,
+// list, features, kill --all, fds, logs.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanup, isRoot, makeBundle, repo, rt, runtime, state, stateRoot, uid, until } from './lib/harness.ts';
+
+const root = stateRoot();
+afterAll(() => cleanup(root));
+const ptyTools = join(repo, 'test/lib/pty_tools.py');
+const hasPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds'], { stdio: 'ignore' }).status === 0;
+
+function running(args: string[], mutate?: (c: any) => void): string {
+  const id = uid();
+  const r = rt(root, ['run', '-d', '-b', makeBundle(args, mutate), id]);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  return id;
+}
+
+describe.skipIf(!isRoot || !hasPython)('terminals', () => {
+  it('--console-socket receives the pty master; the shell talks through it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-console-'));
+    const sock = join(dir, 'console.sock');
+    const receiver = spawn('python3', [ptyTools, 'console', sock, 'tty; stty size; echo hello-$((6*7))\\nexit 3\\n']);
+    let output = '';
+    receiver.stdout.on('data', (d) => (output += d));
+    await until(() => output.includes('ready'), 5000, 'receiver');
+    const id = uid();
+    const bundle = makeBundle(['sh'], (c) => {
+      c.process.terminal = true;
+      c.process.consoleSize = { height: 33, width: 101 };
+    });
+    expect(rt(root, ['create', '--console-socket', sock, '-b', bundle, id])).toMatchObject({ code: 0, stderr: '' });
+    expect(rt(root, ['start', id]).code).toBe(0);
+    await new Promise((r) => receiver.on('exit', r));
+    expect(output).toMatch(/\/dev\/pts\/\d+\r?\n/);
+    expect(output).toContain('33 101');
+    expect(output).toContain('hello-42');
+    await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+    expect(rt(root, ['delete', id]).code).toBe(0);
+  });
+
+  it('foreground run -t from a real tty: raw mode, window size, Ctrl-C reaches the container', () => {
+    const bundle = makeBundle(['sh'], (c) => (c.process.terminal = true));
+    const r = spawnSync('python3', [ptyTools, 'pty', runtime, '--root', root, 'run', '-b', bundle, uid(), '--keys',
+      'sleep:0.5|sleep 100\\r|sleep:0.5|\\x03|sleep:0.3|echo after-$((1+1)) $(stty size)\\r|sleep:0.3|exit 4\\r'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toContain('^C');
+    expect(r.stdout).toContain('after-2 30 100');
+    expect(r.status).toBe(4);
+  });
+
+  it('a terminal without a console socket is refused when detached, as runc does', () => {
+    const bundle = makeBundle(['sh'], (c) => (c.process.terminal = true));
+    const r = rt(root, ['create', '-b', bundle, uid()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot allocate tty if runc will detach without setting console socket');
+    const r2 = rt(root, ['run', '-d', '-b', bundle, uid()]);
+    expect(r2.stderr).toContain('cannot allocate tty if runc will detach without setting console socket');
+  });
+});
+
+describe.skipIf(!isRoot)('exec', () => {
+  it('joins every namespace of the container and returns the exit status', () => {
+    const id = running(['sleep', '100'], (c) => (c.hostname = 'exec-box'));
+    const init = state(root, id).pid;
+    const r = rt(root, ['exec', id, 'sh', '-c', 'hostname; echo $$; ls -l /proc/self/ns | sed "s/.*-> //"; exit 5']);
+    expect(r.code).toBe(5);
+    const [host, pid, ...ns] = r.stdout.trim().split('\n');
+    expect(host).toBe('exec-box');
+    expect(Number(pid)).toBeGreaterThan(1); // inside the container's pid namespace
+    expect(Number(pid)).toBeLessThan(100);
+    for (const t of ['mnt', 'uts', 'ipc', 'net', 'pid']) expect(ns).toContain(readlinkSync(`/proc/${init}/ns/${t}`));
+  });
+
+  it('flags: -e, --cwd, -u uid:gid, --additional-gids, -d with --pid-file', async () => {
+    const id = running(['sleep', '100']);
+    const r = rt(root, ['exec', '-e', 'FOO=bar', '--cwd', '/tmp', '-u', '1000:1001', '--additional-gids', '1002', id, 'sh', '-c', 'echo $FOO $(pwd) $(id -u) $(id -G)']);
+    expect(r).toMatchObject({ code: 0, stdout: 'bar /tmp 1000 1001 1002\n' });
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'tsrunc-pid-')), 'pid');
+    expect(rt(root, ['exec', '-d', '--pid-file', pidFile, id, 'sleep', '30']).code).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\x0030\x00');
+    expect(JSON.parse(rt(root, ['ps', '--format', 'json', id]).stdout)).toContain(pid);
+  });
+
+  it('--process process.json, validated like config.json', () => {
+    const id = running(['sleep', '100']);
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-proc-'));
+    writeFileSync(join(dir, 'p.json'), JSON.stringify({ args: ['sh', '-c', 'echo from-process $X'], env: ['X=1'], cwd: '/', user: { uid: 0, gid: 0 } }));
+    expect(rt(root, ['exec', '--process', join(dir, 'p.json'), id])).toMatchObject({ code: 0, stdout: 'from-process 1\n' });
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ args: [], cwd: '/' }));
+    const bad = rt(root, ['exec', '--process', join(dir, 'bad.json'), id]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('process.args: must be a non-empty array of strings');
+  });
+
+  it('exec -t with --console-socket, and foreground exec -t from a tty', async () => {
+    const id = running(['sleep', '100']);
+    const r = spawnSync('python3', [ptyTools, 'pty', runtime, '--root', root, 'exec', '-t', id, 'sh', '-c', 'tty; stty size; exit 6'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(r.stdout).toContain('30 100');
+    expect(r.status).toBe(6);
+  });
+
+  it('into a stopped container is refused', async () => {
+    const id = uid();
+    expect(rt(root, ['create', '-b', makeBundle(['true']), id]).code).toBe(0);
+    expect(rt(root, ['start', id]).code).toBe(0);
+    await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+    const r = rt(root, ['exec', id, 'true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot exec in a stopped container');
+  });
+
+  it('cannot reach the host binary through /proc/<pid>/exe of an exec in progress', () => {
+    const id = running(['sleep', '100']);
+    // Every process the container can see: none may resolve to a host binary.
+    const r = rt(root, ['exec', id, 'sh', '-c', 'for p in /proc/[0-9]*; do readlink $p/exe; done']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('node');
+  });
+});
+
+describe.skipIf(!isRoot)('inspection and signals', () => {
+  it('ps lists the container\'s processes; --format json gives their pids', () => {
+    const id = running(['sh', '-c', 'sleep 100 & sleep 101 & wait']);
+    const pids: number[] = JSON.parse(rt(root, ['ps', '--format', 'json', id]).stdout);
+    expect(pids).toHaveLength(3);
+    expect(pids).toContain(state(root, id).pid);
+    const table = rt(root, ['ps', id]).stdout.trim().split('\n');
+    expect(table[0]).toMatch(/PID/);
+    expect(table.slice(1).join('\n')).toMatch(/sleep 101/);
+    const custom = rt(root, ['ps', id, '-o', 'pid,comm']).stdout;
+    expect(custom.split('\n')[0].trim()).toBe('PID COMMAND');
+  });
+
+  it('list, list -q, list --format json', () => {
+    const id = running(['sleep', '100']);
+    expect(rt(root, ['list', '-q']).stdout.split('\n')).toContain(id);
+    const table = rt(root, ['list']).stdout.split('\n');
+    expect(table[0]).toMatch(/^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
+    const json = JSON.parse(rt(root, ['list', '--format', 'json']).stdout);
+    expect(json.find((c: any) => c.id === id)).toMatchObject({ id, status: 'running', pid: state(root, id).pid });
+  });
+
+  it('kill --all signals every process of the container', async () => {
+    const id = running(['sh', '-c', 'trap "" TERM; sleep 100 & sleep 101 & wait']);
+    await until(() => JSON.parse(rt(root, ['ps', '--format', 'json', id]).stdout).length === 3, 5000, 'children');
+    expect(rt(root, ['kill', '--all', id, 'KILL']).code).toBe(0);
+    await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+  });
+
+  it('features tells what is implemented', () => {
+    const f = JSON.parse(rt(root, ['features']).stdout);
+    expect(f.ociVersionMin).toBe('1.0.0');
+    expect(f.mountOptions).toContain('rbind');
+    expect(f.mountOptions).not.toContain('rro'); // not implemented: not claimed
+    expect(f.linux.namespaces).not.toContain('user');
+    expect(f.linux.capabilities).toContain('CAP_SYS_ADMIN');
+  });
+});
+
+describe.skipIf(!isRoot)('fds', () => {
+  it('--preserve-fds N passes fds 3..3+N-1 and nothing more', () => {
+    const a = openSync('/etc/hostname', 'r');
+    const b = openSync('/etc/hostname', 'r');
+    try {
+      const r = rt(root, ['run', '--preserve-fds', '1', '-b', makeBundle(['sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "']), uid()], { stdio: ['ignore', 'pipe', 'pipe', a, b] });
+      // 0-2, the preserved 3, and ls's own directory fd 4
+      expect(r.stdout).toBe('0 1 2 3 4 ');
+    } finally {
+      closeSync(a);
+      closeSync(b);
+    }
+  });
+
+  it('LISTEN_FDS passes the socket-activation fds and sets LISTEN_PID=1', () => {
+    const a = openSync('/etc/hostname', 'r');
+    try {
+      // LISTEN_PID must name tsrunc itself: the shell's pid, which exec keeps.
+      const bundle = makeBundle(['sh', '-c', 'echo $LISTEN_FDS $LISTEN_PID; ls /proc/self/fd | sort -n | tr "\\n" " "']);
+      const r = spawnSync('sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', runtime, '--root', root, 'run', '-b', bundle, uid()], {
+        stdio: ['ignore', 'pipe', 'pipe', a],
+        encoding: 'utf8',
+      });
+      expect(r.stdout).toBe('1 1\n0 1 2 3 4 ');
+    } finally {
+      closeSync(a);
+    }
+  });
+});
+
+describe.skipIf(!isRoot)('logging', () => {
+  it('--log-format text writes logrus-style lines to --log; stderr gets the bare message', () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'tsrunc-log-')), 'log');
+    const r = rt(root, ['--log', log, 'state', 'nope']);
+    expect(r.stderr).toBe('container does not exist\n');
+    expect(readFileSync(log, 'utf8')).toMatch(/^time="[^"]+" level=error msg="container does not exist"\n$/);
+  });
+
+  it('success prints only the verb\'s output', () => {
+    const id = uid();
+    const r = rt(root, ['create', '-b', makeBundle(['true']), id]);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(rt(root, ['delete', '--force', id])).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(existsSync(join(root, id))).toBe(false);
+  });
+});
