@@ -296,3 +296,30 @@ describe.skipIf(!isRoot)('namespaces and mounts', () => {
     expect(mounts.get('/proc/sys')!.opts).toContain('ro');
   });
 });
+
+describe.skipIf(!isRoot)('a create that died midway', () => {
+  it('a container directory without state is stopped and delete removes it', () => {
+    const id = uid();
+    mkdirSync(join(root, id));
+    expect(state(root, id)).toMatchObject({ id, status: 'stopped', pid: 0 });
+    expect(rt(root, ['delete', id]).code).toBe(0);
+    expect(existsSync(join(root, id))).toBe(false);
+  });
+
+  it('a creating state whose init lives: delete --force kills the init and cleans up', async () => {
+    const id = uid();
+    const { spawn } = await import('node:child_process');
+    const orphan = spawn('sleep', ['100'], { stdio: 'ignore' });
+    await until(() => existsSync(`/proc/${orphan.pid}/stat`), 2000, 'sleep');
+    const stat = readFileSync(`/proc/${orphan.pid}/stat`, 'utf8');
+    const startTime = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    mkdirSync(join(root, id));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(root, id, 'state.json'), JSON.stringify({ ociVersion: '1.2.0', id, pid: orphan.pid, initStartTime: startTime, bundle: '/x', rootfs: '/x/rootfs', created: '', owner: '', creating: true }));
+    expect(state(root, id).status).toBe('creating');
+    const exited = new Promise((r) => orphan.on('exit', (_c, sig) => r(sig)));
+    expect(rt(root, ['delete', '--force', id]).code).toBe(0);
+    expect(await exited).toBe('SIGKILL');
+    expect(existsSync(join(root, id))).toBe(false);
+  });
+});

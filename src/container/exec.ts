@@ -35,6 +35,7 @@ export interface ExecOptions {
   pidFile?: string;
   consoleSocket?: string;
   preserveFds?: number;
+  ignorePaused?: boolean;
 }
 
 export interface Execed {
@@ -62,7 +63,7 @@ function namespacesOf(pid: number): Array<{ path: string; nstype: number }> {
 export function execProcess(opts: ExecOptions): Execed {
   const { dir, state, status } = load(opts.root, opts.id);
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
-  if (status === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  if (status === 'paused' && !opts.ignorePaused) throw new RuntimeError('cannot exec in a paused container');
   if (status === 'creating') throw new RuntimeError('cannot exec in a container that is being created');
   const proc = opts.process;
   checkTerminal(proc.terminal === true, opts.detach, opts.consoleSocket);

@@ -29,8 +29,13 @@ export function initAlive(s: StoredState): boolean {
   return st !== undefined && st.startTime === s.initStartTime && st.state !== 'Z' && st.state !== 'X';
 }
 
+/**
+ * Read under the container's lock, so a create in progress is never seen:
+ * a `creating` marker here is a create that died. Its init, if any, is
+ * still reported (so that delete kills it); without one it is stopped.
+ */
 export function status(dir: ContainerDir, s: StoredState): Status {
-  if (!initAlive(s)) return s.creating && s.pid === 0 ? 'creating' : 'stopped';
+  if (!initAlive(s)) return 'stopped';
   if (s.creating) return 'creating';
   if (existsSync(dir.fifoPath)) return 'created';
   return 'running';

@@ -56,6 +56,7 @@ const command: Command = {
       pidFile: f['pid-file'] as string | undefined,
       consoleSocket: f['console-socket'] as string | undefined,
       preserveFds: (f['preserve-fds'] as number | undefined) ?? 0,
+      ignorePaused: f['ignore-paused'] === true,
     });
     if (detach) return 0;
     return await foreground(pid, consoleFd);

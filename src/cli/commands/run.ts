@@ -7,7 +7,7 @@ import { HELP, requireArgs, type Command } from '../command.ts';
 import { CREATE_FLAGS } from './create.ts';
 
 const command: Command = {
-  flags: [...CREATE_FLAGS, { names: ['detach', 'd'], type: 'bool' }, { names: ['keep'], type: 'bool' }],
+  flags: [...CREATE_FLAGS, { names: ['detach', 'd'], type: 'bool' }, { names: ['keep'], type: 'bool' }, { names: ['no-subreaper'], type: 'bool' }],
   async run(g, args) {
     const id = requireArgs(args, 'run');
     const f = args.flags;
