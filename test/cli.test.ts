@@ -208,3 +208,25 @@ describe.skipIf(!isRoot)('logging', () => {
     expect(existsSync(join(root, id))).toBe(false);
   });
 });
+
+describe.skipIf(!isRoot)('more flags', () => {
+  it('--no-pivot: the rootfs is moved onto / and chrooted into', () => {
+    const r = rt(root, ['run', '--no-pivot', '-b', makeBundle(['sh', '-c', 'ls /bin/busybox && head -1 /proc/self/mountinfo | cut -d" " -f5']), uid()]);
+    expect(r).toMatchObject({ code: 0, stdout: '/bin/busybox\n/\n' });
+  });
+
+  it('--no-new-keyring is accepted and the container runs', () => {
+    expect(rt(root, ['run', '--no-new-keyring', '-b', makeBundle(['true']), uid()]).code).toBe(0);
+  });
+
+  it('exec --cap adds to the bounding/effective/permitted sets; --no-new-privs sets no_new_privs', () => {
+    const id = running(['sleep', '100'], (c) => (c.process.noNewPrivileges = false));
+    const status = (extra: string[]) => rt(root, ['exec', ...extra, id, 'cat', '/proc/self/status']).stdout;
+    const capBnd = (s: string) => BigInt('0x' + /CapBnd:\s*([0-9a-f]+)/.exec(s)![1]);
+    const SYS_ADMIN = 1n << 21n;
+    expect(capBnd(status([])) & SYS_ADMIN).toBe(0n);
+    expect(capBnd(status(['--cap', 'CAP_SYS_ADMIN'])) & SYS_ADMIN).toBe(SYS_ADMIN);
+    expect(status([])).toMatch(/NoNewPrivs:\s*0/);
+    expect(status(['--no-new-privs'])).toMatch(/NoNewPrivs:\s*1/);
+  });
+});

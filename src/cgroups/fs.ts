@@ -1,0 +1,180 @@
+// Reading and writing cgroup files, for both versions.
+//
+// A value is one write(2) on a fresh open without O_CREAT: the kernel parses
+// each write as a whole, and a missing file then fails with ENOENT instead of
+// the EPERM/EACCES that O_CREAT gets from cgroupfs. Errors name the value and
+// the file, like runc's `failed to write "…": …`.
+//
+// The managers take a CgroupIO so that tests can record what they would
+// write without a cgroup filesystem (as runc's unit tests do).
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync, constants as fsc } from 'node:fs';
+import { RuntimeError } from '../util/errors.ts';
+
+export class CgroupError extends RuntimeError {
+  constructor(message: string, readonly code?: string) {
+    super(message);
+  }
+}
+
+export interface CgroupIO {
+  read(path: string): string;
+  write(path: string, value: string): void;
+  exists(path: string): boolean;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  /** names of the subdirectories (sub-cgroups) of a cgroup */
+  subdirs(path: string): string[];
+}
+
+/** "EINVAL: invalid argument, open '/x'" → "invalid argument" */
+export function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const m = /^[A-Z0-9]+: ([^,]+)/.exec(err?.message ?? '');
+  return m ? m[1] : String(err?.message ?? e);
+}
+
+export const realIO: CgroupIO = {
+  read(path) {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new CgroupError(`read ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+    }
+  },
+  write(path, value) {
+    let fd = -1;
+    try {
+      fd = openSync(path, fsc.O_WRONLY | fsc.O_TRUNC);
+      writeSync(fd, value);
+    } catch (e) {
+      throw new CgroupError(`failed to write ${JSON.stringify(value)} to ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  },
+  exists: (path) => existsSync(path),
+  mkdir(path) {
+    try {
+      mkdirSync(path, 0o755);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+      throw new CgroupError(`mkdir ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+    }
+  },
+  rmdir(path) {
+    try {
+      rmdirSync(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new CgroupError(`rmdir ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+    }
+  },
+  subdirs(path) {
+    try {
+      return readdirSync(path, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
+    } catch {
+      return [];
+    }
+  },
+};
+
+/** A synchronous pause: the CLI has nothing else to do meanwhile. */
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * An unsigned kernel counter. Numbers while they are exact; above 2^53 (a
+ * v1 "unlimited" memory limit is 2^63-4096) a bigint, which toJson() prints
+ * digit for digit as Go would.
+ */
+export type U64 = number | bigint;
+
+export function u64(text: string): U64 {
+  const s = text.trim();
+  if (s === 'max') return 18446744073709551615n; // runc reports "max" as MaxUint64
+  if (!/^\d+$/.test(s)) throw new CgroupError(`not a number: ${JSON.stringify(s)}`);
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : BigInt(s);
+}
+
+/** JSON.stringify that writes bigints as plain numbers. */
+export function toJson(value: unknown): string {
+  const marker = '\u0001bigint:';
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? marker + v.toString() : v)).replace(
+    /"\\u0001bigint:(\d+)"/g,
+    '$1',
+  );
+}
+
+/** "key value" lines (memory.stat, cpu.stat, memory.events …) → map. */
+export function keyValues(text: string): Map<string, U64> {
+  const out = new Map<string, U64>();
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^\d+$/.test(v)) out.set(k, u64(v));
+  }
+  return out;
+}
+
+/** The pids of a cgroup and of its sub-cgroups (runc's GetAllPids). */
+export function allPids(io: CgroupIO, dir: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string) => {
+    let text = '';
+    try {
+      text = io.read(`${d}/cgroup.procs`);
+    } catch (e) {
+      // A threaded cgroup refuses cgroup.procs (ENOTSUP); its threads' pids will do.
+      if ((e as CgroupError).code === 'ENOTSUP' || (e as CgroupError).code === 'EOPNOTSUPP') text = io.read(`${d}/cgroup.threads`);
+      else if ((e as CgroupError).code !== 'ENOENT' && (e as CgroupError).code !== 'ENODEV') throw e;
+    }
+    for (const l of text.split('\n')) if (l) out.push(Number(l));
+    for (const sub of io.subdirs(d)) walk(`${d}/${sub}`);
+  };
+  walk(dir);
+  return [...new Set(out)];
+}
+
+/** Writes a pid to cgroup.procs, retrying EINVAL (a task still being born: runc does the same). */
+export function writePid(io: CgroupIO, dir: string, pid: number): void {
+  for (let i = 0; ; i++) {
+    try {
+      io.write(`${dir}/cgroup.procs`, String(pid));
+      return;
+    } catch (e) {
+      if ((e as CgroupError).code !== 'EINVAL' || i >= 4) throw e;
+      sleepMs(30);
+    }
+  }
+}
+
+/**
+ * Removes a cgroup and its sub-cgroups (runc's RemovePath): leaves first,
+ * retrying EBUSY a while, since processes that were just killed take a moment
+ * to leave.
+ */
+export function removeTree(io: CgroupIO, dir: string): void {
+  if (!io.exists(dir)) return;
+  for (const sub of io.subdirs(dir)) removeTree(io, `${dir}/${sub}`);
+  for (let delay = 1; ; delay *= 2) {
+    try {
+      io.rmdir(dir);
+      return;
+    } catch (e) {
+      if ((e as CgroupError).code !== 'EBUSY' || delay > 1024) throw e;
+      sleepMs(delay);
+    }
+  }
+}
+
+/** Sends a signal to each pid, ignoring the ones that are already gone. */
+export function signalAll(pids: number[], signal: NodeJS.Signals | number): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {}
+  }
+}

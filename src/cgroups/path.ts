@@ -1,0 +1,91 @@
+// Where a container's cgroup goes: linux.cgroupsPath as runc's cgroupfs
+// driver reads it.
+//
+// - An absolute path is taken from each hierarchy's root:
+//   /a/b → /sys/fs/cgroup/<controller>/a/b (v1), /sys/fs/cgroup/a/b (v2).
+// - A relative path is taken from the cgroup tsrunc itself runs in (runc's
+//   GetOwnCgroupPath), so a runtime started inside a delegated cgroup keeps
+//   its containers inside it. On v2 runc takes the *parent* of its own cgroup
+//   (its own one has processes, so it cannot have controllers enabled for
+//   children): so do we.
+// - No cgroupsPath means runc's default for cgroupfs, which is the relative
+//   path "<id>" (specconv sets Name = id, and innerPath joins Parent "" and
+//   Name): /sys/fs/cgroup/<controller>/<own cgroup>/<id>.
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { RuntimeError } from '../util/errors.ts';
+import { cgroupLayout, v1Hierarchies, type CgroupLayout, type Hierarchy } from './hierarchy.ts';
+
+/**
+ * runc's utils.CleanPath: cleans a path, and keeps a relative one relative
+ * while making "../" unable to climb above it.
+ */
+export function cleanPath(p: string): string {
+  if (p === '') return '';
+  if (p.startsWith('/')) return posix.normalize(p).replace(/(.)\/$/, '$1');
+  return posix.relative('/', posix.resolve('/', p)) || '.';
+}
+
+/** /proc/self/cgroup: each controller (and "name=…"; '' for v2) → cgroup path. */
+export function ownCgroups(text = readFileSync('/proc/self/cgroup', 'utf8')): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    for (const c of m[1].split(',')) out.set(c, m[2]);
+  }
+  return out;
+}
+
+/** The inner path (relative or absolute) a config asks for. */
+export function innerPath(cgroupsPath: string | undefined, id: string): string {
+  const inner = cgroupsPath ? cleanPath(cgroupsPath) : id;
+  // "/" or "." would be the hierarchy's root or tsrunc's own cgroup: delete
+  // would then kill and remove what is not the container's.
+  if (inner === '/' || inner === '.')
+    throw new RuntimeError(`linux.cgroupsPath: ${JSON.stringify(cgroupsPath)} names ${inner === '/' ? 'the root cgroup' : "tsrunc's own cgroup"}, not one for the container`);
+  return inner;
+}
+
+/** The cgroup path of a hierarchy's own cgroup, as a directory under its mount point. */
+function ownDir(h: Hierarchy, own: Map<string, string>, parent: boolean): string {
+  const key = h.fstype === 'cgroup2' ? '' : h.controllers.find((c) => own.has(c));
+  if (key === undefined || !own.has(key)) throw new RuntimeError(`cgroup ${h.mountPoint}: tsrunc's own cgroup in it is not in /proc/self/cgroup`);
+  let path = own.get(key)!;
+  if (parent) path = posix.dirname(path);
+  // Inside a cgroup namespace the mount's root may be deeper than "/".
+  const rel = posix.relative(h.root, path);
+  if (rel.startsWith('..')) throw new RuntimeError(`cgroup ${h.mountPoint}: tsrunc's own cgroup ${path} is outside the mounted ${h.root}`);
+  return posix.join(h.mountPoint, rel);
+}
+
+/** v1: every controller (and "name=…") of every mounted hierarchy → the container's directory in it. */
+export function v1Paths(cgroupsPath: string | undefined, id: string, layout: CgroupLayout = cgroupLayout(), own = ownCgroups()): Record<string, string> {
+  const inner = innerPath(cgroupsPath, id);
+  const paths: Record<string, string> = {};
+  for (const h of v1Hierarchies(layout)) {
+    if (h.controllers.length === 0) continue;
+    const dir = inner.startsWith('/') ? posix.join(h.mountPoint, inner) : posix.join(ownDir(h, own, false), inner);
+    for (const c of h.controllers) paths[c] = dir;
+  }
+  return paths;
+}
+
+/** v2: the container's directory in the unified hierarchy mounted at `mount`. */
+export function v2Path(cgroupsPath: string | undefined, id: string, mount: Hierarchy, own = ownCgroups()): string {
+  const inner = innerPath(cgroupsPath, id);
+  return inner.startsWith('/') ? posix.join(mount.mountPoint, inner) : posix.join(ownDir(mount, own, true), inner);
+}
+
+/**
+ * The directories between a hierarchy's mount point (excluded) and `dir`
+ * (included), top down: what `mkdir -p` would create.
+ */
+export function levels(mountPoint: string, dir: string): string[] {
+  const rel = posix.relative(mountPoint, dir);
+  if (!rel || rel.startsWith('..')) return [];
+  const out: string[] = [];
+  let cur = mountPoint;
+  for (const part of rel.split('/')) out.push((cur = `${cur}/${part}`));
+  return out;
+}
