@@ -25,11 +25,13 @@ export interface SpawnHandle {
   errorFd: number;
   /** our end of the console socketpair (plan.consolePair) */
   consoleFd?: number;
+  /** the memfd whose content the hooks get as state (write it before release) */
+  stateFd?: number;
 }
 
 export interface Addon {
   spawn(plan: unknown): SpawnHandle;
-  release(syncFd: number, errorFd: number, pid: number): { pid: number; failure: ChildFailure | null };
+  release(syncFd: number, errorFd: number, pid: number): { pid: number; failure: ChildFailure | null; checkpoint: boolean };
   recvFd(sock: number): number;
   setWinsize(fd: number, rows: number, cols: number): void;
   ttyRaw(fd: number): Buffer | undefined;
@@ -38,7 +40,8 @@ export interface Addon {
   getWinsize(fd: number): { rows: number; cols: number } | undefined;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   mkfifo(path: string, mode: number): void;
-  openExecFifo(path: string, pid: number): boolean;
+  /** true: started; a string: why the startContainer hooks failed; false: init died */
+  openExecFifo(path: string, pid: number): boolean | string;
   pidfdWait(pid: number, timeoutMs: number): boolean;
   tryWait(pid: number): ExitStatus | null;
   reap(pid: number): void;

@@ -1,15 +1,20 @@
 /*
- * tsrunc-init: what a created container's pid 1 is while it waits for `start`.
+ * tsrunc-init: what a container's pid 1 is between setup and the user's program.
  *
  * The cloned child has already done all the setup (namespaces, mounts,
  * pivot_root, user, capabilities) and exec'd this program from a sealed memfd.
  * It is freestanding (no libc, a few KiB) so that a created container costs
  * almost no memory while it waits, and so that nothing of Node is left in it.
  *
- *   argv: tsrunc-init FIFO_FD EXECUTABLE ARGV0 ARGV1 ...   (FIFO_FD -1: no wait)
+ *   argv: tsrunc-init SETTINGS_FD EXECUTABLE ARGV0 ARGV1 ...
  *
- * It opens the exec fifo for writing (this blocks until `tsrunc start` opens
- * it for reading), writes one byte, closes it, then execs the user's process.
+ * SETTINGS_FD is a sealed memfd (written by addon/src/spawn.cc, init_blob):
+ *   "TSI1" u32 fifo_fd u32 state_fd u32 nhooks
+ *   per startContainer hook: u32 timeout u32 nargs u32 nenv, then NUL-ended
+ *   strings: path, the args, the env
+ * (fds are -1 when absent). With a fifo it opens it for writing, which blocks
+ * until `tsrunc start` opens it for reading; it then runs the startContainer
+ * hooks and writes "0" (or the reason they failed) for `start` to read.
  */
 #include <asm/unistd.h>
 #include <fcntl.h>
@@ -88,32 +93,141 @@ static void die_on_signals(void) {
     sys4(__NR_rt_sigaction, sigs[i], (long)&sa, 0, sizeof sa.mask);
 }
 
+static char settings[1 << 20];
+static const char *hook_argv[256], *hook_envp[256];
+
+static unsigned u32(const char **p) {
+  unsigned v;
+  __builtin_memcpy(&v, *p, 4);
+  *p += 4;
+  return v;
+}
+
+static const char *next_str(const char **p) {
+  const char *s = *p;
+  *p += slen(s) + 1;
+  return s;
+}
+
+static void put_num(char *buf, unsigned *n, long v) {
+  char d[20];
+  int k = 0;
+  unsigned long u = (unsigned long)(v < 0 ? -v : v);
+  if (v < 0) buf[(*n)++] = '-';
+  do {
+    d[k++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  while (k) buf[(*n)++] = d[--k];
+}
+
+struct kts {
+  long sec, nsec;
+};
+struct kpollfd {
+  int fd;
+  short events, revents;
+};
+
+/* Runs one startContainer hook in the container; returns its wait status,
+   0x10000 on a timeout, or -errno when it could not be started. */
+static long run_hook(const char **p, long state_fd) {
+  unsigned timeout = u32(p), nargs = u32(p), nenv = u32(p);
+  const char *path = next_str(p);
+  if (nargs > 255 || nenv > 255) return -7;
+  for (unsigned i = 0; i < nargs; i++) hook_argv[i] = next_str(p);
+  hook_argv[nargs] = 0;
+  for (unsigned i = 0; i < nenv; i++) hook_envp[i] = next_str(p);
+  hook_envp[nenv] = 0;
+  long pid = sys4(__NR_clone, 17 /* SIGCHLD */, 0, 0, 0);
+  if (pid < 0) return pid;
+  if (pid == 0) {
+    char sp[40] = "/proc/self/fd/";
+    unsigned n = 14;
+    put_num(sp, &n, state_fd);
+    sp[n] = 0;
+    long in = sys3(__NR_openat, AT_FDCWD, (long)sp, O_RDONLY);
+    if (in >= 0) sys3(__NR_dup3, in, 0, 0);
+    sys3(__NR_dup3, 2, 1, 0);
+    sys3(__NR_execve, (long)path, (long)hook_argv, (long)hook_envp);
+    sys3(__NR_exit_group, 127, 0, 0);
+  }
+  if (timeout) {
+    long pidfd = sys3(434 /* pidfd_open */, pid, 0, 0);
+    if (pidfd >= 0) {
+      struct kpollfd pfd = {(int)pidfd, 1 /* POLLIN */, 0};
+      struct kts ts = {(long)timeout, 0};
+      long r = sys4(__NR_ppoll, (long)&pfd, 1, (long)&ts, 0);
+      sys3(__NR_close, pidfd, 0, 0);
+      if (r == 0) {
+        sys3(__NR_kill, pid, 9, 0);
+        sys4(__NR_wait4, pid, 0, 0, 0);
+        return 0x10000;
+      }
+    }
+  }
+  int status = 0;
+  while (sys4(__NR_wait4, pid, (long)&status, 0, 0) == -4 /* EINTR */) {
+  }
+  return status;
+}
+
 void start_c(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1);
   char **envp = argv + argc + 1;
-  if (argc < 4) die("usage:", "tsrunc-init FIFO_FD EXECUTABLE ARGV...", 22);
+  if (argc < 4) die("usage:", "tsrunc-init SETTINGS_FD EXECUTABLE ARGV...", 22);
 
-  const char *f = argv[1];
-  if (f[0] != '-') {
+  long sfd = 0;
+  for (const char *c = argv[1]; *c; c++) sfd = sfd * 10 + (*c - '0');
+  long len = 0, r;
+  /* pread: the memfd's offset is still where its writer left it. */
+  while ((r = sys4(__NR_pread64, sfd, (long)settings + len, (long)sizeof settings - len, len)) > 0) len += r;
+  sys3(__NR_close, sfd, 0, 0);
+  if (len < 16 || settings[0] != 'T' || settings[1] != 'S' || settings[2] != 'I' || settings[3] != '1')
+    die("bad settings", argv[1], 22);
+  const char *p = settings + 4;
+  long fifo_fd = (int)u32(&p), state_fd = (int)u32(&p);
+  unsigned nhooks = u32(&p);
+
+  long w = -1;
+  if (fifo_fd >= 0) {
     die_on_signals();
     /* /proc/self/fd/N: reopening the O_PATH fd is the only way to open the
        fifo for writing without a path into the host's state directory. */
     char path[40] = "/proc/self/fd/";
-    unsigned n = 14, i = 0;
-    long fd = 0;
-    while (f[i] && n < sizeof path - 1) {
-      fd = fd * 10 + (f[i] - '0');
-      path[n++] = f[i++];
-    }
+    unsigned n = 14;
+    put_num(path, &n, fifo_fd);
     path[n] = 0;
-    long w = sys3(__NR_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC);
+    w = sys3(__NR_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC);
     if (w < 0) die("open exec fifo", path, w);
-    long r = sys3(__NR_write, w, (long)"0", 1);
-    if (r != 1) die("write exec fifo", path, r);
-    sys3(__NR_close, w, 0, 0);
-    sys3(__NR_close, fd, 0, 0);
+    sys3(__NR_close, fifo_fd, 0, 0);
   }
-  long r = sys3(__NR_execve, (long)argv[2], (long)(argv + 3), (long)envp);
-  die("exec", argv[2], r);
+  for (unsigned i = 0; i < nhooks; i++) {
+    long st = run_hook(&p, state_fd);
+    if (st != 0) {
+      /* `start` reads this and fails; without a fifo (`run`), stderr. */
+      char msg[300] = "startContainer hook #";
+      unsigned n = 21;
+      put_num(msg, &n, i);
+      const char *what = st == 0x10000 ? ": timed out"
+                         : st < 0            ? ": could not run, errno "
+                         : (st & 0x7f)       ? ": killed by signal "
+                                             : ": exit status ";
+      for (const char *c = what; *c; c++) msg[n++] = *c;
+      if (st != 0x10000) put_num(msg, &n, st < 0 ? -st : (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff);
+      msg[n] = 0;
+      if (w >= 0) sys3(__NR_write, w, (long)msg, n);
+      else say(msg), say("\n");
+      sys3(__NR_exit_group, 1, 0, 0);
+    }
+  }
+  if (state_fd >= 0) sys3(__NR_close, state_fd, 0, 0);
+  if (w >= 0) {
+    long r2 = sys3(__NR_write, w, (long)"0", 1);
+    if (r2 != 1) die("write exec fifo", "", r2);
+    sys3(__NR_close, w, 0, 0);
+  }
+  long r3 = sys3(__NR_execve, (long)argv[2], (long)(argv + 3), (long)envp);
+  die("exec", argv[2], r3);
 }

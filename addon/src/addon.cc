@@ -58,9 +58,9 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
 }
 
 // Lets a created container run: opening the exec fifo for reading releases
-// tsrunc-init's blocking open for writing; its byte says it got through.
-// Returns false when the container's init died first (watched with a pidfd,
-// so a dead container never leaves `start` hanging).
+// tsrunc-init's blocking open for writing; after the startContainer hooks it
+// writes "0", or why they failed. Returns true, that reason, or false when
+// the init died first (watched with a pidfd, so `start` never hangs).
 Napi::Value OpenExecFifo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -74,30 +74,40 @@ Napi::Value OpenExecFifo(const Napi::CallbackInfo& info) {
     if (e == ESRCH) return Napi::Boolean::New(env, false);
     throw errno_error(env, "pidfd_open", e);
   }
-  bool ok = false;
+  Napi::Value result = Napi::Boolean::New(env, false);
+  char buf[512];
+  size_t got = 0;
+  bool init_gone = false;
   for (;;) {
     struct pollfd fds[2] = {{fifo, POLLIN, 0}, {pidfd, POLLIN, 0}};
-    int r = poll(fds, 2, -1);
+    int r = poll(fds, init_gone ? 1 : 2, init_gone ? 0 : -1);
     if (r < 0) {
       if (errno == EINTR) continue;
       break;
     }
-    if (fds[0].revents & POLLIN) {
-      char c;
-      if (read(fifo, &c, 1) == 1) {
-        ok = true;
-        break;
+    if (fds[0].revents & (POLLIN | POLLHUP)) {
+      ssize_t n = read(fifo, buf + got, sizeof buf - 1 - got);
+      if (n > 0) {
+        got += (size_t)n;
+        if (buf[0] == '0') {
+          result = Napi::Boolean::New(env, true);
+          break;
+        }
+        continue;  // a failure message: read it to its end (EOF)
       }
+      if (n == 0 && got > 0) break;                 // the writer is done
+      if (n < 0 && errno != EAGAIN) break;
     }
-    if (fds[1].revents) break;
-    if (fds[0].revents & POLLHUP) {
-      // The writer came and went without a byte: it failed.
-      break;
-    }
+    if (init_gone) break;                            // nothing more will come
+    if (fds[1].revents) init_gone = true;            // read what it left, once more
+  }
+  if (got > 0 && buf[0] != '0') {
+    buf[got] = 0;
+    result = Napi::String::New(env, buf);
   }
   close(pidfd);
   close(fifo);
-  return Napi::Boolean::New(env, ok);
+  return result;
 }
 
 // pidfdWait(pid, timeoutMs) -> true when the process is gone (any process,

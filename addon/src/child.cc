@@ -14,7 +14,9 @@
 #include <signal.h>
 #include <linux/keyctl.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -480,6 +482,42 @@ void setup_console(Plan* p) {
   if (slave > 2) close(slave);
 }
 
+// Runs one hook: state on stdin (a fresh open, so each reads from the start),
+// stdout to stderr (the container's stdout is not the hook's), a timeout
+// watched through a pidfd. Fails the step on a non-zero exit or a timeout.
+void run_hook(Plan* p, const HookOp& h, int index) {
+  char spath[32];
+  long pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (pid < 0) fail(STEP_HOOK, index);
+  if (pid == 0) {
+    int in = open(fd_path(spath, p->state_fd), O_RDONLY | O_CLOEXEC);
+    if (in < 0 || dup2(in, 0) < 0 || dup2(2, 1) < 0) _exit(126);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(h.path.c_str(), const_cast<char* const*>(h.argv.data()), const_cast<char* const*>(h.envp.data()));
+    _exit(127);
+  }
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd >= 0 && h.timeout > 0) {
+    struct pollfd pfd = {pidfd, POLLIN, 0};
+    int r;
+    do {
+      r = poll(&pfd, 1, h.timeout * 1000);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+      kill((pid_t)pid, SIGKILL);
+      waitpid((pid_t)pid, nullptr, 0);
+      fail(STEP_HOOK, index, kHookTimedOut);
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  int status = 0;
+  while (waitpid((pid_t)pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (status != 0) fail(STEP_HOOK, index, status);
+}
+
 void reset_signals() {
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
@@ -515,7 +553,6 @@ void reset_signals() {
     } while (n < 0 && errno == EINTR);
     if (n != 1) _exit(1);  // the parent gave up: leave quietly
   }
-  close(p->sync_fd);
   umask(0);
 
   for (size_t i = 0; i < p->joins.size(); i++) {
@@ -551,6 +588,18 @@ void reset_signals() {
     if (rootfd < 0) fail(STEP_OPEN_ROOTFS);
     do_mounts(p, rootfd);
     do_devices(p, rootfd);
+    if (p->hooks_checkpoint) {
+      // prestart and createRuntime hooks run now, in the parent.
+      ChildError rec{STEP_HOOKS_CHECKPOINT, 0, -1};
+      if (write(p->error_fd, &rec, sizeof rec) != (ssize_t)sizeof rec) _exit(1);
+      char go;
+      ssize_t n;
+      do {
+        n = read(p->sync_fd, &go, 1);
+      } while (n < 0 && errno == EINTR);
+      if (n != 1) _exit(1);
+    }
+    for (size_t i = 0; i < p->create_container_hooks.size(); i++) run_hook(p, p->create_container_hooks[i], (int)i);
     enter_root(p, rootfd);
     close(rootfd);
     if (p->readonly_root && bind_remount("/", MS_RDONLY) < 0) fail(STEP_READONLY_ROOT);
@@ -587,7 +636,9 @@ void reset_signals() {
   // Node marks even 0, 1 and 2 close-on-exec at startup: clear it on stdio too.
   for (int fd = 0; fd < 3 + p->preserve_fds; fd++)
     if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) fail(STEP_FDS, fd);
-  if (p->fifo_fd >= 0 && fcntl(p->fifo_fd, F_SETFD, 0) < 0) fail(STEP_FDS);
+  // What tsrunc-init needs survives this one exec; it closes them itself.
+  for (int fd : {p->fifo_fd, p->blob_fd, p->start_container_hooks.empty() ? -1 : p->state_fd})
+    if (fd >= 0 && fcntl(fd, F_SETFD, 0) < 0) fail(STEP_FDS);
 
   reset_signals();
   syscall(SYS_execveat, p->init_fd, "", p->argv_init.data(), p->envp.data(), AT_EMPTY_PATH);

@@ -23,6 +23,8 @@ namespace tsrunc {
   X(FORK, "fork into pid namespace")    \
   X(KEYRING, "join session keyring")    \
   X(CONSOLE, "set up console")          \
+  X(HOOKS_CHECKPOINT, "wait for runtime hooks") \
+  X(HOOK, "createContainer hook")       \
   X(SETSID, "setsid")                   \
   X(SETHOSTNAME, "sethostname")         \
   X(SETDOMAINNAME, "setdomainname")     \
@@ -112,6 +114,18 @@ struct NsJoin {
   int nstype;  // CLONE_NEW*
 };
 
+// A hook the child runs itself (createContainer), or that tsrunc-init runs
+// (startContainer: encoded in the init blob).
+struct HookOp {
+  std::string path;
+  std::vector<std::string> args, env;
+  int timeout = 0;  // seconds, 0: none
+  std::vector<const char*> argv, envp;  // views, filled by finalize()
+};
+
+// For a hook's failure, ChildError.err is the raw wait status, or this.
+constexpr int kHookTimedOut = 0x10000;
+
 struct Plan {
   int clone_flags = 0;            // CLONE_NEW* to create
   std::vector<NsJoin> joins;      // namespaces joined by path
@@ -167,7 +181,14 @@ struct Plan {
   int preserve_fds = 0;  // fds 3 .. 3+n-1 reach the container
   int fifo_fd = -1;      // O_PATH fd of the exec fifo (create), -1 for run
   int init_fd = -1;      // sealed memfd holding tsrunc-init
-  int sync_fd = -1;      // read end: parent's "go"
+  int sync_fd = -1;      // read end: parent's "go" (and "go on" after the hooks checkpoint)
+  // Hooks: the child stops after the mounts so that the parent can run the
+  // prestart and createRuntime hooks, then runs createContainer ones itself.
+  bool hooks_checkpoint = false;
+  std::vector<HookOp> create_container_hooks;
+  std::vector<HookOp> start_container_hooks;
+  int state_fd = -1;     // memfd: the state JSON the hooks get on stdin
+  int blob_fd = -1;      // sealed memfd: tsrunc-init's settings (see init/init.c)
   int error_fd = -1;     // write end: ChildError on failure, EOF on exec
 
   // Raw views for the child, filled by finalize(); valid while the vectors live.

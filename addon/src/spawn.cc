@@ -24,6 +24,8 @@
 
 #include "plan.h"
 
+extern char** environ;
+
 namespace tsrunc {
 
 namespace {
@@ -111,6 +113,18 @@ int sealed_copy(Napi::Env env, const std::string& path) {
     int e = errno;
     close(mfd);
     throw_errno(env, "seal tsrunc-init", e);
+  }
+  return mfd;
+}
+
+int sealed_memfd(Napi::Env env, const char* name, const std::string& data) {
+  int mfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) throw_errno(env, "memfd_create", errno);
+  if (write(mfd, data.data(), data.size()) != (ssize_t)data.size() ||
+      fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    int e = errno;
+    close(mfd);
+    throw_errno(env, "write settings memfd", e);
   }
   return mfd;
 }
@@ -234,11 +248,33 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     p->console_cols = (unsigned short)num(size.As<Napi::Object>(), "width", 0);
   }
   p->mount_console = flag(o, "mountConsole");
+
+  p->hooks_checkpoint = flag(o, "hooksCheckpoint");
+  auto hooks = [&](const char* key, std::vector<HookOp>& into) {
+    each(o, key, [&](Napi::Value v) {
+      Napi::Object h = v.As<Napi::Object>();
+      HookOp op;
+      op.path = str(h, "path");
+      op.args = strings(h, "args");
+      op.env = strings(h, "env");
+      op.timeout = (int)num(h, "timeout", 0);
+      into.push_back(std::move(op));
+    });
+  };
+  hooks("createContainerHooks", p->create_container_hooks);
+  hooks("startContainerHooks", p->start_container_hooks);
+  if (!p->create_container_hooks.empty() || !p->start_container_hooks.empty()) {
+    // The state JSON: written by TypeScript once the pid is known.
+    int fd = (int)syscall(SYS_memfd_create, "tsrunc-state", MFD_CLOEXEC);
+    if (fd < 0) throw_errno(env, "memfd_create", errno);
+    p->state_fd = move_above(env, fd, min_fd);
+  }
   return p;
 }
 
 void close_plan_fds(Plan* p) {
   if (p->console_fd >= 0) close(p->console_fd);
+  if (p->blob_fd >= 0) close(p->blob_fd);
   for (auto& j : p->joins) close(j.fd);
   if (p->fifo_fd >= 0) close(p->fifo_fd);
   if (p->init_fd >= 0) close(p->init_fd);
@@ -246,10 +282,52 @@ void close_plan_fds(Plan* p) {
 
 }  // namespace
 
+namespace {
+
+void put_u32(std::string& b, uint32_t v) { b.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void put_str(std::string& b, const std::string& s) { b.append(s.c_str(), s.size() + 1); }
+
+void hook_views(HookOp& h) {
+  h.argv.clear();
+  if (h.args.empty()) h.argv.push_back(h.path.c_str());
+  for (auto& a : h.args) h.argv.push_back(a.c_str());
+  h.argv.push_back(nullptr);
+  h.envp.clear();
+  if (h.env.empty()) {
+    // No env given: the runtime's own, as runc does.
+    for (char** e = environ; e && *e; e++) h.envp.push_back(*e);
+  } else {
+    for (auto& e : h.env) h.envp.push_back(e.c_str());
+  }
+  h.envp.push_back(nullptr);
+}
+
+}  // namespace
+
+// tsrunc-init's settings (format in init/init.c): the exec fifo, the state
+// memfd and the startContainer hooks.
+std::string init_blob(const Plan& p) {
+  std::string b = "TSI1";
+  put_u32(b, (uint32_t)p.fifo_fd);
+  put_u32(b, (uint32_t)p.state_fd);
+  put_u32(b, (uint32_t)p.start_container_hooks.size());
+  for (auto& h : p.start_container_hooks) {
+    put_u32(b, (uint32_t)h.timeout);
+    put_u32(b, (uint32_t)(h.args.empty() ? 1 : h.args.size()));
+    put_u32(b, (uint32_t)h.env.size());
+    put_str(b, h.path);
+    if (h.args.empty()) put_str(b, h.path);
+    for (auto& a : h.args) put_str(b, a);
+    for (auto& e : h.env) put_str(b, e);
+  }
+  return b;
+}
+
 void Plan::finalize() {
-  // argv of tsrunc-init: its name, the fifo fd ("-1": run at once), the
-  // resolved executable (filled in by the child), then the user's argv.
-  init_arg_storage = {"tsrunc-init", std::to_string(fifo_fd), ""};
+  for (auto& h : create_container_hooks) hook_views(h);
+  // argv of tsrunc-init: its name, the fd of its settings, the resolved
+  // executable (filled in by the child), then the user's argv.
+  init_arg_storage = {"tsrunc-init", std::to_string(blob_fd), ""};
   argv_init.clear();
   for (auto& s : init_arg_storage) argv_init.push_back(s.c_str());
   for (auto& s : args) argv_init.push_back(s.c_str());
@@ -304,6 +382,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     throw_errno(env, "pipe", e);
   }
   for (int* fd : {&syncp[0], &syncp[1], &errp[0], &errp[1]}) *fd = move_above(env, *fd, min_fd);
+  p->blob_fd = move_above(env, sealed_memfd(env, "tsrunc-init-settings", init_blob(*p)), min_fd);
   p->sync_fd = syncp[0];
   p->error_fd = errp[1];
   p->finalize();
@@ -336,10 +415,14 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   out.Set("syncFd", Napi::Number::New(env, syncp[1]));
   out.Set("errorFd", Napi::Number::New(env, errp[0]));
   if (console_ours >= 0) out.Set("consoleFd", Napi::Number::New(env, console_ours));
+  // The parent keeps the state memfd (TypeScript writes the JSON into it).
+  if (p->state_fd >= 0) out.Set("stateFd", Napi::Number::New(env, fcntl(p->state_fd, F_DUPFD_CLOEXEC, 3)));
   return out;
 }
 
-// release(syncFd, errorFd, childPid) -> { pid, failure }: pid is the
+// release(syncFd, errorFd, childPid) -> { pid, failure, checkpoint }: with
+// checkpoint true the child waits for the runtime hooks (call again after
+// them); otherwise both fds are closed and pid is the
 // container process (the child, or the grandchild it reported after joining
 // a pid namespace); failure is null when tsrunc-init runs, else
 // {step, errno, index}.
@@ -353,9 +436,9 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   do {
     w = write(sync_fd, &go, 1);
   } while (w < 0 && errno == EINTR);
-  close(sync_fd);
   Napi::Object out = Napi::Object::New(env);
   out.Set("failure", env.Null());
+  out.Set("checkpoint", Napi::Boolean::New(env, false));
   for (;;) {
     ChildError e{};
     size_t got = 0;
@@ -366,6 +449,12 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
       got += (size_t)n;
     }
     if (got == 0) break;  // EOF: every copy of the pipe closed at exec or exit
+    if (got == sizeof e && e.step == STEP_HOOKS_CHECKPOINT) {
+      // Paused for the runtime hooks: call release() again to go on.
+      out.Set("checkpoint", Napi::Boolean::New(env, true));
+      out.Set("pid", Napi::Number::New(env, pid));
+      return out;
+    }
     if (got == sizeof e && e.step == STEP_CHILD_PID) {
       // The intermediate child exits at once after this: reap it.
       int status;
@@ -383,6 +472,7 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
     break;
   }
   close(error_fd);
+  close(sync_fd);
   out.Set("pid", Napi::Number::New(env, pid));
   return out;
 }

@@ -4,14 +4,15 @@
 // a "creating" state.json exist before clone, and the pid is recorded before
 // the child is released, so a tsrunc killed at any point leaves `delete`
 // something to find and clean up.
-import { closeSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { ContainerDir, OCI_VERSION, writeFileAtomic, type StoredState } from '../state/store.ts';
-import { procStat } from '../state/status.ts';
+import { ociState, procStat } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { describeFailure } from './failure.ts';
+import { runHooks } from './hooks.ts';
 import { receiveMaster } from './foreground.ts';
 import { buildPlan } from './plan.ts';
 
@@ -36,6 +37,8 @@ export interface Created {
   config: RunnableConfig;
   /** the pty master, for a foreground terminal */
   consoleFd?: number;
+  /** init waits for `start` (create, or run with startContainer hooks) */
+  waitingAtFifo: boolean;
 }
 
 // runc's rules for terminals and the console socket.
@@ -79,19 +82,37 @@ export function createContainer(opts: CreateOptions): Created {
     config,
   };
   let consoleFd: number | undefined;
+  let stateFd: number | undefined;
+  const hooks = config.hooks ?? {};
+  // run with startContainer hooks waits at the fifo too: start runs them.
+  const waitForStart = opts.waitForStart || Boolean(hooks.startContainer?.length);
   let pid = 0;
   try {
     dir.write(state);
-    if (opts.waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
-    const handle = addon().spawn({ ...plan, execFifo: opts.waitForStart ? dir.fifoPath : undefined, initPath });
+    if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
+    const handle = addon().spawn({
+      ...plan,
+      execFifo: waitForStart ? dir.fifoPath : undefined,
+      initPath,
+      hooksCheckpoint: Boolean(hooks.prestart?.length || hooks.createRuntime?.length),
+      createContainerHooks: hooks.createContainer,
+      startContainerHooks: hooks.startContainer,
+    });
     pid = handle.pid;
     state.pid = pid;
     state.initStartTime = procStat(pid)?.startTime ?? 0;
     dir.write(state);
     if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
     consoleFd = handle.consoleFd;
-    const released = addon().release(handle.syncFd, handle.errorFd, pid);
-    if (released.failure) throw new RuntimeError(describeFailure(released.failure, plan));
+    stateFd = handle.stateFd;
+    if (stateFd !== undefined) writeSync(stateFd, JSON.stringify(ociState(state, 'creating')));
+    let released = addon().release(handle.syncFd, handle.errorFd, pid);
+    while (released.checkpoint) {
+      runHooks('prestart', hooks.prestart, ociState(state, 'creating'));
+      runHooks('createRuntime', hooks.createRuntime, ociState(state, 'creating'));
+      released = addon().release(handle.syncFd, handle.errorFd, pid);
+    }
+    if (released.failure) throw new RuntimeError(describeFailure(released.failure, plan, hooks.createContainer));
     consoleFd = receiveMaster(consoleFd);
     if (released.pid !== pid) {
       // It joined a pid namespace: the container's init is the grandchild.
@@ -101,6 +122,12 @@ export function createContainer(opts: CreateOptions): Created {
     }
     delete state.creating;
     dir.write(state);
+    if (stateFd !== undefined) {
+      // What the startContainer hooks will read, at `start`.
+      ftruncateSync(stateFd);
+      writeSync(stateFd, JSON.stringify(ociState(state, 'created')), 0);
+      closeSync(stateFd);
+    }
     if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid), 0o644);
   } catch (e) {
     if (consoleFd !== undefined) closeSync(consoleFd);
@@ -113,5 +140,5 @@ export function createContainer(opts: CreateOptions): Created {
     dir.remove();
     throw e;
   }
-  return { dir, state, config, consoleFd };
+  return { dir, state, config, consoleFd, waitingAtFifo: waitForStart };
 }

@@ -16,7 +16,7 @@ export interface Described {
   args: string[];
 }
 
-export function describeFailure(f: ChildFailure, plan: Described): string {
+export function describeFailure(f: ChildFailure, plan: Described, createContainerHooks?: Array<{ path: string }>): string {
   if (f.step < 0) return 'container init died during setup';
   const step = addon().steps[f.step] ?? `step ${f.step}`;
   const err = f.errno ? errnoName(f.errno) : 'killed';
@@ -47,6 +47,13 @@ export function describeFailure(f: ChildFailure, plan: Described): string {
       return `chdir to cwd ${JSON.stringify(plan.cwd)}: ${err}`;
     case 'cwd outside container':
       return `cwd ${JSON.stringify(plan.cwd)} is outside the container's root`;
+    case 'createContainer hook': {
+      const what = `createContainer hook #${f.index} (${createContainerHooks?.[f.index]?.path})`;
+      if (f.errno === 0x10000) return `${what}: timed out`;
+      const code = (f.errno >> 8) & 0xff;
+      const sig = f.errno & 0x7f;
+      return `${what}: ${sig ? `killed by signal ${sig}` : `exit status ${code}`}`;
+    }
     case 'executable lookup':
       if (f.errno === 2 && !plan.args[0].includes('/'))
         return `exec: ${JSON.stringify(plan.args[0])}: executable file not found in $PATH`;

@@ -3,8 +3,9 @@
 import { rmSync } from 'node:fs';
 import { addon } from '../addon.ts';
 import { ContainerDir, type StoredState } from '../state/store.ts';
-import { initAlive, status, type Status } from '../state/status.ts';
+import { initAlive, ociState, status, type Status } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
+import { runHooksWarn } from './hooks.ts';
 import { containerPids } from './processes.ts';
 
 export interface Loaded {
@@ -23,8 +24,19 @@ export function start(root: string, id: string): void {
   const { dir, state, status: st } = load(root, id);
   if (st === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
   if (st !== 'created') throw new RuntimeError(`cannot start an already ${st} container`);
-  if (!addon().openExecFifo(dir.fifoPath, state.pid)) throw new RuntimeError('cannot start container: its init process exited');
+  startCreated(dir, state);
+}
+
+/** The start operation on a created container (start, and run with startContainer hooks). */
+export function startCreated(dir: ContainerDir, state: StoredState): void {
+  const started = addon().openExecFifo(dir.fifoPath, state.pid);
   rmSync(dir.fifoPath, { force: true });
+  if (typeof started === 'string') {
+    destroy(dir, state);
+    throw new RuntimeError(started);
+  }
+  if (!started) throw new RuntimeError('cannot start container: its init process exited');
+  runHooksWarn('poststart', state.config?.hooks?.poststart, ociState(state, 'running'));
 }
 
 /** kill, or with --all every process of the container (init last). */
@@ -58,6 +70,7 @@ function killAndWait(state: StoredState): void {
 export function destroy(dir: ContainerDir, state: StoredState): void {
   killAndWait(state);
   dir.remove();
+  runHooksWarn('poststop', state.config?.hooks?.poststop, ociState(state, 'stopped'));
 }
 
 export function remove(root: string, id: string, force: boolean): void {

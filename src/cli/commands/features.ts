@@ -11,7 +11,7 @@ const command: Command = {
     const doc = {
       ociVersionMin: '1.0.0',
       ociVersionMax: '1.2.0',
-      hooks: [] as string[],
+      hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
       mountOptions: MOUNT_OPTIONS,
       linux: {
         namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'],

@@ -1,7 +1,9 @@
 // run = create + start + wait (or, with -d, create + start).
 import { createContainer } from '../../container/create.ts';
 import { foreground } from '../../container/foreground.ts';
-import { destroy } from '../../container/lifecycle.ts';
+import { runHooksWarn } from '../../container/hooks.ts';
+import { destroy, startCreated } from '../../container/lifecycle.ts';
+import { ociState } from '../../state/status.ts';
 import { ContainerDir } from '../../state/store.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
 import { CREATE_FLAGS } from './create.ts';
@@ -12,7 +14,7 @@ const command: Command = {
     const id = requireArgs(args, 'run');
     const f = args.flags;
     const detach = f.detach === true;
-    const { dir, state, consoleFd } = createContainer({
+    const { dir, state, consoleFd, waitingAtFifo, config } = createContainer({
       root: g.root,
       id,
       bundle: (f.bundle as string | undefined) ?? process.cwd(),
@@ -24,6 +26,8 @@ const command: Command = {
       foregroundTerminal: !detach,
       waitForStart: false,
     });
+    if (waitingAtFifo) startCreated(dir, state);
+    else runHooksWarn('poststart', config.hooks?.poststart, ociState(state, 'running'));
     if (detach) return 0;
     dir.unlock();
     try {

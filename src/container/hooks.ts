@@ -1,0 +1,54 @@
+// POSIX-platform hooks (config.md). Where each kind runs:
+//   prestart, createRuntime  here, in the runtime's namespaces, while create's
+//                            child waits after the mounts (before pivot_root)
+//   createContainer          by that child, in the container's namespaces
+//                            (addon/src/child.cc, run_hook)
+//   startContainer           by tsrunc-init at `start`, in the container
+//                            (addon/init/init.c, run_hook)
+//   poststart, poststop      here, after start and after delete
+// prestart is run where runc runs it (with createRuntime), which engines'
+// networking hooks rely on. A failing hook fails create/start; poststart and
+// poststop failures only warn, as the spec says.
+import { spawnSync } from 'node:child_process';
+import type { Hook, Hooks } from '../config/schema.ts';
+import { RuntimeError } from '../util/errors.ts';
+import { logWarn } from '../util/log.ts';
+
+export type HookName = keyof Hooks & string;
+
+function runOne(name: string, i: number, hook: Hook, state: string): string | undefined {
+  const args = hook.args?.length ? hook.args : [hook.path];
+  const r = spawnSync(hook.path, args.slice(1), {
+    argv0: args[0],
+    input: state,
+    env: hook.env ? Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : process.env,
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  const what = `${name} hook #${i} (${hook.path})`;
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return `${what}: timed out after ${hook.timeout}s`;
+  if (r.error) return `${what}: ${r.error.message}`;
+  if (r.status !== 0) return `${what}: ${r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`}${output ? `: ${output}` : ''}`;
+  return undefined;
+}
+
+/** Runs the hooks of one kind in order; the first failure throws. */
+export function runHooks(name: HookName, hooks: Hook[] | undefined, state: object): void {
+  const json = JSON.stringify(state);
+  (hooks ?? []).forEach((h, i) => {
+    const failure = runOne(name, i, h, json);
+    if (failure) throw new RuntimeError(failure);
+  });
+}
+
+/** poststart and poststop: a failure is logged and the rest still run. */
+export function runHooksWarn(name: HookName, hooks: Hook[] | undefined, state: object): void {
+  const json = JSON.stringify(state);
+  (hooks ?? []).forEach((h, i) => {
+    const failure = runOne(name, i, h, json);
+    if (failure) logWarn(failure);
+  });
+}
