@@ -209,6 +209,11 @@ unsigned long locked_flags(const char* path) {
   return f;
 }
 
+// struct mount_attr of <linux/mount.h>, which clashes with glibc's <sys/mount.h>.
+struct MountAttr {
+  unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+
 int bind_remount(const char* path, unsigned long flags) {
   unsigned long base = MS_REMOUNT | MS_BIND;
   if (mount(nullptr, path, nullptr, base | flags, nullptr) == 0) return 0;
@@ -233,7 +238,7 @@ void do_mounts(Plan* p, int rootfd) {
               m.has_data ? m.data.c_str() : nullptr) < 0)
       fail(STEP_MOUNT, idx);
     close(tfd);
-    if (!m.bind && m.propagation.empty()) continue;
+    if (!m.bind && m.propagation.empty() && !m.attr_set && !m.attr_clr) continue;
     // Re-open: the fd above names the directory under the new mount.
     tfd = open_in_root(rootfd, m.target.c_str(), O_PATH);
     if (tfd < 0) fail(STEP_MOUNT_REMOUNT, idx);
@@ -241,6 +246,11 @@ void do_mounts(Plan* p, int rootfd) {
     if (m.bind && m.remount && bind_remount(spath, m.remount) < 0) fail(STEP_MOUNT_REMOUNT, idx);
     for (unsigned long prop : m.propagation)
       if (mount(nullptr, spath, nullptr, prop, nullptr) < 0) fail(STEP_MOUNT_PROPAGATION, idx);
+    if (m.attr_set || m.attr_clr) {
+      MountAttr a = {m.attr_set, m.attr_clr, 0, 0};
+      if (syscall(SYS_mount_setattr, tfd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0)
+        fail(STEP_MOUNT_ATTR, idx);
+    }
     close(tfd);
   }
 }
@@ -288,8 +298,13 @@ void enter_root(Plan* p, int rootfd) {
   } else {
     // pivot_root(".", ".") stacks the old root on top of the new one; after
     // making it a slave (so the detach cannot propagate to the host) it is
-    // lazily unmounted, leaving no path back to the host's filesystem.
+    // lazily unmounted, leaving no path back to the host's filesystem. The
+    // cwd is not reliably the old root after the pivot: an fd of it says.
+    int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (oldroot < 0) fail(STEP_PIVOT_ROOT);
     if (syscall(SYS_pivot_root, ".", ".") < 0) fail(STEP_PIVOT_ROOT);
+    if (fchdir(oldroot) < 0) fail(STEP_UMOUNT_OLD_ROOT);
+    close(oldroot);
     if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail(STEP_UMOUNT_OLD_ROOT);
     if (umount2(".", MNT_DETACH) < 0) fail(STEP_UMOUNT_OLD_ROOT);
   }
@@ -559,6 +574,7 @@ void reset_signals() {
     if (setns(p->joins[i].fd, p->joins[i].nstype) < 0) fail(STEP_SETNS, (int)i);
     close(p->joins[i].fd);
   }
+  if (p->unshare_flags && unshare(p->unshare_flags) < 0) fail(STEP_UNSHARE);
   if (p->fork_after_setns) {
     long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
     if (pid < 0) fail(STEP_FORK);
@@ -567,6 +583,12 @@ void reset_signals() {
       ssize_t w = write(p->error_fd, &rec, sizeof rec);
       _exit(w == (ssize_t)sizeof rec ? 0 : 1);
     }
+  }
+  // The parent has written the id maps; root of the new user namespace owns
+  // the namespaces created with it, so every mount below is allowed.
+  if (p->userns_root) {
+    if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) fail(STEP_USERNS_ROOT);
+    if (setgroups(0, nullptr) < 0 && errno != EPERM) fail(STEP_USERNS_ROOT);
   }
   if (p->has_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring.c_str()) < 0 &&
       errno != ENOSYS)

@@ -19,6 +19,9 @@ namespace tsrunc {
 #define TSRUNC_STEPS(X)                 \
   X(SYNC, "wait for parent")            \
   X(SETNS, "join namespace")            \
+  X(UNSHARE, "create namespaces")       \
+  X(USERNS_ROOT, "become root in the user namespace") \
+  X(MOUNT_ATTR, "set recursive mount attributes") \
   X(CHILD_PID, "report pid")            \
   X(FORK, "fork into pid namespace")    \
   X(KEYRING, "join session keyring")    \
@@ -79,6 +82,8 @@ struct MountOp {
   unsigned long flags = 0;      // MS_* applied at mount time
   unsigned long remount = 0;    // for binds: MS_RDONLY|MS_NOSUID|... applied by remount
   std::vector<unsigned long> propagation;  // MS_SHARED|MS_REC ... applied after
+  // rro, rnosuid, ...: mount_setattr(2) MOUNT_ATTR_* on the whole tree.
+  unsigned long long attr_set = 0, attr_clr = 0;
   bool bind = false;
   bool has_source = false;
   bool has_type = false;
@@ -127,7 +132,9 @@ struct HookOp {
 constexpr int kHookTimedOut = 0x10000;
 
 struct Plan {
-  int clone_flags = 0;            // CLONE_NEW* to create
+  int clone_flags = 0;            // CLONE_NEW* to create at clone()
+  int unshare_flags = 0;          // CLONE_NEW* to create after the joins (a joined user namespace must own them)
+  bool userns_root = false;       // in a new user namespace: setresuid/gid(0) once the parent wrote the maps
   std::vector<NsJoin> joins;      // namespaces joined by path
   bool wait_for_parent = true;    // block until the parent says go (cgroups, id maps)
   // setns() into a pid namespace moves only later children: fork once more

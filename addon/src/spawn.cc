@@ -132,6 +132,8 @@ int sealed_memfd(Napi::Env env, const char* name, const std::string& data) {
 std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   auto p = std::make_unique<Plan>();
   p->clone_flags = (int)num(o, "cloneFlags", 0);
+  p->unshare_flags = (int)num(o, "unshareFlags", 0);
+  p->userns_root = flag(o, "usernsRoot");
   p->hostname = str(o, "hostname", &p->has_hostname);
   p->domainname = str(o, "domainname", &p->has_domainname);
   p->rootfs = str(o, "rootfs", &p->setup_rootfs);
@@ -153,6 +155,8 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     op.flags = (unsigned long)num(m, "flags", 0);
     op.remount = (unsigned long)num(m, "remount", 0);
     op.bind = flag(m, "bind");
+    op.attr_set = (unsigned long long)num(m, "attrSet", 0);
+    op.attr_clr = (unsigned long long)num(m, "attrClr", 0);
     each(m, "propagation", [&](Napi::Value f) { op.propagation.push_back((unsigned long)f.As<Napi::Number>().Int64Value()); });
     p->mounts.push_back(std::move(op));
   });

@@ -7,6 +7,7 @@
 import { closeSync, ftruncateSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
+import { deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { ContainerDir, OCI_VERSION, writeFileAtomic, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';
@@ -58,8 +59,12 @@ export function createContainer(opts: CreateOptions): Created {
   // LISTEN_PID names this process; they go first, then --preserve-fds ones.
   const listenFds = process.env.LISTEN_PID === String(process.pid) ? Number(process.env.LISTEN_FDS ?? 0) || 0 : 0;
   if (listenFds > 0) config.process.env = [...(config.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
+  // Where the cgroup goes is known (and refused) now; it is made once the child exists.
+  const cgroup = planCgroup(config, opts.id);
+  const devices = deviceRules(config);
   const plan = buildPlan(config, {
     bundle,
+    cgroupPaths: cgroup.paths,
     noPivot: opts.noPivot,
     preserveFds: listenFds + (opts.preserveFds ?? 0),
     consoleSocket: opts.consoleSocket,
@@ -80,6 +85,8 @@ export function createContainer(opts: CreateOptions): Created {
     annotations: config.annotations,
     creating: true,
     config,
+    // In the first state written: a crash after any mkdir leaves delete the paths.
+    cleanup: { cgroup },
   };
   let consoleFd: number | undefined;
   let stateFd: number | undefined;
@@ -102,6 +109,17 @@ export function createContainer(opts: CreateOptions): Created {
     state.pid = pid;
     state.initStartTime = procStat(pid)?.startTime ?? 0;
     dir.write(state);
+    // The child waits for release: it enters its cgroup (and its limits hold)
+    // before it runs anything; its cgroup namespace, unshared after release,
+    // is then rooted there.
+    setupCgroup(cgroup, pid, devices);
+    if (plan.idMaps) {
+      // Written by the parent while the child waits: only a process outside
+      // the new user namespace may map arbitrary ids into it.
+      const lines = (m: Array<{ containerID: number; hostID: number; size: number }>) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
+      writeFileSync(`/proc/${pid}/uid_map`, lines(plan.idMaps.uid));
+      writeFileSync(`/proc/${pid}/gid_map`, lines(plan.idMaps.gid));
+    }
     if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
     consoleFd = handle.consoleFd;
     stateFd = handle.stateFd;
@@ -137,6 +155,9 @@ export function createContainer(opts: CreateOptions): Created {
       } catch {}
       addon().reap(pid);
     }
+    try {
+      removeCgroup(state);
+    } catch {}
     dir.remove();
     throw e;
   }

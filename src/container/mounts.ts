@@ -31,12 +31,23 @@ export const PROPAGATION: Record<string, number> = {
   slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Every option name planMount understands (for `features`). */
-export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION)].sort();
+// Recursive options (rro, rnosuid, ...) apply to the whole mounted tree with
+// mount_setattr(2): [MOUNT_ATTR_* to set, MOUNT_ATTR_* to clear].
+const A = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME: 0x70, NOATIME: 0x10, STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000 };
+const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
+  rro: [A.RDONLY, 0], rrw: [0, A.RDONLY], rnosuid: [A.NOSUID, 0], rsuid: [0, A.NOSUID],
+  rnodev: [A.NODEV, 0], rdev: [0, A.NODEV], rnoexec: [A.NOEXEC, 0], rexec: [0, A.NOEXEC],
+  rnodiratime: [A.NODIRATIME, 0], rdiratime: [0, A.NODIRATIME], rnosymfollow: [A.NOSYMFOLLOW, 0], rsymfollow: [0, A.NOSYMFOLLOW],
+  // the atime modes are one field: clearing any of it means clearing all of it
+  rnoatime: [A.NOATIME, A.ATIME], rstrictatime: [A.STRICTATIME, A.ATIME], rrelatime: [0, A.ATIME],
+  ratime: [0, A.ATIME], rnorelatime: [A.STRICTATIME, A.ATIME], rnostrictatime: [0, A.ATIME],
+};
 
-// Options that need mount_setattr(2) or id-mapped mounts: not done yet, and
-// refused rather than silently ignored.
-const UNSUPPORTED = /^(r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|atime|nodiratime|diratime|relatime|norelatime|strictatime|nostrictatime|nosymfollow|symfollow)|idmap|ridmap|tmpcopyup)$/;
+/** Every option name planMount understands (for `features`). */
+export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_OPTIONS)].sort();
+
+// Id-mapped mounts and crun's tmpcopyup are not done yet: refused, not ignored.
+const UNSUPPORTED = /^(idmap|ridmap|tmpcopyup)$/;
 
 export interface MountPlan {
   source?: string;
@@ -47,6 +58,8 @@ export interface MountPlan {
   remount: number;
   propagation: number[];
   bind: boolean;
+  attrSet?: number;
+  attrClr?: number;
 }
 
 export interface ConfigMount {
@@ -58,12 +71,19 @@ export interface ConfigMount {
 
 export function planMount(m: ConfigMount, bundle: string, index: number): MountPlan {
   let flags = 0;
+  let attrSet = 0;
+  let attrClr = 0;
   const propagation: number[] = [];
   const data: string[] = [];
   for (const opt of m.options ?? []) {
     const f = FLAG_OPTIONS[opt];
     if (f) flags = f[0] ? flags | f[1] : flags & ~f[1];
     else if (opt in PROPAGATION) propagation.push(PROPAGATION[opt]);
+    else if (opt in RECURSIVE_OPTIONS) {
+      const [set, clr] = RECURSIVE_OPTIONS[opt];
+      attrSet = (attrSet & ~clr) | set;
+      attrClr = (attrClr | clr) & ~set;
+    }
     else if (UNSUPPORTED.test(opt)) throw new RuntimeError(`mounts[${index}]: option "${opt}" is not supported by tsrunc yet`);
     else data.push(opt);
   }
@@ -86,16 +106,21 @@ export function planMount(m: ConfigMount, bundle: string, index: number): MountP
     remount,
     propagation,
     bind,
+    attrSet,
+    attrClr,
   };
 }
 
 /**
  * A "cgroup" mount becomes what runc makes of it. On a cgroup v2 host: the
  * cgroup2 filesystem (the cgroup namespace, if any, roots it). On v1 and
- * hybrid hosts: a tmpfs at the destination with every host hierarchy
- * bind-mounted under it, then the tmpfs made read-only if asked.
+ * hybrid hosts: a tmpfs at the destination with, for each v1 hierarchy, the
+ * container's own cgroup directory in it (`cgroupPaths`, from the cgroup
+ * plan) bind-mounted at <destination>/<name> (runc's mountCgroupV1; the
+ * hybrid unified hierarchy is not shown, as with runc), then the tmpfs made
+ * read-only if asked. Without cgroupPaths, the whole host hierarchies.
  */
-export function planCgroupMount(m: ConfigMount, bundle: string, index: number): MountPlan[] {
+export function planCgroupMount(m: ConfigMount, bundle: string, index: number, cgroupPaths?: Record<string, string>): MountPlan[] {
   const base = planMount({ ...m, type: 'tmpfs' }, bundle, index);
   const layout = cgroupLayout();
   if (layout.unified) return [{ ...base, type: 'cgroup2', source: 'cgroup', data: undefined }];
@@ -104,7 +129,10 @@ export function planCgroupMount(m: ConfigMount, bundle: string, index: number): 
   for (const h of layout.hierarchies) {
     const name = h.mountPoint.slice('/sys/fs/cgroup'.length) || '/';
     if (name === '/') continue;
-    plans.push({ source: h.mountPoint, target: posix.join(base.target, name), flags: MS.BIND | MS.REC, remount: base.flags, propagation: [], bind: true });
+    let source: string | undefined = h.mountPoint;
+    if (cgroupPaths) source = Object.values(cgroupPaths).find((d) => d === h.mountPoint || d.startsWith(h.mountPoint + '/'));
+    if (!source) continue;
+    plans.push({ source, target: posix.join(base.target, name), flags: MS.BIND | MS.REC, remount: base.flags, propagation: [], bind: true });
   }
   if (base.flags & MS.RDONLY)
     plans.push({ source: 'tmpfs', target: base.target, type: 'tmpfs', flags: base.flags | MS.REMOUNT, remount: 0, propagation: [], bind: false });

@@ -16,6 +16,8 @@ export interface PlanOptions extends ProcessOptions {
   noPivot?: boolean;
   /** name of the session keyring to join (runc's default; --no-new-keyring: none) */
   keyring?: string;
+  /** the container's cgroup directories (cgroups/index.ts planCgroup), for "cgroup" mounts */
+  cgroupPaths?: Record<string, string>;
 }
 
 export type Plan = ReturnType<typeof buildPlan>;
@@ -40,22 +42,33 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
     throw new RuntimeError('linux.namespaces: tsrunc needs a new mount namespace (a "mount" entry without "path")');
   if (config.hostname && !ns.isNew('uts')) throw new RuntimeError('unable to set hostname without a private UTS namespace');
   if (config.domainname && !ns.isNew('uts')) throw new RuntimeError('unable to set domainname without a private UTS namespace');
-  if (ns.has('user')) throw new RuntimeError('linux.namespaces: user namespaces are not supported by tsrunc yet');
+  const uidMappings = linux.uidMappings ?? [];
+  const gidMappings = linux.gidMappings ?? [];
+  if (ns.isNew('user') && (!uidMappings.length || !gidMappings.length))
+    throw new RuntimeError('user namespaces enabled, but no uid or gid mappings found');
   if (ns.has('time')) throw new RuntimeError('linux.namespaces: time namespaces are not supported by tsrunc yet');
 
   const rootfs = resolveRootfs(config, opts.bundle);
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
-    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i) : [planMount(m, opts.bundle, i)],
+    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths) : [planMount(m, opts.bundle, i)],
   );
   // /dev from the host (a bind) already has its nodes; otherwise make them.
   const devBound = mounts.some((m) => m.target === '/dev' && m.bind);
-  const devices = devBound ? [] : planDevices(linux.devices ?? [], ns.isNew('user'));
+  // In any user namespace but the host's, mknod is refused: bind the host's nodes.
+  const devices = devBound ? [] : planDevices(linux.devices ?? [], ns.has('user'));
+  // A user namespace joined by path must own the namespaces created for the
+  // container: those are unshared after the joins rather than made by clone().
+  const joinsUser = ns.has('user') && !ns.isNew('user');
+  const CGROUP = 0x02000000;
 
   let rootPropagation = MS.SLAVE | MS.REC;
   if (linux.rootfsPropagation) rootPropagation = PROPAGATION[linux.rootfsPropagation];
 
   return {
-    cloneFlags: ns.cloneFlags,
+    cloneFlags: joinsUser ? ns.cloneFlags & CGROUP : ns.cloneFlags,
+    unshareFlags: joinsUser ? ns.cloneFlags & ~CGROUP : 0,
+    usernsRoot: ns.isNew('user'),
+    idMaps: ns.isNew('user') ? { uid: uidMappings, gid: gidMappings } : undefined,
     joinNamespaces: ns.joinNamespaces,
     hostname: config.hostname,
     domainname: config.domainname,
@@ -75,7 +88,7 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
     ...planProcess(proc, opts),
     mountConsole: proc.terminal === true,
     keyring: opts.keyring,
-    forkAfterSetns: ns.has('pid') && !ns.isNew('pid'),
+    forkAfterSetns: (ns.has('pid') && !ns.isNew('pid')) || (joinsUser && ns.isNew('pid')),
   };
 }
 

@@ -1,0 +1,235 @@
+// config.md / config-linux.md: what the container gets is what its config says.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanup, isRoot, makeBundle, rootfs, rt, state, stateRoot, uid } from './lib/harness.ts';
+
+const root = stateRoot();
+afterAll(() => cleanup(root));
+
+const run = (args: string[], mutate?: (c: any) => void) => rt(root, ['run', '-b', makeBundle(args, mutate), uid()]);
+
+/** A private, writable copy of the busybox rootfs. */
+function ownRootfs(owner?: number): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'tsrunc-rootfs-')), 'rootfs');
+  cpSync(rootfs, dir, { recursive: true, verbatimSymlinks: true });
+  execFileSync('chmod', ['755', join(dir, '..')]); // a mapped root must be able to reach it
+  if (owner !== undefined) execFileSync('chown', ['-R', `${owner}:${owner}`, dir]);
+  return dir;
+}
+
+function mountinfo(out: string) {
+  return new Map(
+    out.trim().split('\n').map((l) => {
+      const [pre, post] = l.split(' - ');
+      const f = pre.split(' ');
+      return [f[4], { opts: f[5].split(','), optional: f.slice(6).join(' '), fstype: post.split(' ')[0] }] as const;
+    }),
+  );
+}
+
+describe.skipIf(!isRoot)('mounts', () => {
+  it('bind mounts of a directory and a file, ro remount, tmpfs with data options', () => {
+    const host = mkdtempSync(join(tmpdir(), 'tsrunc-bind-'));
+    writeFileSync(join(host, 'file'), 'content\n');
+    const r = run(['sh', '-c', 'cat /b/file /f; touch /b/x 2>&1; touch /f 2>&1; echo --; cat /proc/self/mountinfo'], (c) => {
+      c.mounts.push(
+        { destination: '/b', type: 'bind', source: host, options: ['rbind', 'ro'] },
+        { destination: '/f', type: 'bind', source: join(host, 'file'), options: ['bind', 'ro', 'nosuid'] },
+        { destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=700', 'noexec'] },
+      );
+    });
+    expect(r.code).toBe(0);
+    const [before, info] = r.stdout.split('--\n');
+    expect(before).toMatch(/^content\ncontent\n.*Read-only file system\n.*Read-only file system\n$/s);
+    const m = mountinfo(info);
+    expect(m.get('/b')!.opts).toContain('ro');
+    expect(m.get('/f')!.opts).toEqual(expect.arrayContaining(['ro', 'nosuid']));
+    expect(m.get('/t')).toMatchObject({ fstype: 'tmpfs', opts: expect.arrayContaining(['noexec']) });
+  });
+
+  it('recursive options (rro, rnosuid) apply to submounts via mount_setattr', () => {
+    const host = mkdtempSync(join(tmpdir(), 'tsrunc-rbind-'));
+    mkdirSync(join(host, 'sub'));
+    execFileSync('mount', ['-t', 'tmpfs', 'tsrunc-sub', join(host, 'sub')]);
+    try {
+      const r = run(['cat', '/proc/self/mountinfo'], (c) => c.mounts.push({ destination: '/r', type: 'bind', source: host, options: ['rbind', 'rro', 'rnosuid'] }));
+      const m = mountinfo(r.stdout);
+      for (const p of ['/r', '/r/sub']) expect(m.get(p)!.opts).toEqual(expect.arrayContaining(['ro', 'nosuid']));
+    } finally {
+      execFileSync('umount', [join(host, 'sub')]);
+    }
+  });
+
+  it('propagation options and rootfsPropagation', () => {
+    const r = run(['cat', '/proc/self/mountinfo'], (c) => {
+      c.mounts.push({ destination: '/p', type: 'tmpfs', source: 'tmpfs', options: ['shared'] });
+      c.linux.rootfsPropagation = 'private';
+    });
+    const m = mountinfo(r.stdout);
+    expect(m.get('/p')!.optional).toMatch(/shared:\d+/);
+  });
+
+  it('creates missing mount targets inside the rootfs', () => {
+    const r = run(['sh', '-c', 'test -d /deep/er/target && echo made'], (c) => c.mounts.push({ destination: '/deep/er/target', type: 'tmpfs', source: 'tmpfs' }));
+    expect(r.stdout).toBe('made\n');
+  });
+
+  it('a mount target through a symlink out of the rootfs never lands outside it (CVE-2021-30465)', () => {
+    const fs = ownRootfs();
+    const outside = mkdtempSync(join(tmpdir(), 'tsrunc-outside-'));
+    mkdirSync(join(fs, outside), { recursive: true }); // so the absolute link resolves inside the root
+    symlinkSync(outside, join(fs, 'abs'));
+    symlinkSync('../../../../../../..' + outside, join(fs, 'rel'));
+    const r = run(['sh', '-c', 'echo ok'], (c) => {
+      c.root = { path: fs, readonly: false };
+      c.mounts.push({ destination: '/abs/x', type: 'tmpfs', source: 'tmpfs' }, { destination: '/rel/y', type: 'tmpfs', source: 'tmpfs' });
+    });
+    expect(r).toMatchObject({ code: 0, stdout: 'ok\n' });
+    expect(existsSync(join(outside, 'x')) || existsSync(join(outside, 'y'))).toBe(false);
+    expect(existsSync(join(fs, outside, 'x')) && existsSync(join(fs, outside, 'y'))).toBe(true); // resolved within the root
+  });
+
+  it('a mount target under a symlink that dangles inside the rootfs is refused', () => {
+    const fs = ownRootfs();
+    const outside = mkdtempSync(join(tmpdir(), 'tsrunc-outside-'));
+    symlinkSync(outside, join(fs, 'escape')); // <rootfs>/<outside> does not exist
+    const r = run(['true'], (c) => {
+      c.root = { path: fs, readonly: false };
+      c.mounts.push({ destination: '/escape/x', type: 'tmpfs', source: 'tmpfs' });
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('create mount target');
+    expect(existsSync(join(outside, 'x'))).toBe(false);
+  });
+});
+
+describe.skipIf(!isRoot)('filesystem protection', () => {
+  it('maskedPaths: files read as empty, directories are empty and read-only; readonlyPaths are read-only', () => {
+    const r = run(['sh', '-c', 'wc -c < /proc/keys; ls /proc/scsi 2>/dev/null | wc -l; (echo 1 > /proc/sys/kernel/domainname) 2>&1 | grep -c Read-only']);
+    expect(r.stdout).toBe('0\n0\n1\n');
+  });
+
+  it('a maskedPath whose /dev/null was replaced by a symlink is refused (CVE-2025-31133)', () => {
+    const fs = ownRootfs();
+    const r = run(['true'], (c) => {
+      c.root = { path: fs, readonly: false };
+      // /dev from the rootfs itself (no tmpfs), with null a symlink to a host file
+      c.mounts = c.mounts.filter((m: any) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
+      c.linux.devices = [];
+      rmSync(join(fs, 'dev'), { recursive: true, force: true });
+      mkdirSync(join(fs, 'dev'));
+      symlinkSync('/etc/shadow', join(fs, 'dev/null'));
+    });
+    // tsrunc makes its default devices first, replacing what was there; if
+    // /dev/null is still not the 1:3 device, the mask is refused.
+    if (r.code === 0) expect(existsSync(join(fs, 'dev/null')) && readFileSync(join(fs, 'dev/null'), 'utf8')).toBe('');
+    else expect(r.stderr).toContain('mask path');
+  });
+
+  it('linux.devices are created with their type, numbers, mode and owner', () => {
+    const r = run(['ls', '-ln', '/dev/fuse', '/dev/loopx'], (c) => {
+      c.linux.devices = [
+        { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o640, uid: 5, gid: 6 },
+        { path: '/dev/loopx', type: 'b', major: 7, minor: 200, fileMode: 0o600 },
+      ];
+    });
+    expect(r.stdout).toMatch(/^crw-r-----\s+1 5\s+6\s+10,\s+229 .*\/dev\/fuse$/m);
+    expect(r.stdout).toMatch(/^brw-------\s+1 0\s+0\s+7,\s+200 .*\/dev\/loopx$/m);
+  });
+});
+
+describe.skipIf(!isRoot)('process security', () => {
+  const capHex = (s: string, which: string) => BigInt('0x' + new RegExp(`${which}:\\s*([0-9a-f]+)`).exec(s)![1]);
+  it('capabilities: the sets are what the config says', () => {
+    const r = run(['cat', '/proc/self/status'], (c) => {
+      c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN', 'CAP_NET_RAW'], effective: ['CAP_KILL', 'CAP_CHOWN'], permitted: ['CAP_KILL', 'CAP_CHOWN'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] };
+      c.process.user = { uid: 1000, gid: 1000 };
+    });
+    // as uid 1000, only ambient survives exec: KILL (bit 5)
+    expect(capHex(r.stdout, 'CapBnd')).toBe((1n << 5n) | (1n << 0n) | (1n << 13n));
+    expect(capHex(r.stdout, 'CapAmb')).toBe(1n << 5n);
+    expect(capHex(r.stdout, 'CapEff')).toBe(1n << 5n);
+    expect(capHex(r.stdout, 'CapInh')).toBe(1n << 5n);
+  });
+
+  it('noNewPrivileges, umask, oomScoreAdj, rlimits', () => {
+    const r = run(['sh', '-c', 'grep NoNewPrivs /proc/self/status; umask; cat /proc/self/oom_score_adj; ulimit -n; ulimit -Hn'], (c) => {
+      c.process.noNewPrivileges = true;
+      c.process.user = { uid: 0, gid: 0, umask: 0o027 };
+      c.process.oomScoreAdj = 123;
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 654 }];
+    });
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1\n0027\n123\n321\n654\n/);
+  });
+
+  it('an rlimit above the hard limit tsrunc has is an error', () => {
+    const r = run(['true'], (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1 << 30, hard: 1 << 30 }]));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('setrlimit');
+  });
+
+  it('linux.sysctl (namespaced keys), domainname, hostname', () => {
+    const r = run(['sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/domainname; hostname'], (c) => {
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+      c.domainname = 'example.org';
+      c.hostname = 'box';
+      c.linux.readonlyPaths = c.linux.readonlyPaths.filter((p: string) => p !== '/proc/sys');
+    });
+    expect(r.stdout).toBe('1\nexample.org\nbox\n');
+  });
+
+  it('cannot open /proc/self/exe (or its init\'s) for writing to reach a host binary (CVE-2019-5736)', () => {
+    const r = run(['sh', '-c', 'readlink /proc/self/exe; (echo x >> /proc/self/exe) 2>/dev/null; echo rc=$?']);
+    expect(r.stdout).toMatch(/^\/bin\/busybox\nrc=[1-9]/);
+    const id = uid();
+    expect(rt(root, ['create', '-b', makeBundle(['true']), id]).code).toBe(0);
+    const exe = execFileSync('readlink', [`/proc/${state(root, id).pid}/exe`], { encoding: 'utf8' });
+    expect(exe).toMatch(/^\/memfd:tsrunc-init/); // a sealed copy, not a host file
+    expect(rt(root, ['delete', id]).code).toBe(0);
+  });
+
+  it('a cwd reached through a leaked fd is refused (CVE-2024-21626)', () => {
+    for (const cwd of ['/proc/self/fd/7', '/proc/self/fd/8', '/proc/self/fd/9', '/proc/self/fd/10']) {
+      const r = run(['pwd'], (c) => (c.process.cwd = cwd));
+      expect(r.code).toBe(1);
+    }
+  });
+});
+
+describe.skipIf(!isRoot)('user namespaces', () => {
+  it('uid/gid mappings written by the parent; root inside is the mapped host id', () => {
+    const fs = ownRootfs(100000);
+    const r = run(['sh', '-c', 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map; touch /tmp/made; ls -ln /dev/null'], (c) => {
+      c.root = { path: fs, readonly: false };
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts = c.mounts.map((m: any) => (m.type === 'devpts' ? { ...m, options: m.options.filter((o: string) => o !== 'gid=5') } : m));
+    });
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.slice(0, 2)).toEqual(['0', '0']);
+    expect(lines[2].trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+    expect(lines[3].trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+    expect(lines[4]).toMatch(/^crw-rw-rw-.* 1,\s+3 /); // bound from the host: mknod is not allowed
+    expect(execFileSync('stat', ['-c', '%u:%g', join(fs, 'tmp/made')], { encoding: 'utf8' }).trim()).toBe('100000:100000');
+  });
+
+  it('a user namespace without mappings is refused', () => {
+    const r = run(['true'], (c) => c.linux.namespaces.push({ type: 'user' }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/mappings/);
+  });
+});
+
+describe.skipIf(!isRoot)('annotations', () => {
+  it('are kept in the state', () => {
+    const id = uid();
+    expect(rt(root, ['create', '-b', makeBundle(['true'], (c) => (c.annotations = { 'org.example.key': 'value' })), id]).code).toBe(0);
+    expect(state(root, id).annotations).toEqual({ 'org.example.key': 'value' });
+    expect(rt(root, ['delete', id]).code).toBe(0);
+  });
+});
