@@ -233,3 +233,31 @@ describe.skipIf(!isRoot)('annotations', () => {
     expect(rt(root, ['delete', id]).code).toBe(0);
   });
 });
+
+describe.skipIf(!isRoot)('more process and namespace fields', () => {
+  it('timeOffsets in a new time namespace: uptime moves, init is still pid 1', () => {
+    const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const r = run(['sh', '-c', 'echo $$; cut -d" " -f1 /proc/uptime'], (c) => {
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { boottime: { secs: 86400 * 365, nanosecs: 0 }, monotonic: { secs: 1000, nanosecs: 0 } };
+    });
+    expect(r.stderr).toBe('');
+    const [pid, uptime] = r.stdout.trim().split('\n');
+    expect(pid).toBe('1');
+    expect(Number(uptime) - hostUptime).toBeGreaterThan(86400 * 365 - 60);
+  });
+
+  it('personality LINUX32 makes uname -m say i686', () => {
+    const r = run(['uname', '-m'], (c) => (c.linux.personality = { domain: 'LINUX32' }));
+    expect(r.stdout.trim()).toMatch(/^i[36]86$/);
+  });
+
+  it('ioPriority and scheduler are applied to the process', () => {
+    const r = run(['sh', '-c', 'cat /proc/self/sched | grep -E "^policy|^prio"; cat /proc/self/stat | cut -d" " -f19'], (c) => {
+      c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 };
+      c.process.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
+    });
+    expect(r.stdout).toMatch(/^policy\s+:\s+3$/m); // SCHED_BATCH
+    expect(r.stdout.trim().split('\n').pop()).toBe('7'); // nice
+  });
+});

@@ -575,6 +575,12 @@ void reset_signals() {
     close(p->joins[i].fd);
   }
   if (p->unshare_flags && unshare(p->unshare_flags) < 0) fail(STEP_UNSHARE);
+  if (!p->timens_offsets.empty()) {
+    // Only before any process enters the new time namespace: the fork below.
+    int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, p->timens_offsets.data(), p->timens_offsets.size()) < 0) fail(STEP_TIMENS);
+    close(fd);
+  }
   if (p->fork_after_setns) {
     long pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
     if (pid < 0) fail(STEP_FORK);
@@ -636,6 +642,20 @@ void reset_signals() {
     if (prlimit64(0, (__rlimit_resource)p->rlimits[i].resource, &rl, nullptr) < 0) fail(STEP_RLIMIT, (int)i);
   }
 
+  // Kept across exec, so set here for the user's process.
+  if (p->personality >= 0 && syscall(SYS_personality, (unsigned long)p->personality) < 0) fail(STEP_PERSONALITY);
+  if (p->ioprio >= 0 && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0) fail(STEP_IOPRIO);
+  if (p->set_scheduler) {
+    struct {
+      uint32_t size, policy;
+      uint64_t flags;
+      int32_t nice;
+      uint32_t priority;
+      uint64_t runtime, deadline, period;
+    } attr = {48, p->sched_policy, p->sched_flags, p->sched_nice, (uint32_t)p->sched_priority,
+              p->sched_runtime, p->sched_deadline, p->sched_period};
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(STEP_SCHEDULER);
+  }
   do_user(p);
   if (p->umask >= 0) umask((mode_t)p->umask); else umask(022);
 

@@ -52,6 +52,10 @@ namespace tsrunc {
   X(SETGID, "setgid")                   \
   X(SETUID, "setuid")                   \
   X(CAPS, "apply capabilities")         \
+  X(TIMENS, "write time namespace offsets") \
+  X(PERSONALITY, "set personality")     \
+  X(IOPRIO, "set I/O priority")         \
+  X(SCHEDULER, "set scheduler")         \
   X(CWD, "chdir to cwd")                \
   X(CWD_OUTSIDE, "cwd outside container") \
   X(LOOKUP, "executable lookup")        \
@@ -134,7 +138,8 @@ constexpr int kHookTimedOut = 0x10000;
 struct Plan {
   int clone_flags = 0;            // CLONE_NEW* to create at clone()
   int unshare_flags = 0;          // CLONE_NEW* to create after the joins (a joined user namespace must own them)
-  bool userns_root = false;       // in a new user namespace: setresuid/gid(0) once the parent wrote the maps
+  bool userns_root = false;
+  std::string timens_offsets;     // written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME)       // in a new user namespace: setresuid/gid(0) once the parent wrote the maps
   std::vector<NsJoin> joins;      // namespaces joined by path
   bool wait_for_parent = true;    // block until the parent says go (cgroups, id maps)
   // setns() into a pid namespace moves only later children: fork once more
@@ -174,6 +179,13 @@ struct Plan {
   gid_t gid = 0;
   std::vector<gid_t> additional_gids;
   int umask = -1;
+
+  long personality = -1;          // persona for personality(2), -1: leave it
+  int ioprio = -1;                // ioprio_set(2) value, -1: leave it
+  bool set_scheduler = false;
+  unsigned sched_policy = 0, sched_flags = 0;
+  int sched_nice = 0, sched_priority = 0;
+  unsigned long long sched_runtime = 0, sched_deadline = 0, sched_period = 0;
 
   bool apply_caps = false;
   unsigned long long cap_bounding = 0, cap_effective = 0, cap_permitted = 0,

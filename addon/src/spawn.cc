@@ -134,6 +134,21 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   p->clone_flags = (int)num(o, "cloneFlags", 0);
   p->unshare_flags = (int)num(o, "unshareFlags", 0);
   p->userns_root = flag(o, "usernsRoot");
+  p->timens_offsets = str(o, "timensOffsets");
+  p->personality = (long)num(o, "personality", -1);
+  p->ioprio = (int)num(o, "ioprio", -1);
+  Napi::Value sched = o.Get("scheduler");
+  if (sched.IsObject()) {
+    Napi::Object sc = sched.As<Napi::Object>();
+    p->set_scheduler = true;
+    p->sched_policy = (unsigned)num(sc, "policy", 0);
+    p->sched_flags = (unsigned)num(sc, "flags", 0);
+    p->sched_nice = (int)num(sc, "nice", 0);
+    p->sched_priority = (int)num(sc, "priority", 0);
+    p->sched_runtime = big(sc, "runtime");
+    p->sched_deadline = big(sc, "deadline");
+    p->sched_period = big(sc, "period");
+  }
   p->hostname = str(o, "hostname", &p->has_hostname);
   p->domainname = str(o, "domainname", &p->has_domainname);
   p->rootfs = str(o, "rootfs", &p->setup_rootfs);

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunnableConfig } from '../config/load.ts';
-import type { Process } from '../config/schema.ts';
+import type { Process, TimeOffset } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { planCaps } from './capabilities.ts';
 import { devSymlinks, planDevices } from './devices.ts';
@@ -46,7 +46,7 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const gidMappings = linux.gidMappings ?? [];
   if (ns.isNew('user') && (!uidMappings.length || !gidMappings.length))
     throw new RuntimeError('user namespaces enabled, but no uid or gid mappings found');
-  if (ns.has('time')) throw new RuntimeError('linux.namespaces: time namespaces are not supported by tsrunc yet');
+  if (linux.timeOffsets && !ns.isNew('time')) throw new RuntimeError('linux.timeOffsets: needs a new time namespace');
 
   const rootfs = resolveRootfs(config, opts.bundle);
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
@@ -60,13 +60,30 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   // container: those are unshared after the joins rather than made by clone().
   const joinsUser = ns.has('user') && !ns.isNew('user');
   const CGROUP = 0x02000000;
+  const PID = 0x20000000;
+  const TIME = 0x00000080;
+  // A new time namespace exists only for the children of whoever unshares it
+  // (and its offsets must be written before anyone enters): the child unshares
+  // it, and the pid namespace with it so that the next fork is still pid 1.
+  const newTime = ns.isNew('time');
+  let cloneFlags = joinsUser ? ns.cloneFlags & CGROUP : ns.cloneFlags & ~TIME;
+  let unshareFlags = joinsUser ? ns.cloneFlags & ~CGROUP : 0;
+  if (newTime && !joinsUser) {
+    cloneFlags &= ~PID;
+    unshareFlags |= TIME | (ns.isNew('pid') ? PID : 0);
+  }
+  const offsets = linux.timeOffsets ?? {};
+  const timensOffsets = Object.entries(offsets as Record<string, TimeOffset | undefined>)
+    .map(([clock, o]) => `${clock} ${o?.secs ?? 0} ${o?.nanosecs ?? 0}\n`)
+    .join('');
 
   let rootPropagation = MS.SLAVE | MS.REC;
   if (linux.rootfsPropagation) rootPropagation = PROPAGATION[linux.rootfsPropagation];
 
   return {
-    cloneFlags: joinsUser ? ns.cloneFlags & CGROUP : ns.cloneFlags,
-    unshareFlags: joinsUser ? ns.cloneFlags & ~CGROUP : 0,
+    cloneFlags,
+    unshareFlags,
+    timensOffsets: timensOffsets || undefined,
     usernsRoot: ns.isNew('user'),
     idMaps: ns.isNew('user') ? { uid: uidMappings, gid: gidMappings } : undefined,
     joinNamespaces: ns.joinNamespaces,
@@ -87,8 +104,9 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
     })),
     ...planProcess(proc, opts),
     mountConsole: proc.terminal === true,
+    personality: linux.personality ? PERSONALITY_DOMAIN[linux.personality.domain] : undefined,
     keyring: opts.keyring,
-    forkAfterSetns: (ns.has('pid') && !ns.isNew('pid')) || (joinsUser && ns.isNew('pid')),
+    forkAfterSetns: (ns.has('pid') && !ns.isNew('pid')) || (joinsUser && ns.isNew('pid')) || newTime,
   };
 }
 
@@ -120,5 +138,24 @@ export function planProcess(proc: Process, opts: ProcessOptions) {
     consoleSocket: terminal ? opts.consoleSocket : undefined,
     consolePair: terminal && !opts.consoleSocket && opts.consolePair === true,
     consoleSize: terminal ? proc.consoleSize : undefined,
+    ioprio: proc.ioPriority ? (IOPRIO_CLASS[proc.ioPriority.class] << 13) | proc.ioPriority.priority : undefined,
+    scheduler: proc.scheduler && {
+      policy: SCHED_POLICY[proc.scheduler.policy],
+      flags: (proc.scheduler.flags ?? []).reduce((f, n) => f | SCHED_FLAG[n], 0),
+      nice: proc.scheduler.nice ?? 0,
+      priority: proc.scheduler.priority ?? 0,
+      runtime: BigInt(proc.scheduler.runtime ?? 0),
+      deadline: BigInt(proc.scheduler.deadline ?? 0),
+      period: BigInt(proc.scheduler.period ?? 0),
+    },
   };
 }
+
+const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+const SCHED_POLICY: Record<string, number> = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6 };
+const SCHED_FLAG: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x1, SCHED_FLAG_RECLAIM: 0x2, SCHED_FLAG_DL_OVERRUN: 0x4, SCHED_FLAG_KEEP_POLICY: 0x8,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+// PER_LINUX and PER_LINUX32, the two domains the spec (and runc) know.
+const PERSONALITY_DOMAIN: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };

@@ -14,7 +14,7 @@ const command: Command = {
       hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
       mountOptions: MOUNT_OPTIONS,
       linux: {
-        namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+        namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
         capabilities: CAPABILITY_NAMES.map((c) => 'CAP_' + c),
         cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
         seccomp: { enabled: false },
