@@ -261,3 +261,35 @@ describe.skipIf(!isRoot)('more process and namespace fields', () => {
     expect(r.stdout.trim().split('\n').pop()).toBe('7'); // nice
   });
 });
+
+describe.skipIf(!isRoot)('id-mapped mounts', () => {
+  function hostDirWithRootFile(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-idmap-'));
+    execFileSync('chmod', ['755', dir]);
+    writeFileSync(join(dir, 'f'), 'x');
+    return dir;
+  }
+
+  it('idmap with the mount\'s own mappings shows files through them', () => {
+    const dir = hostDirWithRootFile();
+    const r = run(['sh', '-c', 'stat -c %u:%g /m/f'], (c) =>
+      c.mounts.push({ destination: '/m', type: 'bind', source: dir, options: ['bind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1234, size: 1 }], gidMappings: [{ containerID: 0, hostID: 4321, size: 1 }] }),
+    );
+    expect(r).toMatchObject({ code: 0, stdout: '1234:4321\n' });
+  });
+
+  it('idmap without mappings uses the container\'s user namespace: root-owned files are root\'s inside', () => {
+    const dir = hostDirWithRootFile();
+    const fs = ownRootfs(100000);
+    const r = run(['sh', '-c', 'stat -c %u:%g /m/f; stat -c %u /plain/f'], (c) => {
+      c.root = { path: fs, readonly: false };
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts = c.mounts.map((m: any) => (m.type === 'devpts' ? { ...m, options: m.options.filter((o: string) => o !== 'gid=5') } : m));
+      c.mounts.push({ destination: '/m', type: 'bind', source: dir, options: ['rbind', 'ridmap'] }, { destination: '/plain', type: 'bind', source: dir, options: ['rbind'] });
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('0:0\n65534\n'); // without the idmap, host root is nobody inside
+  });
+});

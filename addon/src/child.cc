@@ -209,7 +209,12 @@ unsigned long locked_flags(const char* path) {
   return f;
 }
 
-// struct mount_attr of <linux/mount.h>, which clashes with glibc's <sys/mount.h>.
+// From <linux/mount.h>, which clashes with glibc's <sys/mount.h>.
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
 struct MountAttr {
   unsigned long long attr_set, attr_clr, propagation, userns_fd;
 };
@@ -233,10 +238,15 @@ void do_mounts(Plan* p, int rootfd) {
       dir = S_ISDIR(st.st_mode);
     }
     int tfd = make_target(rootfd, m.target.c_str(), dir, STEP_MOUNT_TARGET, idx);
-    if (mount(m.has_source ? m.source.c_str() : nullptr, fd_path(tpath, tfd),
-              m.has_type ? m.fstype.c_str() : nullptr, m.flags,
-              m.has_data ? m.data.c_str() : nullptr) < 0)
+    if (m.idmap_tree_fd >= 0) {
+      if (syscall(SYS_move_mount, m.idmap_tree_fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        fail(STEP_IDMAP, idx);
+      close(m.idmap_tree_fd);
+    } else if (mount(m.has_source ? m.source.c_str() : nullptr, fd_path(tpath, tfd),
+                     m.has_type ? m.fstype.c_str() : nullptr, m.flags,
+                     m.has_data ? m.data.c_str() : nullptr) < 0) {
       fail(STEP_MOUNT, idx);
+    }
     close(tfd);
     if (!m.bind && m.propagation.empty() && !m.attr_set && !m.attr_clr) continue;
     // Re-open: the fd above names the directory under the new mount.

@@ -22,6 +22,7 @@ namespace tsrunc {
   X(UNSHARE, "create namespaces")       \
   X(USERNS_ROOT, "become root in the user namespace") \
   X(MOUNT_ATTR, "set recursive mount attributes") \
+  X(IDMAP, "id-map mount")              \
   X(CHILD_PID, "report pid")            \
   X(FORK, "fork into pid namespace")    \
   X(KEYRING, "join session keyring")    \
@@ -88,6 +89,12 @@ struct MountOp {
   std::vector<unsigned long> propagation;  // MS_SHARED|MS_REC ... applied after
   // rro, rnosuid, ...: mount_setattr(2) MOUNT_ATTR_* on the whole tree.
   unsigned long long attr_set = 0, attr_clr = 0;
+  // idmap/ridmap: the parent clones the source tree (open_tree(2)) and
+  // id-maps it while it is still in the host's user namespace (the
+  // filesystem's owner must allow it); the child only moves it in place.
+  int idmap_tree_fd = -1;
+  bool idmap_recursive = false;
+  std::string idmap_uid_map, idmap_gid_map;  // /proc/<pid>/uid_map text
   bool bind = false;
   bool has_source = false;
   bool has_type = false;

@@ -117,6 +117,70 @@ int sealed_copy(Napi::Env env, const std::string& path) {
   return mfd;
 }
 
+// A user namespace holding the given mappings, as an fd, for an id-mapped
+// mount: a short-lived child makes it, we write its maps and keep the ns.
+int userns_with_maps(Napi::Env env, const std::string& uid_map, const std::string& gid_map) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) throw_errno(env, "pipe", errno);
+  long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (pid == 0) {
+    char c;
+    close(p[1]);
+    ssize_t n = read(p[0], &c, 1);  // until the parent is done (EOF)
+    _exit(n < 0 ? 1 : 0);
+  }
+  close(p[0]);
+  if (pid < 0) {
+    close(p[1]);
+    throw_errno(env, "clone(CLONE_NEWUSER)", errno);
+  }
+  auto write_file = [&](const char* name, const std::string& text) {
+    std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, text.data(), text.size()) == (ssize_t)text.size();
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return ok ? 0 : e;
+  };
+  int err = write_file("uid_map", uid_map);
+  if (!err) err = write_file("gid_map", gid_map);
+  int nsfd = -1;
+  if (!err) {
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
+    nsfd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0) err = errno;
+  }
+  close(p[1]);
+  int status;
+  while (waitpid((pid_t)pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (err) throw_errno(env, "id-mapped mount: user namespace", err);
+  return nsfd;
+}
+
+// A detached, id-mapped copy of an idmap/ridmap mount's source tree.
+int idmapped_tree(Napi::Env env, const MountOp& m) {
+  int userns = userns_with_maps(env, m.idmap_uid_map, m.idmap_gid_map);
+  unsigned recursive = (m.idmap_recursive || (m.flags & MS_REC)) ? AT_RECURSIVE : 0;
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m.source.c_str(), 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | recursive);
+  if (tree < 0) {
+    int e = errno;
+    close(userns);
+    throw_errno(env, "open_tree " + m.source, e);
+  }
+  struct {
+    unsigned long long attr_set, attr_clr, propagation, userns_fd;
+  } attr = {0x00100000 /* MOUNT_ATTR_IDMAP */, 0, 0, (unsigned long long)userns};
+  int r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (m.idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
+  int e = errno;
+  close(userns);
+  if (r < 0) {
+    close(tree);
+    throw_errno(env, "id-map " + m.source, e);
+  }
+  return tree;
+}
+
 int sealed_memfd(Napi::Env env, const char* name, const std::string& data) {
   int mfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) throw_errno(env, "memfd_create", errno);
@@ -171,6 +235,9 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     op.remount = (unsigned long)num(m, "remount", 0);
     op.bind = flag(m, "bind");
     op.attr_set = (unsigned long long)num(m, "attrSet", 0);
+    op.idmap_uid_map = str(m, "idmapUidMap");
+    op.idmap_gid_map = str(m, "idmapGidMap");
+    op.idmap_recursive = flag(m, "idmapRecursive");
     op.attr_clr = (unsigned long long)num(m, "attrClr", 0);
     each(m, "propagation", [&](Napi::Value f) { op.propagation.push_back((unsigned long)f.As<Napi::Number>().Int64Value()); });
     p->mounts.push_back(std::move(op));
@@ -242,6 +309,8 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     p->joins.push_back({move_above(env, fd, min_fd), (int)num(j, "nstype", 0)});
   });
   p->init_fd = move_above(env, sealed_copy(env, str(o, "initPath")), min_fd);
+  for (auto& m : p->mounts)
+    if (!m.idmap_uid_map.empty()) m.idmap_tree_fd = move_above(env, idmapped_tree(env, m), min_fd);
 
   bool has_console;
   std::string console = str(o, "consoleSocket", &has_console);
@@ -292,6 +361,8 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
 }
 
 void close_plan_fds(Plan* p) {
+  for (auto& m : p->mounts)
+    if (m.idmap_tree_fd >= 0) close(m.idmap_tree_fd);
   if (p->console_fd >= 0) close(p->console_fd);
   if (p->blob_fd >= 0) close(p->blob_fd);
   for (auto& j : p->joins) close(j.fd);

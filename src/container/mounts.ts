@@ -44,10 +44,10 @@ const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
 };
 
 /** Every option name planMount understands (for `features`). */
-export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_OPTIONS)].sort();
+export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_OPTIONS), 'idmap', 'ridmap'].sort();
 
-// Id-mapped mounts and crun's tmpcopyup are not done yet: refused, not ignored.
-const UNSUPPORTED = /^(idmap|ridmap|tmpcopyup)$/;
+// crun's tmpcopyup is not done: refused, not ignored.
+const UNSUPPORTED = /^tmpcopyup$/;
 
 export interface MountPlan {
   source?: string;
@@ -60,6 +60,16 @@ export interface MountPlan {
   bind: boolean;
   attrSet?: number;
   attrClr?: number;
+  /** idmap/ridmap: the mappings as /proc/<pid>/uid_map text */
+  idmapUidMap?: string;
+  idmapGidMap?: string;
+  idmapRecursive?: boolean;
+}
+
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export interface ConfigMount {
@@ -67,15 +77,28 @@ export interface ConfigMount {
   type?: string;
   source?: string;
   options?: string[];
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
 }
 
-export function planMount(m: ConfigMount, bundle: string, index: number): MountPlan {
+const mapText = (m: IdMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
+
+/**
+ * containerMaps: the container's own user-namespace mappings, which an
+ * idmap mount without mappings of its own uses.
+ */
+export function planMount(m: ConfigMount, bundle: string, index: number, containerMaps?: { uid: IdMapping[]; gid: IdMapping[] }): MountPlan {
   let flags = 0;
   let attrSet = 0;
   let attrClr = 0;
   const propagation: number[] = [];
   const data: string[] = [];
+  let idmap: 'idmap' | 'ridmap' | undefined;
   for (const opt of m.options ?? []) {
+    if (opt === 'idmap' || opt === 'ridmap') {
+      idmap = opt;
+      continue;
+    }
     const f = FLAG_OPTIONS[opt];
     if (f) flags = f[0] ? flags | f[1] : flags & ~f[1];
     else if (opt in PROPAGATION) propagation.push(PROPAGATION[opt]);
@@ -95,6 +118,15 @@ export function planMount(m: ConfigMount, bundle: string, index: number): MountP
   // Bind sources are host paths, relative ones to the bundle (as runc).
   if (bind && source !== undefined) source = resolve(bundle, source);
   if (bind && source === undefined) throw new RuntimeError(`mounts[${index}].source: required for a bind mount`);
+  let idmapped: Pick<MountPlan, 'idmapUidMap' | 'idmapGidMap' | 'idmapRecursive'> = {};
+  if (idmap) {
+    if (!bind) throw new RuntimeError(`mounts[${index}]: "${idmap}" needs a bind mount`);
+    const uid = m.uidMappings ?? containerMaps?.uid;
+    const gid = m.gidMappings ?? containerMaps?.gid;
+    if (!uid?.length || !gid?.length)
+      throw new RuntimeError(`mounts[${index}]: "${idmap}" needs uidMappings and gidMappings (on the mount or the container's user namespace)`);
+    idmapped = { idmapUidMap: mapText(uid), idmapGidMap: mapText(gid), idmapRecursive: idmap === 'ridmap' };
+  }
   // A bind mount takes its flags only from a remount that follows it.
   const remount = bind ? flags & ~(MS.BIND | MS.REC | MS.REMOUNT) : 0;
   return {
@@ -108,6 +140,7 @@ export function planMount(m: ConfigMount, bundle: string, index: number): MountP
     bind,
     attrSet,
     attrClr,
+    ...idmapped,
   };
 }
 
