@@ -709,7 +709,7 @@ describe.skipIf(!isRoot)('runtime.md Operations/Create', () => {
     rt(root, ['delete', '--force', id]);
   });
 
-  tsruncKnownFailure('runtime.md Operations/Create: all of the properties configured in config.json except process MUST be applied (linux.resources.pids.limit) [MUST]', () => {
+  it('runtime.md Operations/Create: all of the properties configured in config.json except process MUST be applied (linux.resources.pids.limit) [MUST]', () => {
     const id = uid('spec');
     const s = createOk(id, makeBundle(['sleep', '30'], (c) => (c.linux.resources.pids = { limit: 10 })));
     try {

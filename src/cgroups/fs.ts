@@ -3,7 +3,7 @@
 // A value is one write(2) on a fresh open without O_CREAT: the kernel parses
 // each write as a whole, and a missing file then fails with ENOENT instead of
 // the EPERM/EACCES that O_CREAT gets from cgroupfs. Errors name the value and
-// the file, like runc's `failed to write "…": …`.
+// the file as runc's do: `failed to write "…": write <path>: <reason>`.
 //
 // The managers take a CgroupIO so that tests can record what they would
 // write without a cgroup filesystem (as runc's unit tests do).
@@ -45,11 +45,16 @@ export const realIO: CgroupIO = {
     let fd = -1;
     try {
       fd = openSync(path, fsc.O_WRONLY | fsc.O_TRUNC);
+    } catch (e) {
+      throw new CgroupError(`open ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+    }
+    try {
       writeSync(fd, value);
     } catch (e) {
-      throw new CgroupError(`failed to write ${JSON.stringify(value)} to ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+      // runc's wording: the value, then the path error.
+      throw new CgroupError(`failed to write ${JSON.stringify(value)}: write ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
     } finally {
-      if (fd >= 0) closeSync(fd);
+      closeSync(fd);
     }
   },
   exists: (path) => existsSync(path),
@@ -175,6 +180,16 @@ export function signalAll(pids: number[], signal: NodeJS.Signals | number): void
   for (const pid of pids) {
     try {
       process.kill(pid, signal);
+    } catch {}
+  }
+}
+
+/** Removes the parents create made, deepest first, while they are empty (another container may still use one). */
+export function removeParents(io: CgroupIO, owned: string[], leaves: string[]): void {
+  for (const d of [...owned].reverse()) {
+    if (leaves.includes(d)) continue;
+    try {
+      io.rmdir(d);
     } catch {}
   }
 }

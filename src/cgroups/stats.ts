@@ -1,6 +1,7 @@
 // The JSON `runc events` prints for a container's statistics (runc's
 // types.Stats, with Go's encoding rules: fields tagged omitempty disappear
 // when zero, struct fields never do). Both managers fill it in.
+import { readdirSync } from 'node:fs';
 import type { U64 } from './fs.ts';
 
 export interface MemoryEntry {
@@ -108,4 +109,18 @@ export function hugePageSizes(names: string[]): string[] {
     out.push(kb >= 1 << 20 ? `${kb >> 20}GB` : kb >= 1 << 10 ? `${kb >> 10}MB` : `${kb}KB`);
   }
   return out;
+}
+
+let hostSizes: string[] | undefined;
+
+/** This host's huge page sizes (runc's HugePageSizes). */
+export function hostHugePageSizes(): string[] {
+  if (!hostSizes) {
+    try {
+      hostSizes = hugePageSizes(readdirSync('/sys/kernel/mm/hugepages'));
+    } catch {
+      hostSizes = [];
+    }
+  }
+  return hostSizes;
 }

@@ -32,15 +32,22 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   exec: () => import('./commands/exec.ts'),
   ps: () => import('./commands/ps.ts'),
   features: () => import('./commands/features.ts'),
+  pause: () => import('./commands/pause.ts'),
+  resume: () => import('./commands/resume.ts'),
+  update: () => import('./commands/update.ts'),
+  events: () => import('./commands/events.ts'),
 };
 
 export const VERSION = '0.1.0';
+
+let debug = false;
 
 async function main(argv: string[]): Promise<number> {
   const { flags, rest } = parseArgs(argv, GLOBAL_FLAGS, 'tsrunc');
   const format = (flags['log-format'] as string | undefined) ?? 'text';
   if (format !== 'text' && format !== 'json') throw new RuntimeError(`invalid log-format: ${format}`);
-  configureLog({ file: flags.log as string | undefined, format: format as LogFormat, debug: flags.debug === true });
+  debug = flags.debug === true;
+  configureLog({ file: flags.log as string | undefined, format: format as LogFormat, debug });
   if (flags.version) {
     const { SPEC_VERSION } = await import('../config/default.ts');
     out(`tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
@@ -71,8 +78,9 @@ main(process.argv.slice(2)).then(
   // tear down handles (signal watchers) one by one.
   (code) => process.exit(code),
   (e: unknown) => {
+    // One line, as runc prints it; the stack only with --debug.
     const err = e as Error;
-    logError(err instanceof RuntimeError || err?.name === 'ConfigError' ? err.message : (err?.stack ?? String(e)));
+    logError(debug && err?.stack ? err.stack : (err?.message ?? String(e)));
     process.exit(1);
   },
 );

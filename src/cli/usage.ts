@@ -8,6 +8,11 @@ const VERBS: Record<string, string> = {
   delete: 'delete [--force] ID\n  Delete a stopped (or created) container; --force kills a running one first.',
   list: 'list [-q] [--format table|json]\n  List containers.',
   spec: 'spec [--bundle DIR] [--rootless]\n  Write a default config.json.',
+  pause: 'pause ID\n  Freeze every process of a running (or created) container.',
+  resume: 'resume ID\n  Thaw a paused container.',
+  update:
+    'update [-r FILE|-] [--memory N] [--memory-reservation N] [--memory-swap N] [--cpu-share(s) N] [--cpu-quota N] [--cpu-period N] [--cpu-burst N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpu-idle N] [--cpuset-cpus L] [--cpuset-mems L] [--pids-limit N] [--blkio-weight N] ID\n  Change the cgroup limits of a live container (-r: linux.resources JSON from FILE or stdin; the other flags are then ignored).',
+  events: 'events [--stats] [--interval D] ID\n  Print stats (once with --stats, else every D, default 5s) and OOM events as JSON lines.',
 };
 
 export function usage(verb?: string): string {

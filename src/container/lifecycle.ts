@@ -2,6 +2,7 @@
 // container's lock, each deciding from the derived status.
 import { rmSync } from 'node:fs';
 import { addon } from '../addon.ts';
+import { killCgroup, removeCgroup } from '../cgroups/index.ts';
 import { ContainerDir, type StoredState } from '../state/store.ts';
 import { initAlive, ociState, status, type Status } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
@@ -68,7 +69,11 @@ function killAndWait(state: StoredState): void {
 }
 
 export function destroy(dir: ContainerDir, state: StoredState): void {
+  // SIGKILL to everything in the cgroup, then thaw: a paused init dies only once thawed.
+  killCgroup(state);
   killAndWait(state);
+  // Before the state goes: if the cgroup cannot be removed, delete can be retried.
+  removeCgroup(state);
   dir.remove();
   runHooksWarn('poststop', state.config?.hooks?.poststop, ociState(state, 'stopped'));
 }

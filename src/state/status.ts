@@ -1,6 +1,7 @@
 // A container's status is derived, never stored: from whether init (pid +
 // start time) is alive and whether the exec fifo still waits for `start`.
 import { existsSync, readFileSync } from 'node:fs';
+import { cgroupFrozen } from '../cgroups/frozen.ts';
 import type { ContainerDir, StoredState } from './store.ts';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
@@ -37,6 +38,8 @@ export function initAlive(s: StoredState): boolean {
 export function status(dir: ContainerDir, s: StoredState): Status {
   if (!initAlive(s)) return 'stopped';
   if (s.creating) return 'creating';
+  // runc: a frozen container is paused, whether it was created or running.
+  if (cgroupFrozen(s.cleanup)) return 'paused';
   if (existsSync(dir.fifoPath)) return 'created';
   return 'running';
 }

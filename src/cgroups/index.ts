@@ -1,0 +1,174 @@
+// A container's cgroup, whichever version the host runs (decided at run
+// time from /proc/self/mountinfo: v1, hybrid (= v1 for containers, as runc's
+// cgroupfs driver does) or unified v2).
+//
+// The life of it:
+//   planCgroup(config, id)   before anything exists: paths, refusals
+//   openCgroup(record)       a manager for a planned or recorded cgroup
+//     .create() .join(pid) .apply(resources, rules)   in create, before the child is released
+//     .freeze() .thaw() .update via apply()           pause, resume, update
+//     .stats() .oomKillCount()                        events
+//     .kill() .destroy()                              delete
+// The record lives in state.json as state.cleanup.cgroup.
+import { existsSync } from 'node:fs';
+import type { RunnableConfig } from '../config/load.ts';
+import type { LinuxResources } from '../config/schema.ts';
+import { validateId, type StoredState } from '../state/store.ts';
+import { RuntimeError } from '../util/errors.ts';
+import { logWarn } from '../util/log.ts';
+import { configDeviceRules, onlyWildcards, type DeviceRule } from './devices.ts';
+import { realIO, type CgroupIO } from './fs.ts';
+import { cgroupLayout, v1Hierarchies, type CgroupLayout } from './hierarchy.ts';
+import { levels, v1Paths, v2Path } from './path.ts';
+import { swapToV2 } from './resources.ts';
+import { hostHugePageSizes } from './stats.ts';
+import type { CgroupManager, CgroupRecord, Resources } from './types.ts';
+import { V1Manager } from './v1.ts';
+import { attachDeviceFilterCall, V2Manager } from './v2.ts';
+
+export type { CgroupManager, CgroupRecord, Resources } from './types.ts';
+export type { DeviceRule } from './devices.ts';
+
+/** linux.resources minus the device rules, as kept in the record. */
+function withoutDevices(r: LinuxResources): Resources {
+  const { devices: _devices, ...rest } = r;
+  return rest;
+}
+
+/**
+ * Where the container's cgroup goes and what of it must be made, with every
+ * refusal made before anything exists (as runc's validation does).
+ */
+export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLayout = cgroupLayout()): CgroupRecord {
+  // The id becomes a path component: runc's rule for it is checked first.
+  validateId(id);
+  const linux = config.linux ?? {};
+  const res = linux.resources ?? {};
+  const resources = withoutDevices(res);
+  if (res.memory?.kernel !== undefined || res.memory?.kernelTCP !== undefined) logWarn('Kernel memory settings are ignored and will be removed');
+  for (const h of res.hugepageLimits ?? []) {
+    const sizes = hostHugePageSizes();
+    if (!sizes.includes(h.pageSize)) throw new RuntimeError(`linux.resources.hugepageLimits: page size ${h.pageSize} is not supported by this host (${sizes.join(', ') || 'no huge pages'})`);
+  }
+
+  if (layout.unified) {
+    const mount = layout.hierarchies[0];
+    const dir = v2Path(linux.cgroupsPath, id, mount);
+    const cpu = res.cpu;
+    if (cpu?.realtimePeriod || cpu?.realtimeRuntime) throw new RuntimeError('linux.resources.cpu: realtimePeriod and realtimeRuntime are not supported on cgroup v2');
+    if (res.memory?.swap) {
+      try {
+        swapToV2(res.memory.swap, res.memory.limit ?? 0);
+      } catch (e) {
+        throw new RuntimeError(`linux.resources.memory: ${(e as Error).message}`);
+      }
+    }
+    // Device rules on v2 need the eBPF filter, which needs the addon's
+    // attachDeviceFilter. Until then only the rule sets that change nothing
+    // that v2 enforces by default are taken.
+    if (!attachDeviceFilterCall() && !onlyWildcards(res.devices))
+      throw new RuntimeError('linux.resources.devices: device rules on cgroup v2 need an eBPF device filter, which tsrunc cannot load yet');
+    return { version: 2, paths: { '': dir }, mount: mount.mountPoint, owned: missing(mount.mountPoint, [dir]), resources };
+  }
+
+  if (res.unified && Object.keys(res.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');
+  const paths = v1Paths(linux.cgroupsPath, id, layout);
+  // runc treats a missing devices hierarchy as fatal: the container would have every device.
+  if (!paths.devices) throw new RuntimeError('cgroup: the devices hierarchy is not mounted: refusing to run without device access control');
+  const need = (controller: string, what: string, wanted: unknown) => {
+    if (wanted && !paths[controller]) throw new RuntimeError(`linux.resources.${what}: the ${controller} cgroup hierarchy is not mounted on this host`);
+  };
+  need('hugetlb', 'hugepageLimits', res.hugepageLimits?.length);
+  need('net_cls', 'network.classID', res.network?.classID !== undefined);
+  need('net_prio', 'network.priorities', res.network?.priorities?.length);
+  need('rdma', 'rdma', res.rdma && Object.keys(res.rdma).length);
+  const owned: string[] = [];
+  for (const h of v1Hierarchies(layout)) {
+    const dir = paths[h.controllers[0]];
+    if (dir) owned.push(...missing(h.mountPoint, [dir]));
+  }
+  return { version: 1, paths, owned, resources };
+}
+
+/** The levels of each dir, below its hierarchy's mount point, that do not exist yet. */
+function missing(mountPoint: string, dirs: string[]): string[] {
+  const out: string[] = [];
+  for (const d of dirs) for (const l of levels(mountPoint, d)) if (!existsSync(l) && !out.includes(l)) out.push(l);
+  return out;
+}
+
+/** The device rules a config asks for: its own, then runc's defaults. */
+export function deviceRules(config: RunnableConfig): DeviceRule[] {
+  return configDeviceRules(config.linux?.resources?.devices, config.linux?.devices);
+}
+
+export function openCgroup(record: CgroupRecord, io: CgroupIO = realIO): CgroupManager {
+  return record.version === 2 ? new V2Manager(record, io) : new V1Manager(record, io);
+}
+
+/** The record of a container's cgroup, if create got as far as planning one. */
+export function cgroupRecord(state: StoredState): CgroupRecord | undefined {
+  return state.cleanup?.cgroup as CgroupRecord | undefined;
+}
+
+/** The manager of a container's cgroup, or runc's error when it has none. */
+export function containerCgroup(state: StoredState, context = 'cannot toggle freezer'): CgroupManager {
+  const rec = cgroupRecord(state);
+  if (!rec) throw new RuntimeError(`${context}: cgroups not configured for container`);
+  return openCgroup(rec);
+}
+
+/**
+ * Makes the cgroup, moves `pid` in and applies the limits. For create, while
+ * the child waits: once released it unshares its cgroup namespace, which is
+ * then rooted here.
+ */
+export function setupCgroup(record: CgroupRecord, pid: number, rules: DeviceRule[]): CgroupManager {
+  const cg = openCgroup(record);
+  const resources = record.resources ?? {};
+  cg.create(resources);
+  cg.join(pid);
+  cg.apply(resources, rules);
+  return cg;
+}
+
+/**
+ * For exec: puts a process the container gets later into its cgroup (runc
+ * joins exec'd processes to the container's paths, so that its limits and
+ * `kill --all` cover them). A no-op for a container without a cgroup record.
+ */
+export function joinCgroup(state: StoredState, pid: number): void {
+  const rec = cgroupRecord(state);
+  if (rec) openCgroup(rec).join(pid);
+}
+
+/**
+ * Every process in a container's cgroup (and its sub-cgroups): what
+ * `kill --all` signals. Empty when the container has no cgroup.
+ */
+export function cgroupPids(state: StoredState): number[] {
+  const rec = cgroupRecord(state);
+  return rec ? openCgroup(rec).pids() : [];
+}
+
+/** For delete, before init is killed: SIGKILL all and thaw, so that a paused container dies too. */
+export function killCgroup(state: StoredState): void {
+  const rec = cgroupRecord(state);
+  if (rec) openCgroup(rec).kill();
+}
+
+/** For delete: the cgroup directories create made, gone (their processes killed first). */
+export function removeCgroup(state: StoredState): void {
+  const rec = cgroupRecord(state);
+  if (!rec) return;
+  try {
+    openCgroup(rec).destroy();
+  } catch (e) {
+    throw new RuntimeError(`unable to remove container's cgroup: ${(e as Error).message}`);
+  }
+}
+
+/** The v1 hierarchy's directory for the container, to bind at <cgroup mount>/<name> (runc's mountCgroupV1). */
+export function containerDirIn(record: CgroupRecord, mountPoint: string): string | undefined {
+  return Object.values(record.paths).find((d) => d === mountPoint || d.startsWith(mountPoint + '/'));
+}

@@ -1,0 +1,55 @@
+// What both managers share: the record kept in the container's state, and the
+// one interface create, delete and the CLI verbs use.
+import type { LinuxResources } from '../config/schema.ts';
+import type { DeviceRule } from './devices.ts';
+import type { Stats } from './stats.ts';
+
+/**
+ * linux.resources. Its device rules are not read from here: they are applied
+ * at create only (given apart), as `runc update` skips them too, and the
+ * record keeps the resources without them.
+ */
+export type Resources = LinuxResources;
+
+/** Kept in state.json (state.cleanup.cgroup): everything later verbs need, without the bundle. */
+export interface CgroupRecord {
+  /** 1 on v1 and hybrid hosts (the v1 controllers are used), 2 on unified ones */
+  version: 1 | 2;
+  /** runc's GetPaths(): v1: controller (and "name=…") → directory; v2: '' → directory */
+  paths: Record<string, string>;
+  /** v2: the unified hierarchy's root, from which controllers are enabled down to the container */
+  mount?: string;
+  /**
+   * The directories create makes, top down, found missing before the
+   * container was created. Delete removes these and only these: a cgroup
+   * that existed before (a pod's, or one given on purpose) is left as it was.
+   */
+  owned: string[];
+  /** the resources as last applied; `update` merges into them */
+  resources?: Resources;
+}
+
+export interface CgroupManager {
+  readonly record: CgroupRecord;
+  /** Makes the directories (and what must exist before a process joins: cpuset's cpus and mems, v1 realtime budgets). */
+  create(resources: Resources): void;
+  /** Moves a process (and its threads) in. */
+  join(pid: number): void;
+  /** Writes the limits; device rules only when given. */
+  apply(resources: Resources, devices?: DeviceRule[]): void;
+  freeze(): void;
+  thaw(): void;
+  /** frozen by us (v1: not merely through an ancestor) */
+  frozen(): boolean;
+  stats(): Stats;
+  /** every process in the container's cgroup and below */
+  pids(): number[];
+  /** how many processes the OOM killer killed in it (undefined without a memory controller) */
+  oomKillCount(): number | undefined;
+  /** Whether the container's cgroup still exists. */
+  exists(): boolean;
+  /** SIGKILLs everything in the cgroup and thaws it, so that even a paused container dies. */
+  kill(): void;
+  /** kill(), wait for the processes to leave, remove the directories it owns. */
+  destroy(): void;
+}

@@ -1,0 +1,479 @@
+// The cgroup v1 manager (v1 and hybrid hosts): one directory per hierarchy,
+// the same files and the same order of writes as runc's libcontainer/cgroups/fs.
+import { posix } from 'node:path';
+import { logDebug } from '../util/log.ts';
+import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
+import { allPids, CgroupError, keyValues, realIO, removeParents, removeTree, signalAll, sleepMs, u64, writePid, type CgroupIO, type U64 } from './fs.ts';
+import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
+import { isSwappiness, pidsMax } from './resources.ts';
+import type { CgroupManager, CgroupRecord, Resources } from './types.ts';
+
+/** The USER_HZ of cpuacct.stat (100 on every Linux architecture runc supports). */
+const CLOCK_TICKS = 100;
+
+export class V1Manager implements CgroupManager {
+  constructor(
+    readonly record: CgroupRecord,
+    private readonly io: CgroupIO = realIO,
+  ) {}
+
+  private dir(controller: string): string | undefined {
+    return this.record.paths[controller];
+  }
+
+  /** The directory of a controller a resource needs, or runc's error when it has none. */
+  private need(controller: string, what = controller): string {
+    const d = this.dir(controller);
+    if (!d) throw new CgroupError(`cannot set ${what} limit: container could not join or create cgroup (no ${controller} hierarchy is mounted)`);
+    return d;
+  }
+
+  private write(dir: string, file: string, value: string): void {
+    this.io.write(`${dir}/${file}`, value);
+  }
+
+  private read(dir: string, file: string): string {
+    return this.io.read(`${dir}/${file}`);
+  }
+
+  private has(dir: string, file: string): boolean {
+    return this.io.exists(`${dir}/${file}`);
+  }
+
+  /** Each hierarchy's directory once (co-mounted controllers share one). */
+  private dirs(): string[] {
+    return [...new Set(Object.values(this.record.paths))];
+  }
+
+  create(r: Resources): void {
+    const cpuset = this.dir('cpuset');
+    if (cpuset) this.createCpuset(cpuset, r);
+    for (const d of this.record.owned) this.io.mkdir(d);
+    for (const d of this.dirs()) if (!this.io.exists(d)) this.io.mkdir(d);
+    // A process with a realtime policy may join only a cgroup with an RT budget.
+    const cpu = this.dir('cpu');
+    if (cpu) this.setRealtime(cpu, r);
+  }
+
+  /**
+   * A new cpuset cgroup has empty cpus and mems, and no process may join it
+   * until they are set: give each level the config's values or its parent's
+   * (runc's cpusetEnsureParent / ensureCpusAndMems).
+   */
+  private createCpuset(leaf: string, r: Resources): void {
+    const owned = new Set(this.record.owned);
+    const chain = [leaf];
+    for (let p = posix.dirname(leaf); p !== '/' && (owned.has(p) || this.has(p, this.cpusetFile(p, 'cpus'))); p = posix.dirname(p)) chain.unshift(p);
+    for (let i = 1; i < chain.length; i++) {
+      this.io.mkdir(chain[i]);
+      if (i === chain.length - 1) this.setCpuset(chain[i], r);
+      for (const f of ['cpus', 'mems']) {
+        const file = this.cpusetFile(chain[i], f);
+        if (this.read(chain[i], file).trim() === '') this.write(chain[i], file, this.read(chain[i - 1], this.cpusetFile(chain[i - 1], f)).trim());
+      }
+    }
+  }
+
+  /** v1's cpuset may be mounted with noprefix (Android does): "cpus" instead of "cpuset.cpus". */
+  private cpusetFile(dir: string, name: string): string {
+    return this.has(dir, `cpuset.${name}`) || !this.has(dir, name) ? `cpuset.${name}` : name;
+  }
+
+  join(pid: number): void {
+    for (const d of this.dirs()) writePid(this.io, d, pid);
+  }
+
+  apply(r: Resources, devices?: DeviceRule[]): void {
+    // runc's subsystem order: cpuset, devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma.
+    const cpuset = this.dir('cpuset');
+    if (cpuset) this.setCpuset(cpuset, r);
+    else if (r.cpu?.cpus || r.cpu?.mems) this.need('cpuset');
+    if (devices) this.setDevices(this.need('devices', 'devices'), devices);
+    this.setMemory(r);
+    this.setCpu(r);
+    if (r.pids?.limit !== undefined) this.write(this.need('pids'), 'pids.max', pidsMax(r.pids.limit));
+    this.setBlkio(r);
+    for (const h of r.hugepageLimits ?? []) {
+      const dir = this.need('hugetlb');
+      this.write(dir, `hugetlb.${h.pageSize}.limit_in_bytes`, String(h.limit));
+      // The reservation limit (kernel 5.7+) follows, so reserved-but-unfaulted pages count too.
+      if (this.has(dir, `hugetlb.${h.pageSize}.rsvd.limit_in_bytes`)) this.write(dir, `hugetlb.${h.pageSize}.rsvd.limit_in_bytes`, String(h.limit));
+    }
+    if (r.network?.classID !== undefined) this.write(this.need('net_cls'), 'net_cls.classid', String(r.network.classID));
+    for (const p of r.network?.priorities ?? []) this.write(this.need('net_prio'), 'net_prio.ifpriomap', `${p.name} ${p.priority}`);
+    for (const [dev, l] of Object.entries(r.rdma ?? {}))
+      this.write(this.need('rdma'), 'rdma.max', `${dev} hca_handle=${l.hcaHandles ?? 'max'} hca_object=${l.hcaObjects ?? 'max'}`);
+  }
+
+  private setCpuset(dir: string, r: Resources): void {
+    if (r.cpu?.cpus) this.write(dir, this.cpusetFile(dir, 'cpus'), r.cpu.cpus);
+    if (r.cpu?.mems) this.write(dir, this.cpusetFile(dir, 'mems'), r.cpu.mems);
+  }
+
+  /**
+   * Only the rules that change are written: a running container updated to
+   * the same rules sees no moment without access to its devices.
+   */
+  private setDevices(dir: string, rules: DeviceRule[]): void {
+    const current = DeviceEmulator.fromList(this.read(dir, 'devices.list'));
+    const target = DeviceEmulator.build(rules);
+    for (const rule of current.transition(target)) this.write(dir, rule.allow ? 'devices.allow' : 'devices.deny', ruleString(rule));
+    // What the kernel made of it must be what was asked (runc's final check).
+    const after = DeviceEmulator.fromList(this.read(dir, 'devices.list'));
+    if (!target.isBlacklist && !after.equals(target)) throw new CgroupError("resulting devices cgroup doesn't precisely match target");
+    if (target.isBlacklist !== after.isBlacklist) throw new CgroupError("resulting devices cgroup doesn't match target mode");
+  }
+
+  private setMemory(r: Resources): void {
+    const m = r.memory;
+    if (!m) return;
+    const limit = m.limit ?? 0;
+    let swap = m.swap ?? 0;
+    const set = limit !== 0 || swap !== 0 || m.reservation || m.disableOOMKiller || isSwappiness(m.swappiness);
+    if (!set) return;
+    const dir = this.need('memory');
+    // "Unlimited memory" also means unlimited swap, unless swap is given.
+    if (limit === -1 && swap === 0 && this.has(dir, 'memory.memsw.limit_in_bytes')) swap = -1;
+    const setLimit = () => {
+      if (limit === 0) return;
+      try {
+        this.write(dir, 'memory.limit_in_bytes', String(limit));
+      } catch (e) {
+        if ((e as CgroupError).code !== 'EBUSY') throw e;
+        // The kernel could not reclaim down to the new limit.
+        const usage = this.read(dir, 'memory.usage_in_bytes').trim();
+        const peak = this.read(dir, 'memory.max_usage_in_bytes').trim();
+        throw new CgroupError(`unable to set memory limit to ${limit} (current usage: ${usage}, peak usage: ${peak})`);
+      }
+    };
+    const setSwap = () => {
+      if (swap !== 0) this.write(dir, 'memory.memsw.limit_in_bytes', String(swap));
+    };
+    // memsw must stay >= the memory limit at every step: raising goes swap
+    // first, lowering memory first.
+    if (limit !== 0 && swap !== 0) {
+      const current = u64(this.read(dir, 'memory.limit_in_bytes'));
+      if (swap === -1 || current < swap) {
+        setSwap();
+        setLimit();
+      } else {
+        setLimit();
+        setSwap();
+      }
+    } else {
+      setLimit();
+      setSwap();
+    }
+    if (m.reservation) this.write(dir, 'memory.soft_limit_in_bytes', String(m.reservation));
+    if (m.disableOOMKiller) this.write(dir, 'memory.oom_control', '1');
+    if (isSwappiness(m.swappiness)) {
+      if (m.swappiness! > 100) throw new CgroupError(`invalid value:${m.swappiness}. valid memory swappiness range is 0-100`);
+      this.write(dir, 'memory.swappiness', String(m.swappiness));
+    }
+  }
+
+  private setRealtime(dir: string, r: Resources): void {
+    if (r.cpu?.realtimePeriod) this.write(dir, 'cpu.rt_period_us', String(r.cpu.realtimePeriod));
+    if (r.cpu?.realtimeRuntime) this.write(dir, 'cpu.rt_runtime_us', String(r.cpu.realtimeRuntime));
+  }
+
+  private setCpu(r: Resources): void {
+    const c = r.cpu;
+    if (!c) return;
+    const any = c.shares || c.period || c.quota || c.burst !== undefined || c.realtimePeriod || c.realtimeRuntime || c.idle !== undefined;
+    if (!any) return;
+    const dir = this.need('cpu');
+    if (c.shares) {
+      this.write(dir, 'cpu.shares', String(c.shares));
+      // The kernel clamps shares to [2, 262144]: tell the user rather than run with another value.
+      const got = Number(this.read(dir, 'cpu.shares').trim());
+      if (c.shares > got) throw new CgroupError(`the maximum allowed cpu-shares is ${got}`);
+      if (c.shares < got) throw new CgroupError(`the minimum allowed cpu-shares is ${got}`);
+    }
+    let period = '';
+    if (c.period) {
+      period = String(c.period);
+      try {
+        this.write(dir, 'cpu.cfs_period_us', period);
+        period = '';
+      } catch (e) {
+        // A shorter period can exceed the parent's quota with the old quota:
+        // retry once the new quota is in.
+        if ((e as CgroupError).code !== 'EINVAL') throw e;
+      }
+    }
+    let burst = '';
+    if (c.burst !== undefined) {
+      burst = String(c.burst);
+      try {
+        this.write(dir, 'cpu.cfs_burst_us', burst);
+        burst = '';
+      } catch (e) {
+        const code = (e as CgroupError).code;
+        if (code === 'ENOENT') {
+          logDebug('cpu.cfs_burst_us is missing (kernel older than 5.14): burst ignored');
+          burst = '';
+        } else if (code !== 'EINVAL' || !c.quota) throw e;
+      }
+    }
+    if (c.quota) {
+      this.write(dir, 'cpu.cfs_quota_us', String(c.quota));
+      if (period) this.write(dir, 'cpu.cfs_period_us', period);
+      if (burst) this.write(dir, 'cpu.cfs_burst_us', burst);
+    }
+    this.setRealtime(dir, r);
+    if (c.idle !== undefined) this.write(dir, 'cpu.idle', String(c.idle));
+  }
+
+  private setBlkio(r: Resources): void {
+    const b = r.blockIO;
+    if (!b) return;
+    const any = b.weight || b.leafWeight || b.weightDevice?.length || b.throttleReadBpsDevice?.length || b.throttleWriteBpsDevice?.length || b.throttleReadIOPSDevice?.length || b.throttleWriteIOPSDevice?.length;
+    if (!any) return;
+    const dir = this.need('blkio');
+    // CFQ's blkio.weight is gone from kernels without CFQ; BFQ has its own file.
+    const bfq = !this.has(dir, 'blkio.weight');
+    const weightFile = bfq ? 'blkio.bfq.weight' : 'blkio.weight';
+    const weightDeviceFile = bfq ? 'blkio.bfq.weight_device' : 'blkio.weight_device';
+    if (b.weight) this.write(dir, weightFile, String(b.weight));
+    if (b.leafWeight) this.write(dir, 'blkio.leaf_weight', String(b.leafWeight));
+    for (const wd of b.weightDevice ?? []) {
+      if (wd.weight) this.write(dir, weightDeviceFile, `${wd.major}:${wd.minor} ${wd.weight}`);
+      if (wd.leafWeight) this.write(dir, 'blkio.leaf_weight_device', `${wd.major}:${wd.minor} ${wd.leafWeight}`);
+    }
+    const throttles = [
+      ['blkio.throttle.read_bps_device', b.throttleReadBpsDevice],
+      ['blkio.throttle.write_bps_device', b.throttleWriteBpsDevice],
+      ['blkio.throttle.read_iops_device', b.throttleReadIOPSDevice],
+      ['blkio.throttle.write_iops_device', b.throttleWriteIOPSDevice],
+    ] as const;
+    for (const [file, list] of throttles) for (const t of list ?? []) this.write(dir, file, `${t.major}:${t.minor} ${t.rate}`);
+  }
+
+  freeze(): void {
+    const dir = this.dir('freezer');
+    if (!dir) throw new CgroupError('cannot toggle freezer: cgroups not configured for container');
+    try {
+      // A v1 cgroup can stay FREEZING while new processes keep appearing:
+      // retry, and now and then thaw to let them settle (runc's recipe).
+      for (let i = 0; i < 1000; i++) {
+        if (i % 50 === 49) {
+          this.write(dir, 'freezer.state', 'THAWED');
+          sleepMs(10);
+        }
+        this.write(dir, 'freezer.state', 'FROZEN');
+        if (i % 25 === 24) sleepMs(1);
+        const state = this.read(dir, 'freezer.state').trim();
+        if (state === 'FROZEN') return;
+        if (state !== 'FREEZING') throw new CgroupError(`unexpected state ${state} while freezing`);
+      }
+      throw new CgroupError('unable to freeze');
+    } catch (e) {
+      // Never leave a container half frozen.
+      try {
+        this.write(dir, 'freezer.state', 'THAWED');
+      } catch {}
+      throw e;
+    }
+  }
+
+  thaw(): void {
+    const dir = this.dir('freezer');
+    if (!dir) throw new CgroupError('cannot toggle freezer: cgroups not configured for container');
+    this.write(dir, 'freezer.state', 'THAWED');
+  }
+
+  frozen(): boolean {
+    const dir = this.dir('freezer');
+    if (!dir || !this.io.exists(dir)) return false;
+    return this.read(dir, 'freezer.state').trim() === 'FROZEN' && (!this.has(dir, 'freezer.self_freezing') || this.read(dir, 'freezer.self_freezing').trim() === '1');
+  }
+
+  stats(): Stats {
+    const s = emptyStats();
+    const opt = (dir: string | undefined, file: string): string | undefined => (dir && this.has(dir, file) ? this.read(dir, file) : undefined);
+
+    const acct = this.dir('cpuacct');
+    const total = opt(acct, 'cpuacct.usage');
+    if (total !== undefined) s.cpu.usage.total = nz(u64(total));
+    const percpu = opt(acct, 'cpuacct.usage_percpu');
+    if (percpu !== undefined) s.cpu.usage.percpu = percpu.trim().split(/\s+/).filter(Boolean).map(u64);
+    const all = opt(acct, 'cpuacct.usage_all'); // "cpu user system" then one line per cpu
+    if (all !== undefined) {
+      const rows = all.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+      s.cpu.usage.percpu_user = rows.map((r) => u64(r[1]));
+      s.cpu.usage.percpu_kernel = rows.map((r) => u64(r[2]));
+    }
+    const acctStat = opt(acct, 'cpuacct.stat');
+    if (acctStat !== undefined) {
+      const kv = keyValues(acctStat);
+      const ns = (v: U64 | undefined) => Math.round((Number(v ?? 0) * 1e9) / CLOCK_TICKS);
+      s.cpu.usage.user = ns(kv.get('user'));
+      s.cpu.usage.kernel = ns(kv.get('system'));
+    }
+    const cpuStat = opt(this.dir('cpu'), 'cpu.stat');
+    if (cpuStat !== undefined) {
+      const kv = keyValues(cpuStat);
+      s.cpu.throttling = { periods: nz(kv.get('nr_periods')), throttledPeriods: nz(kv.get('nr_throttled')), throttledTime: nz(kv.get('throttled_time')) };
+    }
+
+    const cs = this.dir('cpuset');
+    if (cs && this.io.exists(cs)) {
+      const num = (name: string): U64 => {
+        const t = opt(cs, this.cpusetFile(cs, name));
+        return t === undefined ? 0 : u64(t);
+      };
+      s.cpuset = {
+        cpus: cpuList(opt(cs, this.cpusetFile(cs, 'cpus')) ?? ''),
+        cpu_exclusive: num('cpu_exclusive'),
+        mems: cpuList(opt(cs, this.cpusetFile(cs, 'mems')) ?? ''),
+        mem_hardwall: num('mem_hardwall'),
+        mem_exclusive: num('mem_exclusive'),
+        memory_migrate: num('memory_migrate'),
+        memory_spread_page: num('memory_spread_page'),
+        memory_spread_slab: num('memory_spread_slab'),
+        memory_pressure: num('memory_pressure'),
+        sched_load_balance: num('sched_load_balance'),
+        sched_relax_domain_level: Number(opt(cs, this.cpusetFile(cs, 'sched_relax_domain_level'))?.trim() ?? 0),
+      };
+    }
+
+    const mem = this.dir('memory');
+    if (mem && this.io.exists(mem)) {
+      const raw = keyValues(this.read(mem, 'memory.stat'));
+      s.memory.raw = Object.fromEntries(raw);
+      s.memory.cache = nz(raw.get('cache'));
+      const entry = (prefix: string): MemoryEntry => {
+        if (!this.has(mem, `${prefix}.usage_in_bytes`)) return { limit: 0, failcnt: 0 };
+        const v = (f: string) => u64(this.read(mem, `${prefix}.${f}`));
+        return { limit: v('limit_in_bytes'), usage: nz(v('usage_in_bytes')), max: nz(v('max_usage_in_bytes')), failcnt: v('failcnt') };
+      };
+      s.memory.usage = entry('memory');
+      s.memory.swap = entry('memory.memsw');
+      s.memory.kernel = entry('memory.kmem');
+      s.memory.kernelTCP = entry('memory.kmem.tcp');
+    }
+
+    const pids = this.dir('pids');
+    if (pids && this.io.exists(pids)) {
+      const max = this.read(pids, 'pids.max').trim();
+      s.pids = { current: nz(u64(this.read(pids, 'pids.current'))), limit: max === 'max' ? undefined : nz(u64(max)) };
+    }
+
+    const blk = this.dir('blkio');
+    if (blk && this.io.exists(blk)) s.blkio = this.blkioStats(blk);
+
+    const huge = this.dir('hugetlb');
+    if (huge && this.io.exists(huge)) {
+      for (const size of hostHugePageSizes()) {
+        if (!this.has(huge, `hugetlb.${size}.usage_in_bytes`)) continue;
+        const v = (name: string) => u64(this.read(huge, `hugetlb.${size}.${name}`));
+        s.hugetlb[size] = { usage: nz(v('usage_in_bytes')), max: nz(v('max_usage_in_bytes')), failcnt: v('failcnt') };
+      }
+    }
+    return s;
+  }
+
+  /** runc's order of preference: BFQ's debug stats, BFQ's, CFQ's, the throttle layer's (recursive, then not). */
+  private blkioStats(dir: string): Stats['blkio'] {
+    const groups: Array<Array<[string, keyof Stats['blkio']]>> = [
+      [
+        ['blkio.bfq.sectors_recursive', 'sectorsRecursive'],
+        ['blkio.bfq.io_service_time_recursive', 'ioServiceTimeRecursive'],
+        ['blkio.bfq.io_wait_time_recursive', 'ioWaitTimeRecursive'],
+        ['blkio.bfq.io_merged_recursive', 'ioMergedRecursive'],
+        ['blkio.bfq.io_queued_recursive', 'ioQueueRecursive'],
+        ['blkio.bfq.time_recursive', 'ioTimeRecursive'],
+        ['blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'],
+        ['blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive'],
+      ],
+      [
+        ['blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'],
+        ['blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive'],
+      ],
+      [
+        ['blkio.sectors_recursive', 'sectorsRecursive'],
+        ['blkio.io_service_time_recursive', 'ioServiceTimeRecursive'],
+        ['blkio.io_wait_time_recursive', 'ioWaitTimeRecursive'],
+        ['blkio.io_merged_recursive', 'ioMergedRecursive'],
+        ['blkio.io_queued_recursive', 'ioQueueRecursive'],
+        ['blkio.time_recursive', 'ioTimeRecursive'],
+        ['blkio.io_serviced_recursive', 'ioServicedRecursive'],
+        ['blkio.io_service_bytes_recursive', 'ioServiceBytesRecursive'],
+      ],
+      [
+        ['blkio.throttle.io_serviced_recursive', 'ioServicedRecursive'],
+        ['blkio.throttle.io_service_bytes_recursive', 'ioServiceBytesRecursive'],
+      ],
+      [
+        ['blkio.throttle.io_serviced', 'ioServicedRecursive'],
+        ['blkio.throttle.io_service_bytes', 'ioServiceBytesRecursive'],
+      ],
+    ];
+    for (const group of groups) {
+      // A group counts when its first file exists; then all of it is used.
+      if (!this.has(dir, group[0][0])) continue;
+      const out: Stats['blkio'] = {};
+      for (const [file, key] of group) {
+        if (!this.has(dir, file)) continue;
+        const entries = blkioEntries(this.read(dir, file));
+        if (entries.length) out[key] = entries;
+      }
+      return out;
+    }
+    return {};
+  }
+
+  pids(): number[] {
+    const dir = this.dir('devices') ?? this.dir('freezer') ?? this.dirs()[0];
+    return dir && this.io.exists(dir) ? allPids(this.io, dir) : [];
+  }
+
+  oomKillCount(): number | undefined {
+    const dir = this.dir('memory');
+    if (!dir || !this.has(dir, 'memory.oom_control')) return undefined;
+    return Number(keyValues(this.read(dir, 'memory.oom_control')).get('oom_kill') ?? 0);
+  }
+
+  exists(): boolean {
+    const dir = this.dir('memory') ?? this.dir('devices') ?? this.dirs()[0];
+    return dir !== undefined && this.io.exists(dir);
+  }
+
+  /** The container's own directories: the leaves that create made. */
+  private ownedLeaves(): string[] {
+    const owned = new Set(this.record.owned);
+    return this.dirs().filter((d) => owned.has(d));
+  }
+
+  kill(): void {
+    for (const d of this.ownedLeaves()) if (this.io.exists(d)) signalAll(allPids(this.io, d), 'SIGKILL');
+    // A frozen process dies of SIGKILL only once thawed.
+    const fz = this.dir('freezer');
+    if (fz && this.ownedLeaves().includes(fz) && this.has(fz, 'freezer.state')) this.write(fz, 'freezer.state', 'THAWED');
+  }
+
+  destroy(): void {
+    const leaves = this.ownedLeaves();
+    // Processes may remain without a pid namespace, or be born meanwhile: kill until none is left.
+    for (let i = 0; i < 200; i++) {
+      this.kill();
+      if (leaves.every((d) => !this.io.exists(d) || allPids(this.io, d).length === 0)) break;
+      sleepMs(10);
+    }
+    for (const d of leaves) removeTree(this.io, d);
+    removeParents(this.io, this.record.owned, leaves);
+  }
+}
+
+/** "8:0 Read 1282048" (or "8:0 1282048"); "Total N" lines skipped. */
+function blkioEntries(text: string): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/[ :]+/);
+    if (f.length < 3) continue;
+    const op = f.length === 4 ? f[2] : undefined;
+    out.push({ major: nz(u64(f[0])), minor: nz(u64(f[1])), op, value: nz(u64(f[f.length - 1])) });
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+// events: the container's statistics (--stats: once; otherwise every
+// --interval, default 5s) and an {"type":"oom"} event each time the OOM
+// killer strikes in its memory cgroup, one JSON object per line, as runc.
+// The stream ends when the container's cgroup is gone (delete).
+//
+// OOMs are noticed by polling the kernel's count (v1 memory.oom_control
+// oom_kill and under_oom, v2 memory.events oom_kill) a few times a second:
+// runc's eventfd (v1) and inotify (v2) are not at hand in Node, and a count
+// loses no event between two looks.
+import { readFileSync } from 'node:fs';
+import { containerCgroup } from '../../cgroups/index.ts';
+import { toJson } from '../../cgroups/fs.ts';
+import { load } from '../../container/lifecycle.ts';
+import { RuntimeError } from '../../util/errors.ts';
+import { logError } from '../../util/log.ts';
+import { out } from '../../util/output.ts';
+import { HELP, requireArgs, type Command } from '../command.ts';
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration ("5s", "1m30s", "250ms"), in milliseconds. */
+export function parseDuration(text: string): number {
+  const bad = (why: string) => new RuntimeError(`invalid value ${JSON.stringify(text)} for flag -interval: time: ${why} ${JSON.stringify(text)}`);
+  let s = text;
+  let sign = 1;
+  if (s[0] === '-' || s[0] === '+') {
+    if (s[0] === '-') sign = -1;
+    s = s.slice(1);
+  }
+  if (s === '0') return 0;
+  if (s === '') throw bad('invalid duration');
+  let total = 0;
+  while (s) {
+    const m = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)?/.exec(s);
+    if (!m || m[1] === '' || m[1] === '.') throw bad('invalid duration');
+    if (!m[2]) throw bad('missing unit in duration');
+    total += parseFloat(m[1]) * UNITS[m[2]];
+    s = s.slice(m[0].length);
+  }
+  return sign * total;
+}
+
+const command: Command = {
+  flags: [HELP, { names: ['interval'], type: 'string' }, { names: ['stats'], type: 'bool' }],
+  async run(g, args) {
+    const id = requireArgs(args, 'events');
+    const interval = parseDuration((args.flags.interval as string | undefined) ?? '5s');
+    if (interval <= 0) throw new RuntimeError('duration interval must be greater than 0');
+    const { dir, state, status } = load(g.root, id);
+    // A stream may last the container's life: delete must not wait for our lock.
+    dir.unlock();
+    if (status === 'stopped') throw new RuntimeError(`container with id ${id} is not running`);
+    const cg = containerCgroup(state, 'cannot get stats');
+    const emit = (e: object) => out(toJson(e) + '\n');
+    const statsEvent = () => emit({ type: 'stats', id, data: cg.stats() });
+    if (args.flags.stats) {
+      statsEvent();
+      return 0;
+    }
+    const underOom = () => {
+      const dirPath = cg.record.version === 1 ? cg.record.paths.memory : undefined;
+      if (!dirPath) return false;
+      try {
+        return /^under_oom 1$/m.test(readFileSync(`${dirPath}/memory.oom_control`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    let kills = cg.oomKillCount() ?? 0;
+    let wasUnder = underOom();
+    await new Promise<void>((resolve) => {
+      const stats = setInterval(() => {
+        try {
+          statsEvent();
+        } catch (e) {
+          logError((e as Error).message);
+        }
+      }, interval);
+      const oom = setInterval(() => {
+        if (!cg.exists()) {
+          clearInterval(stats);
+          clearInterval(oom);
+          resolve();
+          return;
+        }
+        let n = kills;
+        try {
+          n = cg.oomKillCount() ?? kills;
+        } catch {}
+        // With the OOM killer disabled (v1) nothing is killed: the cgroup sits under_oom instead.
+        const under = underOom();
+        const events = Math.max(0, n - kills) + (under && !wasUnder && n === kills ? 1 : 0);
+        kills = n;
+        wasUnder = under;
+        for (let i = 0; i < events; i++) emit({ type: 'oom', id });
+      }, 100);
+    });
+    return 0;
+  },
+};
+export default command;

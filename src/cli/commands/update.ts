@@ -1,0 +1,190 @@
+// update: changes the limits of a live container, with runc's flags, or from
+// a linux.resources JSON document (-r FILE, or -r - for stdin, which is what
+// the containerd shim sends; the flags are then ignored, as in runc).
+//
+// As runc does, the new values are merged into the resources the container
+// has (kept in its state), and the whole set is applied again: some values
+// only make sense together (memory and swap, quota and period). Device rules
+// are never changed by update.
+import { closeSync, openSync, readSync } from 'node:fs';
+import { openCgroup, type CgroupRecord, type Resources } from '../../cgroups/index.ts';
+import { formatPath } from '../../config/load.ts';
+import { linuxResourcesSchema } from '../../config/schema.ts';
+import { load } from '../../container/lifecycle.ts';
+import { RuntimeError } from '../../util/errors.ts';
+import { logWarn } from '../../util/log.ts';
+import { HELP, requireArgs, type Command } from '../command.ts';
+
+const str = (name: string, ...aliases: string[]) => ({ names: [name, ...aliases], type: 'string' as const });
+
+/** docker/go-units RAMInBytes: "512", "64k", "1.5g", "100MiB" (binary multiples). */
+export function ramInBytes(text: string): number {
+  const m = /^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(text);
+  if (!m) throw new Error(`invalid size: '${text}'`);
+  const mul = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 }[(m[3] ?? '').toLowerCase()]!;
+  return Math.trunc(parseFloat(m[1]) * mul);
+}
+
+/** Reads a whole fd; stdin may be a non-blocking pipe someone else set so. */
+function readAll(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        continue;
+      }
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function fromFile(path: string): Resources {
+  let text: string;
+  if (path === '-') text = readAll(0);
+  else {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw new RuntimeError(`open ${path}: ${(e as Error).message.replace(/^\w+: /, '').replace(/, open .*$/, '')}`);
+    }
+    try {
+      text = readAll(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new RuntimeError(`resources: ${(e as Error).message}`);
+  }
+  const parsed = linuxResourcesSchema.safeParse(json);
+  if (!parsed.success) {
+    const iss = parsed.error.issues[0];
+    throw new RuntimeError(`resources${iss.path.length ? ': ' + formatPath(iss.path) : ''}: ${iss.message}`);
+  }
+  return parsed.data;
+}
+
+/** The flags as a partial linux.resources (runc's parsing and errors). */
+function fromFlags(f: Record<string, unknown>): Resources {
+  const r: Resources = {};
+  const value = (name: string) => f[name] as string | undefined;
+  const uint = (name: string): number | undefined => {
+    const v = value(name);
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v)) throw new RuntimeError(`invalid value for ${name}: strconv.ParseUint: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return Number(v);
+  };
+  const int = (name: string): number | undefined => {
+    const v = value(name);
+    if (v === undefined || v === '') return undefined;
+    if (!/^-?\d+$/.test(v)) throw new RuntimeError(`invalid value for ${name}: strconv.ParseInt: parsing ${JSON.stringify(v)}: invalid syntax`);
+    return Number(v);
+  };
+  const bytes = (name: string): number | undefined => {
+    const v = value(name);
+    if (v === undefined || v === '') return undefined;
+    if (v === '-1') return -1;
+    try {
+      return ramInBytes(v);
+    } catch (e) {
+      throw new RuntimeError(`invalid value for ${name}: ${(e as Error).message}`);
+    }
+  };
+  const cpu: NonNullable<Resources['cpu']> = {
+    shares: uint('cpu-share'),
+    period: uint('cpu-period'),
+    quota: int('cpu-quota'),
+    burst: uint('cpu-burst'),
+    realtimePeriod: uint('cpu-rt-period'),
+    realtimeRuntime: int('cpu-rt-runtime'),
+    idle: int('cpu-idle'),
+    cpus: value('cpuset-cpus') || undefined,
+    mems: value('cpuset-mems') || undefined,
+  };
+  r.cpu = cpu;
+  r.memory = { limit: bytes('memory'), reservation: bytes('memory-reservation'), swap: bytes('memory-swap') };
+  const weight = f['blkio-weight'] as number | undefined;
+  if (weight) r.blockIO = { weight };
+  const pids = f['pids-limit'] as number | undefined;
+  if (pids !== undefined) r.pids = { limit: pids };
+  for (const opt of ['kernel-memory', 'kernel-memory-tcp']) if (value(opt)) logWarn(`Setting --${opt} is ignored and will be removed`);
+  return r;
+}
+
+const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+
+/** runc's merge of an update into the container's resources. */
+export function mergeResources(current: Resources, r: Resources): Resources {
+  const out: Resources = structuredClone(current);
+  if (r.blockIO?.weight !== undefined) out.blockIO = { ...out.blockIO, weight: r.blockIO.weight };
+  if (r.cpu) {
+    const { period, quota, burst, shares, realtimePeriod, realtimeRuntime, idle, cpus, mems } = r.cpu;
+    out.cpu = { ...out.cpu, ...defined({ period, quota, burst, shares, realtimePeriod, realtimeRuntime, idle, cpus, mems }) };
+  }
+  if (r.memory) {
+    const { limit, reservation, checkBeforeUpdate } = r.memory;
+    let swap = r.memory.swap;
+    // Unlimited memory and no word about swap: unlimited swap too, as on v1.
+    if (limit === -1 && swap === undefined) swap = -1;
+    out.memory = { ...out.memory, ...defined({ limit, reservation, swap, checkBeforeUpdate }) };
+  }
+  if (r.pids?.limit !== undefined) out.pids = { limit: r.pids.limit };
+  if (r.unified !== undefined) out.unified = r.unified;
+  return out;
+}
+
+const command: Command = {
+  flags: [
+    HELP,
+    str('resources', 'r'),
+    { names: ['blkio-weight'], type: 'int' },
+    str('cpu-period'),
+    str('cpu-quota'),
+    str('cpu-burst'),
+    // runc's flag is --cpu-share; --cpu-shares is taken too, being what people type.
+    str('cpu-share', 'cpu-shares'),
+    str('cpu-rt-period'),
+    str('cpu-rt-runtime'),
+    str('cpuset-cpus'),
+    str('cpuset-mems'),
+    str('kernel-memory'),
+    str('kernel-memory-tcp'),
+    str('memory'),
+    str('cpu-idle'),
+    str('memory-reservation'),
+    str('memory-swap'),
+    { names: ['pids-limit'], type: 'int' },
+    str('l3-cache-schema'),
+    str('mem-bw-schema'),
+  ],
+  run(g, args) {
+    const { dir, state, status } = load(g.root, requireArgs(args, 'update'));
+    const f = args.flags;
+    const update = f.resources ? fromFile(f.resources as string) : fromFlags(f);
+    // tsrunc has no Intel RDT: runc's errors for a host without it.
+    if (f['l3-cache-schema']) throw new RuntimeError('Intel RDT/CAT: l3 cache schema is not enabled');
+    if (f['mem-bw-schema']) throw new RuntimeError('Intel RDT/MBA: memory bandwidth schema is not enabled');
+    if (status === 'stopped' || status === 'creating') throw new RuntimeError('container not running');
+    const record = state.cleanup?.cgroup as CgroupRecord | undefined;
+    if (!record) throw new RuntimeError('cannot update container: cgroups not configured for container');
+    const merged = mergeResources(record.resources ?? {}, update);
+    if (record.version === 1 && merged.unified && Object.keys(merged.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');
+    openCgroup(record).apply(merged);
+    state.cleanup = { ...state.cleanup, cgroup: { ...record, resources: merged } };
+    dir.write(state);
+    return 0;
+  },
+};
+export default command;
