@@ -145,6 +145,19 @@ describe.skipIf(!isRoot)('inspection and signals', () => {
     expect(json.find((c: any) => c.id === id)).toMatchObject({ id, status: 'running', pid: state(root, id).pid });
   });
 
+  it('exec\'d processes join the container\'s cgroup', () => {
+    const id = running(['sleep', '100']);
+    const init = state(root, id).pid;
+    const cg = (pid: string | number) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter((l) => /:(pids|memory):/.test(l)).sort().join('\n');
+    const r = rt(root, ['exec', id, 'cat', '/proc/self/cgroup']);
+    expect(r.code).toBe(0);
+    expect(cg(init)).toMatch(/pids:\/.+/);
+    // the exec'd process is in the same cgroups as init (seen from the host, by its pid)
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'tsrunc-pid-')), 'pid');
+    expect(rt(root, ['exec', '-d', '--pid-file', pidFile, id, 'sleep', '30']).code).toBe(0);
+    expect(cg(readFileSync(pidFile, 'utf8'))).toBe(cg(init));
+  });
+
   it('kill --all signals every process of the container', async () => {
     const id = running(['sh', '-c', 'trap "" TERM; sleep 100 & sleep 101 & wait']);
     await until(() => JSON.parse(rt(root, ['ps', '--format', 'json', id]).stdout).length === 3, 5000, 'children');
@@ -156,8 +169,9 @@ describe.skipIf(!isRoot)('inspection and signals', () => {
     const f = JSON.parse(rt(root, ['features']).stdout);
     expect(f.ociVersionMin).toBe('1.0.0');
     expect(f.mountOptions).toContain('rbind');
-    expect(f.mountOptions).not.toContain('rro'); // not implemented: not claimed
-    expect(f.linux.namespaces).not.toContain('user');
+    expect(f.mountOptions).toContain('rro');
+    expect(f.mountOptions).not.toContain('tmpcopyup'); // not implemented: not claimed
+    expect(f.linux.namespaces).toContain('user');
     expect(f.linux.capabilities).toContain('CAP_SYS_ADMIN');
   });
 });

@@ -2,7 +2,7 @@
 // container's lock, each deciding from the derived status.
 import { rmSync } from 'node:fs';
 import { addon } from '../addon.ts';
-import { killCgroup, removeCgroup } from '../cgroups/index.ts';
+import { cgroupRecord, containerCgroup, killCgroup, removeCgroup } from '../cgroups/index.ts';
 import { ContainerDir, type StoredState } from '../state/store.ts';
 import { initAlive, ociState, status, type Status } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
@@ -40,15 +40,31 @@ export function startCreated(dir: ContainerDir, state: StoredState): void {
   runHooksWarn('poststart', state.config?.hooks?.poststart, ociState(state, 'running'));
 }
 
-/** kill, or with --all every process of the container (init last). */
+/**
+ * kill --all: every process in the container's cgroup, frozen meanwhile so
+ * that none can fork past the signal (as runc does); without a cgroup, every
+ * process in its pid namespace. A paused container stays paused.
+ */
+function signalAll(state: StoredState, signal: number, paused: boolean): void {
+  const cg = cgroupRecord(state) && containerCgroup(state);
+  if (cg && !paused) cg.freeze();
+  try {
+    const pids = cg ? cg.pids() : containerPids(state);
+    for (const pid of pids.reverse())
+      try {
+        process.kill(pid, signal);
+      } catch {}
+  } finally {
+    if (cg && !paused) cg.thaw();
+  }
+}
+
+/** kill, or with --all every process of the container. */
 export function kill(root: string, id: string, signal: number, all = false): void {
   const { state, status: st } = load(root, id);
   if (st === 'stopped' || st === 'creating') throw new RuntimeError('container not running');
   if (all) {
-    for (const pid of containerPids(state).reverse())
-      try {
-        process.kill(pid, signal);
-      } catch {}
+    signalAll(state, signal, st === 'paused');
     return;
   }
   try {
