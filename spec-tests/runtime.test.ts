@@ -65,21 +65,15 @@ const tsruncKnownFailure = isTsrunc ? it.fails : it;
 // ---------------------------------------------------------------------------
 // helpers
 
-let logSeq = 0;
 /**
  * Runs the runtime with stdio going to a file. `create` (and `run -d`) hand
  * their stdio to the container process, so with pipes spawnSync would wait for
  * the container to exit. Returns the output as stderr.
  */
+// rt() already gives the runtime files, not pipes, for its output: a created
+// container keeps whatever it inherited open.
 function q(args: string[], opts: { cwd?: string } = {}): Result {
-  const log = join(scratch, `log-${++logSeq}`);
-  const fd = openSync(log, 'w+');
-  try {
-    const r = rt(root, args, { stdio: ['ignore', fd, fd], ...opts });
-    return { ...r, stderr: readFileSync(log, 'utf8') };
-  } finally {
-    closeSync(fd);
-  }
+  return rt(root, args, opts);
 }
 
 function create(id: string, bundle: string): Result {

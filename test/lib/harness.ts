@@ -61,6 +61,8 @@ export function baseConfig(): any {
 export function makeBundle(args: string[] | undefined, mutate?: (c: any) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'tsrunc-bundle-'));
   const c = baseConfig();
+  // For runtimes that refuse our ociVersion (crun 1.8 and 1.2.0): spec-tests' runner sets it.
+  if (process.env.SPEC_TESTS_OCI_VERSION) c.ociVersion = process.env.SPEC_TESTS_OCI_VERSION;
   c.root.path = rootfs;
   if (args) c.process.args = args;
   mutate?.(c);
