@@ -27,11 +27,16 @@ export interface SpawnHandle {
   consoleFd?: number;
   /** the memfd whose content the hooks get as state (write it before release) */
   stateFd?: number;
+  /** linux.seccomp listener: the memfd for the container process state (write it before release, close it) */
+  seccompStateFd?: number;
 }
 
 export interface Addon {
   spawn(plan: unknown): SpawnHandle;
   release(syncFd: number, errorFd: number, pid: number): { pid: number; failure: ChildFailure | null; checkpoint: boolean };
+  /** linux.seccomp -> BPF (see addon/src/seccomp.cc) */
+  seccompCompile(spec: unknown): { bpf: Buffer; flags: number; notify: boolean; skipped: string[] };
+  seccompInfo(): { version: string; archs: string[]; actions: string[]; operators: string[]; knownFlags: string[]; supportedFlags: string[] };
   recvFd(sock: number): number;
   setWinsize(fd: number, rows: number, cols: number): void;
   ttyRaw(fd: number): Buffer | undefined;
@@ -45,6 +50,8 @@ export interface Addon {
   pidfdWait(pid: number, timeoutMs: number): boolean;
   tryWait(pid: number): ExitStatus | null;
   reap(pid: number): void;
+  /** cgroup v2 device control: load the program and attach it to the cgroup dir, replacing older ones */
+  attachDeviceFilter(cgroupDirFd: number, insns: Buffer): void;
   steps: string[];
 }
 

@@ -171,12 +171,11 @@ describe.skipIf(!isRoot)('process security', () => {
     expect(r.stderr).toContain('setrlimit');
   });
 
-  it('linux.sysctl (namespaced keys), domainname, hostname', () => {
+  it('linux.sysctl (namespaced keys, written before /proc/sys is made read-only), domainname, hostname', () => {
     const r = run(['sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/domainname; hostname'], (c) => {
       c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
       c.domainname = 'example.org';
       c.hostname = 'box';
-      c.linux.readonlyPaths = c.linux.readonlyPaths.filter((p: string) => p !== '/proc/sys');
     });
     expect(r.stdout).toBe('1\nexample.org\nbox\n');
   });
@@ -291,5 +290,17 @@ describe.skipIf(!isRoot)('id-mapped mounts', () => {
     });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('0:0\n65534\n'); // without the idmap, host root is nobody inside
+  });
+});
+
+describe.skipIf(!isRoot)('what tsrunc cannot do is refused', () => {
+  it.each([
+    ['linux.intelRdt', (c: any) => (c.linux.intelRdt = { closID: 'x' })],
+    ['linux.netDevices', (c: any) => (c.linux.netDevices = { eth9: {} })],
+    ['process.execCPUAffinity', (c: any) => (c.process.execCPUAffinity = { initial: '0' })],
+  ])('%s', (what, mutate) => {
+    const r = run(['true'], mutate);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${what}: not supported by tsrunc`);
   });
 });

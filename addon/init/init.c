@@ -8,13 +8,20 @@
  *
  *   argv: tsrunc-init SETTINGS_FD EXECUTABLE ARGV0 ARGV1 ...
  *
- * SETTINGS_FD is a sealed memfd (written by addon/src/spawn.cc, init_blob):
- *   "TSI1" u32 fifo_fd u32 state_fd u32 nhooks
+ * SETTINGS_FD is a sealed memfd (written by addon/src/spawn.cc, init_blob),
+ * all u32 in native byte order:
+ *   "TSI2" u32 fifo_fd u32 state_fd u32 nhooks
+ *   u32 seccomp_flags u32 seccomp_len u32 listener_fd u32 listener_state_fd
+ *   seccomp_len struct sock_filter (8 bytes each, at offset 32)
  *   per startContainer hook: u32 timeout u32 nargs u32 nenv, then NUL-ended
  *   strings: path, the args, the env
- * (fds are -1 when absent). With a fifo it opens it for writing, which blocks
- * until `tsrunc start` opens it for reading; it then runs the startContainer
- * hooks and writes "0" (or the reason they failed) for `start` to read.
+ * (fds are -1 when absent; seccomp_len is 0 when tsrunc-init loads no filter).
+ * With a fifo it opens it for writing, which blocks until `tsrunc start` opens
+ * it for reading; it then runs the startContainer hooks, loads the seccomp
+ * filter (process.noNewPrivileges only: otherwise the child loaded it while it
+ * still had CAP_SYS_ADMIN, see addon/src/seccomp.cc) with seccomp(2), sends
+ * its notify fd to the listener when it has one, and writes "0" (or the reason
+ * something failed) for `start` to read.
  */
 #include <asm/unistd.h>
 #include <fcntl.h>
@@ -93,7 +100,7 @@ static void die_on_signals(void) {
     sys4(__NR_rt_sigaction, sigs[i], (long)&sa, 0, sizeof sa.mask);
 }
 
-static char settings[1 << 20];
+static char settings[1 << 20] __attribute__((aligned(8)));
 static const char *hook_argv[256], *hook_envp[256];
 
 static unsigned u32(const char **p) {
@@ -128,6 +135,62 @@ struct kpollfd {
   int fd;
   short events, revents;
 };
+
+struct kiovec {
+  const void *base;
+  unsigned long len;
+};
+struct kmsghdr {
+  void *name;
+  int namelen;
+  struct kiovec *iov;
+  unsigned long iovlen;
+  void *control;
+  unsigned long controllen;
+  int flags;
+};
+struct kfprog {
+  unsigned short len;
+  const void *filter;
+};
+
+/* Loads the filter (seccomp(2), SECCOMP_SET_MODE_FILTER); with a listener,
+   sends it the container process state (read from its memfd into buf, before
+   the filter could forbid that) with the notify fd attached. 0 or -errno;
+   *what says which step failed. */
+static long load_seccomp(unsigned flags, unsigned len, const void *prog, long listener, long state_fd, char *buf,
+                         long cap, const char **what) {
+  long n = 0, r;
+  if (listener >= 0) {
+    *what = "read seccomp listener state";
+    while ((r = sys4(__NR_pread64, state_fd, (long)buf + n, cap - n, n)) > 0) n += r;
+    if (r < 0) return r;
+    if (n == 0 || n == cap) return -61; /* ENODATA: none, or more than we hold */
+    sys3(__NR_close, state_fd, 0, 0);
+  }
+  struct kfprog fp = {(unsigned short)len, prog};
+  *what = "load seccomp filter";
+  long fd = sys3(__NR_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, (long)&fp);
+  if (fd < 0 || listener < 0) return fd < 0 ? fd : 0;
+  *what = "send seccomp fd to listener";
+  /* struct cmsghdr {size_t len; int level, type;} + one int, padded (CMSG_SPACE). */
+  struct {
+    unsigned long len;
+    int level, type, fd, pad;
+  } control = {16 + 4 /* CMSG_LEN(sizeof(int)) */, 1 /* SOL_SOCKET */, 1 /* SCM_RIGHTS */, (int)fd, 0};
+  long sent = 0;
+  while (sent < n) {
+    struct kiovec iov = {buf + sent, (unsigned long)(n - sent)};
+    struct kmsghdr msg = {0, 0, &iov, 1, sent ? 0 : &control, sent ? 0 : sizeof control, 0};
+    r = sys3(__NR_sendmsg, listener, (long)&msg, 0x4000 /* MSG_NOSIGNAL */);
+    if (r == -4) continue; /* EINTR */
+    if (r <= 0) return r < 0 ? r : -32;
+    sent += r;
+  }
+  sys3(__NR_close, fd, 0, 0);
+  sys3(__NR_close, listener, 0, 0);
+  return 0;
+}
 
 /* Runs one startContainer hook in the container; returns its wait status,
    0x10000 on a timeout, or -errno when it could not be started. */
@@ -184,11 +247,20 @@ void start_c(long *sp) {
   /* pread: the memfd's offset is still where its writer left it. */
   while ((r = sys4(__NR_pread64, sfd, (long)settings + len, (long)sizeof settings - len, len)) > 0) len += r;
   sys3(__NR_close, sfd, 0, 0);
-  if (len < 16 || settings[0] != 'T' || settings[1] != 'S' || settings[2] != 'I' || settings[3] != '1')
+  if (len < 32 || settings[0] != 'T' || settings[1] != 'S' || settings[2] != 'I' || settings[3] != '2')
     die("bad settings", argv[1], 22);
   const char *p = settings + 4;
   long fifo_fd = (int)u32(&p), state_fd = (int)u32(&p);
   unsigned nhooks = u32(&p);
+  unsigned sc_flags = u32(&p), sc_len = u32(&p);
+  long listener = (int)u32(&p), listener_state = (int)u32(&p);
+  const char *sc_prog = p;
+  p += (unsigned long)sc_len * 8;
+  /* Ours alone: no startContainer hook (nor the user's program) inherits them. */
+  if (listener >= 0) {
+    sys3(__NR_fcntl, listener, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+    sys3(__NR_fcntl, listener_state, 2, 1);
+  }
 
   long w = -1;
   if (fifo_fd >= 0) {
@@ -223,6 +295,23 @@ void start_c(long *sp) {
     }
   }
   if (state_fd >= 0) sys3(__NR_close, state_fd, 0, 0);
+  if (sc_len) {
+    /* Last but the fifo's "0": a failure here still reaches `start`. */
+    const char *what = "";
+    long r4 = load_seccomp(sc_flags, sc_len, sc_prog, listener, listener_state, settings + len,
+                           (long)sizeof settings - len, &what);
+    if (r4 < 0) {
+      char msg[120];
+      unsigned n = 0;
+      for (const char *c = what; *c; c++) msg[n++] = *c;
+      for (const char *c = ": errno "; *c; c++) msg[n++] = *c;
+      put_num(msg, &n, -r4);
+      msg[n] = 0;
+      if (w >= 0) sys3(__NR_write, w, (long)msg, n);
+      else say("tsrunc-init: "), say(msg), say("\n");
+      sys3(__NR_exit_group, 1, 0, 0);
+    }
+  }
   if (w >= 0) {
     long r2 = sys3(__NR_write, w, (long)"0", 1);
     if (r2 != 1) die("write exec fifo", "", r2);

@@ -21,6 +21,9 @@ namespace tsrunc {
 
 Napi::Value Spawn(const Napi::CallbackInfo& info);
 Napi::Value Release(const Napi::CallbackInfo& info);
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);
+Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
+Napi::Value SeccompInfo(const Napi::CallbackInfo& info);
 
 namespace {
 
@@ -275,12 +278,15 @@ Napi::Value Reap(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("release", Napi::Function::New(env, Release));
+  exports.Set("seccompCompile", Napi::Function::New(env, SeccompCompile));
+  exports.Set("seccompInfo", Napi::Function::New(env, SeccompInfo));
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("openExecFifo", Napi::Function::New(env, OpenExecFifo));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
   exports.Set("tryWait", Napi::Function::New(env, TryWait));
   exports.Set("reap", Napi::Function::New(env, Reap));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("ttyRaw", Napi::Function::New(env, TtyRaw));

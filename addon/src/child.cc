@@ -394,7 +394,10 @@ void do_user(Plan* p) {
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(STEP_CAPS);
   }
   if (p->set_user) {
-    if (setgroups(p->additional_gids.size(), p->additional_gids.data()) < 0 && errno != EPERM)
+    // Raw syscalls: glibc's setgroups/setres[ug]id signal every thread of the
+    // process (__nptl_setxid) and wait for them, which in a child cloned from
+    // multithreaded Node waits forever.
+    if (syscall(SYS_setgroups, p->additional_gids.size(), p->additional_gids.data()) < 0 && errno != EPERM)
       fail(STEP_SETGROUPS);
     if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0) fail(STEP_SETGID);
     if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0) fail(STEP_SETUID);
@@ -604,7 +607,7 @@ void reset_signals() {
   // the namespaces created with it, so every mount below is allowed.
   if (p->userns_root) {
     if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) fail(STEP_USERNS_ROOT);
-    if (setgroups(0, nullptr) < 0 && errno != EPERM) fail(STEP_USERNS_ROOT);
+    if (syscall(SYS_setgroups, 0, nullptr) < 0 && errno != EPERM) fail(STEP_USERNS_ROOT);
   }
   if (p->has_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring.c_str()) < 0 &&
       errno != ENOSYS)
@@ -640,18 +643,33 @@ void reset_signals() {
     for (size_t i = 0; i < p->create_container_hooks.size(); i++) run_hook(p, p->create_container_hooks[i], (int)i);
     enter_root(p, rootfd);
     close(rootfd);
+    // Sysctls first: /proc/sys is usually among the readonlyPaths (runc's order).
+    do_sysctls(p);
     if (p->readonly_root && bind_remount("/", MS_RDONLY) < 0) fail(STEP_READONLY_ROOT);
     do_masks(p);
     do_readonly_paths(p);
+  } else {
+    do_sysctls(p);
   }
   if (p->console_fd >= 0) setup_console(p);
-  do_sysctls(p);
 
   for (size_t i = 0; i < p->rlimits.size(); i++) {
     struct rlimit64 rl = {p->rlimits[i].soft, p->rlimits[i].hard};
     if (prlimit64(0, (__rlimit_resource)p->rlimits[i].resource, &rl, nullptr) < 0) fail(STEP_RLIMIT, (int)i);
   }
 
+  // LSM labels apply at the next exec (as runc's changeOnExec / setexeccon).
+  if (!p->apparmor_exec.empty()) {
+    int fd = open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, p->apparmor_exec.data(), p->apparmor_exec.size()) < 0) fail(STEP_LSM_LABEL);
+    close(fd);
+  }
+  if (!p->selinux_exec.empty()) {
+    int fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, p->selinux_exec.data(), p->selinux_exec.size()) < 0) fail(STEP_LSM_LABEL);
+    close(fd);
+  }
   // Kept across exec, so set here for the user's process.
   if (p->personality >= 0 && syscall(SYS_personality, (unsigned long)p->personality) < 0) fail(STEP_PERSONALITY);
   if (p->ioprio >= 0 && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0) fail(STEP_IOPRIO);
@@ -666,6 +684,7 @@ void reset_signals() {
               p->sched_runtime, p->sched_deadline, p->sched_period};
     if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(STEP_SCHEDULER);
   }
+  load_seccomp(p);  // seccomp.cc: without no_new_privs, while CAP_SYS_ADMIN is still ours
   do_user(p);
   if (p->umask >= 0) umask((mode_t)p->umask); else umask(022);
 
@@ -692,6 +711,7 @@ void reset_signals() {
   for (int fd : {p->fifo_fd, p->blob_fd, p->start_container_hooks.empty() ? -1 : p->state_fd})
     if (fd >= 0 && fcntl(fd, F_SETFD, 0) < 0) fail(STEP_FDS);
 
+  pass_seccomp_fds(p);  // seccomp.cc: what tsrunc-init needs to load it
   reset_signals();
   syscall(SYS_execveat, p->init_fd, "", p->argv_init.data(), p->envp.data(), AT_EMPTY_PATH);
   fail(STEP_EXEC);

@@ -57,10 +57,13 @@ namespace tsrunc {
   X(PERSONALITY, "set personality")     \
   X(IOPRIO, "set I/O priority")         \
   X(SCHEDULER, "set scheduler")         \
+  X(LSM_LABEL, "set LSM label")         \
   X(CWD, "chdir to cwd")                \
   X(CWD_OUTSIDE, "cwd outside container") \
   X(LOOKUP, "executable lookup")        \
   X(FDS, "prepare fds")                 \
+  X(SECCOMP, "load seccomp filter")     \
+  X(SECCOMP_LISTENER, "send seccomp fd to listener") \
   X(EXEC, "exec init")
 
 enum Step : int {
@@ -187,6 +190,8 @@ struct Plan {
   std::vector<gid_t> additional_gids;
   int umask = -1;
 
+  std::string apparmor_exec;      // "exec <profile>" for /proc/self/attr/apparmor/exec
+  std::string selinux_exec;       // the label for /proc/self/attr/exec
   long personality = -1;          // persona for personality(2), -1: leave it
   int ioprio = -1;                // ioprio_set(2) value, -1: leave it
   bool set_scheduler = false;
@@ -217,6 +222,15 @@ struct Plan {
   int blob_fd = -1;      // sealed memfd: tsrunc-init's settings (see init/init.c)
   int error_fd = -1;     // write end: ChildError on failure, EOF on exec
 
+  // linux.seccomp (seccomp.cc): a BPF program compiled in the parent, loaded
+  // by the child before it changes user (no_new_privs false: needs
+  // CAP_SYS_ADMIN) or by tsrunc-init just before the user's exec.
+  std::string seccomp_bpf;        // struct sock_filter[] as bytes; empty: no filter
+  unsigned long seccomp_flags = 0;  // SECCOMP_FILTER_FLAG_* for seccomp(2)
+  bool seccomp_in_init = false;   // tsrunc-init loads it (the init blob carries it)
+  int seccomp_listener_fd = -1;   // SCMP_ACT_NOTIFY: connected to listenerPath
+  int seccomp_state_fd = -1;      // memfd: the container process state JSON for it
+
   // Raw views for the child, filled by finalize(); valid while the vectors live.
   std::vector<const char*> argv_init;  // tsrunc-init argv
   std::vector<const char*> envp;
@@ -229,6 +243,12 @@ struct Plan {
 
 // Runs in the cloned child. Never returns.
 [[noreturn]] void child_main(Plan* plan);
+
+// seccomp.cc, in the child: load_seccomp() loads the filter when the child is
+// the one to (before do_user); pass_seccomp_fds() keeps what tsrunc-init needs
+// to load it and reach the listener open across the exec (just before it).
+void load_seccomp(Plan* p);
+void pass_seccomp_fds(Plan* p);
 
 extern const char* const kStepNames[STEP_COUNT];
 

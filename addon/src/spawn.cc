@@ -200,6 +200,10 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   p->userns_root = flag(o, "usernsRoot");
   p->timens_offsets = str(o, "timensOffsets");
   p->personality = (long)num(o, "personality", -1);
+  bool has;
+  std::string profile = str(o, "apparmorProfile", &has);
+  if (has && !profile.empty()) p->apparmor_exec = "exec " + profile;
+  p->selinux_exec = str(o, "selinuxLabel");
   p->ioprio = (int)num(o, "ioprio", -1);
   Napi::Value sched = o.Get("scheduler");
   if (sched.IsObject()) {
@@ -357,6 +361,40 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     if (fd < 0) throw_errno(env, "memfd_create", errno);
     p->state_fd = move_above(env, fd, min_fd);
   }
+
+  // linux.seccomp, compiled by seccompCompile (seccomp.cc) at planning time.
+  Napi::Value sc = o.Get("seccomp");
+  if (sc.IsObject()) {
+    Napi::Object so = sc.As<Napi::Object>();
+    Napi::Buffer<char> bpf = so.Get("bpf").As<Napi::Buffer<char>>();
+    p->seccomp_bpf.assign(bpf.Data(), bpf.Length());
+    p->seccomp_flags = (unsigned long)num(so, "flags", 0);
+    p->seccomp_in_init = flag(so, "inInit");
+    bool has_listener;
+    std::string listener = str(so, "listenerPath", &has_listener);
+    if (has_listener) {
+      // Connected here, in the host's mount namespace, like the console socket.
+      int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) throw_errno(env, "socket", errno);
+      struct sockaddr_un addr = {};
+      addr.sun_family = AF_UNIX;
+      if (listener.size() >= sizeof addr.sun_path) {
+        close(fd);
+        throw Napi::Error::New(env, "seccomp listenerPath too long: " + listener);
+      }
+      memcpy(addr.sun_path, listener.c_str(), listener.size() + 1);
+      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+        int e = errno;
+        close(fd);
+        throw_errno(env, "connect to seccomp listenerPath " + listener, e);
+      }
+      p->seccomp_listener_fd = move_above(env, fd, min_fd);
+      // The container process state: written by TypeScript before release().
+      int mfd = (int)syscall(SYS_memfd_create, "tsrunc-seccomp-state", MFD_CLOEXEC);
+      if (mfd < 0) throw_errno(env, "memfd_create", errno);
+      p->seccomp_state_fd = move_above(env, mfd, min_fd);
+    }
+  }
   return p;
 }
 
@@ -368,6 +406,7 @@ void close_plan_fds(Plan* p) {
   for (auto& j : p->joins) close(j.fd);
   if (p->fifo_fd >= 0) close(p->fifo_fd);
   if (p->init_fd >= 0) close(p->init_fd);
+  if (p->seccomp_listener_fd >= 0) close(p->seccomp_listener_fd);
 }
 
 }  // namespace
@@ -395,12 +434,18 @@ void hook_views(HookOp& h) {
 }  // namespace
 
 // tsrunc-init's settings (format in init/init.c): the exec fifo, the state
-// memfd and the startContainer hooks.
+// memfd, the seccomp filter it loads and the startContainer hooks.
 std::string init_blob(const Plan& p) {
-  std::string b = "TSI1";
+  std::string b = "TSI2";
   put_u32(b, (uint32_t)p.fifo_fd);
   put_u32(b, (uint32_t)p.state_fd);
   put_u32(b, (uint32_t)p.start_container_hooks.size());
+  bool sc = p.seccomp_in_init && !p.seccomp_bpf.empty();
+  put_u32(b, sc ? (uint32_t)p.seccomp_flags : 0);
+  put_u32(b, sc ? (uint32_t)(p.seccomp_bpf.size() / 8) : 0);  // struct sock_filter: 8 bytes
+  put_u32(b, (uint32_t)(sc ? p.seccomp_listener_fd : -1));
+  put_u32(b, (uint32_t)(sc ? p.seccomp_state_fd : -1));
+  if (sc) b += p.seccomp_bpf;
   for (auto& h : p.start_container_hooks) {
     put_u32(b, (uint32_t)h.timeout);
     put_u32(b, (uint32_t)(h.args.empty() ? 1 : h.args.size()));
@@ -507,6 +552,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (console_ours >= 0) out.Set("consoleFd", Napi::Number::New(env, console_ours));
   // The parent keeps the state memfd (TypeScript writes the JSON into it).
   if (p->state_fd >= 0) out.Set("stateFd", Napi::Number::New(env, fcntl(p->state_fd, F_DUPFD_CLOEXEC, 3)));
+  // And the seccomp listener's state memfd itself: TypeScript writes the
+  // container process state JSON into it before release(), then closes it.
+  if (p->seccomp_state_fd >= 0) out.Set("seccompStateFd", Napi::Number::New(env, p->seccomp_state_fd));
   return out;
 }
 

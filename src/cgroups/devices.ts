@@ -196,7 +196,3 @@ export class DeviceEmulator {
   }
 }
 
-/** Rules that leave the devices cgroup as it is by default: no rules, or a single allow-all / deny-all. */
-export function onlyWildcards(devices: LinuxResources['devices']): boolean {
-  return (devices ?? []).every((d) => (!d.type || d.type === 'a') && d.major === undefined && d.minor === undefined);
-}

@@ -16,7 +16,7 @@ import type { LinuxResources } from '../config/schema.ts';
 import { validateId, type StoredState } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { logWarn } from '../util/log.ts';
-import { configDeviceRules, onlyWildcards, type DeviceRule } from './devices.ts';
+import { configDeviceRules, type DeviceRule } from './devices.ts';
 import { realIO, type CgroupIO } from './fs.ts';
 import { cgroupLayout, v1Hierarchies, type CgroupLayout } from './hierarchy.ts';
 import { levels, v1Paths, v2Path } from './path.ts';
@@ -24,7 +24,7 @@ import { swapToV2 } from './resources.ts';
 import { hostHugePageSizes } from './stats.ts';
 import type { CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { V1Manager } from './v1.ts';
-import { attachDeviceFilterCall, V2Manager } from './v2.ts';
+import { V2Manager } from './v2.ts';
 
 export type { CgroupManager, CgroupRecord, Resources } from './types.ts';
 export type { DeviceRule } from './devices.ts';
@@ -63,11 +63,6 @@ export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLay
         throw new RuntimeError(`linux.resources.memory: ${(e as Error).message}`);
       }
     }
-    // Device rules on v2 need the eBPF filter, which needs the addon's
-    // attachDeviceFilter. Until then only the rule sets that change nothing
-    // that v2 enforces by default are taken.
-    if (!attachDeviceFilterCall() && !onlyWildcards(res.devices))
-      throw new RuntimeError('linux.resources.devices: device rules on cgroup v2 need an eBPF device filter, which tsrunc cannot load yet');
     return { version: 2, paths: { '': dir }, mount: mount.mountPoint, owned: missing(mount.mountPoint, [dir]), resources };
   }
 

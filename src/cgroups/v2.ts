@@ -17,23 +17,6 @@ import { blkioToIoWeight, numToStr, pidsMax, sharesToWeight, swapToV2 } from './
 
 const MAX_U64 = 18446744073709551615n;
 
-/**
- * The addon call that loads and attaches a device filter, once it exists:
- * bpf(BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, insns, license "Apache"),
- * bpf(BPF_PROG_ATTACH, dirFd, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI), then
- * the programs attached before detached (so that a new filter replaces the
- * old one, as runc does); throws with errno on failure.
- */
-type AttachDeviceFilter = (dirFd: number, insns: Buffer) => void;
-
-export function attachDeviceFilterCall(): AttachDeviceFilter | undefined {
-  try {
-    return (addon() as unknown as { attachDeviceFilter?: AttachDeviceFilter }).attachDeviceFilter;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The controllers a resource set needs: a threaded cgroup cannot have the domain ones. */
 function domainControllersNeeded(r: Resources): boolean {
   const m = r.memory;
@@ -239,14 +222,11 @@ export class V2Manager implements CgroupManager {
     }
   }
 
+  // v2 has no devices files: an eBPF program on the cgroup decides.
   private setDevices(rules: DeviceRule[]): void {
-    const attach = attachDeviceFilterCall();
-    // Without the addon call, planning refused every rule set that needs a
-    // filter: what is left keeps v2's default, all devices allowed.
-    if (!attach) return;
     const fd = openSync(this.dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
     try {
-      attach(fd, deviceFilter(rules));
+      addon().attachDeviceFilter(fd, deviceFilter(rules));
     } finally {
       closeSync(fd);
     }

@@ -16,6 +16,7 @@ import { describeFailure } from './failure.ts';
 import { runHooks } from './hooks.ts';
 import { receiveMaster } from './foreground.ts';
 import { buildPlan } from './plan.ts';
+import { writeSeccompState } from './seccomp.ts';
 
 export interface CreateOptions {
   root: string;
@@ -124,6 +125,7 @@ export function createContainer(opts: CreateOptions): Created {
     consoleFd = handle.consoleFd;
     stateFd = handle.stateFd;
     if (stateFd !== undefined) writeSync(stateFd, JSON.stringify(ociState(state, 'creating')));
+    writeSeccompState(handle.seccompStateFd, plan.seccomp, pid, ociState(state, 'creating'));
     let released = addon().release(handle.syncFd, handle.errorFd, pid);
     while (released.checkpoint) {
       runHooks('prestart', hooks.prestart, ociState(state, 'creating'));

@@ -5,7 +5,9 @@
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
+import { joinCgroup } from '../cgroups/index.ts';
 import type { Process } from '../config/schema.ts';
+import { ociState } from '../state/status.ts';
 import { writeFileAtomic } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { checkTerminal } from './create.ts';
@@ -14,6 +16,7 @@ import { receiveMaster } from './foreground.ts';
 import { load } from './lifecycle.ts';
 import { CLONE_FLAGS } from './namespaces.ts';
 import { planProcess } from './plan.ts';
+import { writeSeccompState } from './seccomp.ts';
 
 // /proc/<pid>/ns names, user first: its privileges are needed for the others.
 const NS_FILES: Array<[string, number]> = [
@@ -72,13 +75,21 @@ export function execProcess(opts: ExecOptions): Execed {
     cloneFlags: 0,
     joinNamespaces,
     forkAfterSetns: joinNamespaces.some((n) => n.nstype === CLONE_FLAGS.pid),
-    ...planProcess(proc, { preserveFds: opts.preserveFds, consoleSocket: opts.consoleSocket, consolePair: !opts.detach }),
+    ...planProcess(proc, {
+      preserveFds: opts.preserveFds,
+      consoleSocket: opts.consoleSocket,
+      consolePair: !opts.detach,
+      seccomp: state.config?.linux?.seccomp,
+    }),
     initPath,
   };
   const handle = addon().spawn(plan);
   let pid = handle.pid;
   let consoleFd: number | undefined;
   try {
+    writeSeccompState(handle.seccompStateFd, plan.seccomp, pid, ociState(state, 'running'));
+    // Into the container's cgroup before it runs anything (its limits, kill --all).
+    joinCgroup(state, pid);
     if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
     const released = addon().release(handle.syncFd, handle.errorFd, pid);
     if (released.failure) {

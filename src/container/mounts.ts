@@ -8,7 +8,7 @@ import { RuntimeError } from '../util/errors.ts';
 export const MS = {
   RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, SYNCHRONOUS: 16, REMOUNT: 32, MANDLOCK: 64,
   DIRSYNC: 128, NOSYMFOLLOW: 256, NOATIME: 1024, NODIRATIME: 2048, BIND: 4096, MOVE: 8192,
-  REC: 16384, SILENT: 32768, UNBINDABLE: 1 << 17, PRIVATE: 1 << 18, SLAVE: 1 << 19,
+  REC: 16384, SILENT: 32768, I_VERSION: 1 << 23, UNBINDABLE: 1 << 17, PRIVATE: 1 << 18, SLAVE: 1 << 19,
   SHARED: 1 << 20, RELATIME: 1 << 21, STRICTATIME: 1 << 24, LAZYTIME: 1 << 25,
 } as const;
 
@@ -24,6 +24,7 @@ const FLAG_OPTIONS: Record<string, [boolean, number]> = {
   ro: [true, MS.RDONLY], rw: [false, MS.RDONLY], silent: [true, MS.SILENT],
   strictatime: [true, MS.STRICTATIME], suid: [false, MS.NOSUID], sync: [true, MS.SYNCHRONOUS],
   lazytime: [true, MS.LAZYTIME], nolazytime: [false, MS.LAZYTIME], loud: [false, MS.SILENT],
+  iversion: [true, MS.I_VERSION], noiversion: [false, MS.I_VERSION], symfollow: [false, MS.NOSYMFOLLOW],
 };
 
 export const PROPAGATION: Record<string, number> = {
@@ -104,16 +105,17 @@ export function planMount(m: ConfigMount, bundle: string, index: number, contain
     else if (opt in PROPAGATION) propagation.push(PROPAGATION[opt]);
     else if (opt in RECURSIVE_OPTIONS) {
       const [set, clr] = RECURSIVE_OPTIONS[opt];
+      // Later options win; clr stays whole (the kernel wants all of _ATIME or none).
       attrSet = (attrSet & ~clr) | set;
-      attrClr = (attrClr | clr) & ~set;
+      attrClr = (attrClr & ~set) | clr;
     }
     else if (UNSUPPORTED.test(opt)) throw new RuntimeError(`mounts[${index}]: option "${opt}" is not supported by tsrunc yet`);
     else data.push(opt);
   }
   const bind = m.type === 'bind' || (flags & MS.BIND) !== 0;
   if (bind) flags |= MS.BIND;
-  if (!isAbsolute(m.destination)) throw new RuntimeError(`mounts[${index}].destination: must be an absolute path`);
-  const target = posix.normalize(m.destination);
+  // A relative destination (deprecated) is relative to "/" (config.md).
+  const target = posix.normalize(isAbsolute(m.destination) ? m.destination : '/' + m.destination);
   let source = m.source;
   // Bind sources are host paths, relative ones to the bundle (as runc).
   if (bind && source !== undefined) source = resolve(bundle, source);

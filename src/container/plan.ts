@@ -1,15 +1,16 @@
 // config.json -> the flat plan the addon's child executes (addon/src/plan.h).
 // Everything that can be refused is refused here, before anything is created.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunnableConfig } from '../config/load.ts';
-import type { Process, TimeOffset } from '../config/schema.ts';
+import type { Process, Seccomp, TimeOffset } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { planCaps } from './capabilities.ts';
 import { devSymlinks, planDevices } from './devices.ts';
 import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './mounts.ts';
 import { planNamespaces } from './namespaces.ts';
 import { planRlimits } from './rlimits.ts';
+import { planSeccomp } from './seccomp.ts';
 
 export interface PlanOptions extends ProcessOptions {
   bundle: string;
@@ -34,6 +35,27 @@ export function resolveRootfs(config: RunnableConfig, bundle: string): string {
   return rootfs;
 }
 
+export function lsmEnabled(lsm: 'apparmor' | 'selinux'): boolean {
+  return lsm === 'apparmor' ? existsSync('/sys/kernel/security/apparmor') : existsSync('/sys/fs/selinux/enforce');
+}
+
+/** What tsrunc cannot apply is an error, never silently dropped (runtime.md). */
+function refuseUnsupported(config: RunnableConfig): void {
+  const linux = config.linux ?? {};
+  const no = (what: string) => {
+    throw new RuntimeError(`${what}: not supported by tsrunc`);
+  };
+  if (linux.intelRdt) no('linux.intelRdt');
+  if (linux.netDevices && Object.keys(linux.netDevices).length) no('linux.netDevices');
+  if (linux.memoryPolicy) no('linux.memoryPolicy');
+  if (config.process.execCPUAffinity) no('process.execCPUAffinity');
+  // A label for an LSM the host does not run cannot be applied (engines set
+  // them only where it runs). mountLabel would need context= on every mount.
+  if (config.process.apparmorProfile && !lsmEnabled('apparmor')) no('process.apparmorProfile (AppArmor is not enabled on this host)');
+  if (config.process.selinuxLabel && !lsmEnabled('selinux')) no('process.selinuxLabel (SELinux is not enabled on this host)');
+  if (linux.mountLabel) no('linux.mountLabel');
+}
+
 export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const linux = config.linux ?? {};
   const proc = config.process;
@@ -48,6 +70,7 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
     throw new RuntimeError('user namespaces enabled, but no uid or gid mappings found');
   if (linux.timeOffsets && !ns.isNew('time')) throw new RuntimeError('linux.timeOffsets: needs a new time namespace');
 
+  refuseUnsupported(config);
   const rootfs = resolveRootfs(config, opts.bundle);
   const containerMaps = linux.uidMappings && linux.gidMappings ? { uid: linux.uidMappings, gid: linux.gidMappings } : undefined;
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
@@ -103,7 +126,7 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
       path: '/proc/sys/' + key.replace(/\./g, '/'),
       value: String(value),
     })),
-    ...planProcess(proc, opts),
+    ...planProcess(proc, { ...opts, seccomp: linux.seccomp }),
     mountConsole: proc.terminal === true,
     personality: linux.personality ? PERSONALITY_DOMAIN[linux.personality.domain] : undefined,
     keyring: opts.keyring,
@@ -117,6 +140,8 @@ export interface ProcessOptions {
   consoleSocket?: string;
   /** foreground terminal: tsrunc receives the master itself */
   consolePair?: boolean;
+  /** linux.seccomp of the container (its init's and every exec'd process's) */
+  seccomp?: Seccomp;
 }
 
 /** What a process needs, whether it is a container's init or an exec. */
@@ -129,7 +154,11 @@ export function planProcess(proc: Process, opts: ProcessOptions) {
     uid: user.uid,
     gid: user.gid,
     additionalGids: user.additionalGids ?? [],
-    umask: user.umask ?? -1,
+    // Without user.umask the caller's stays (config.md: SHOULD NOT change it).
+    umask: user.umask ?? callerUmask(),
+    // The LSM labels take effect at the exec of the user's program.
+    apparmorProfile: proc.apparmorProfile,
+    selinuxLabel: proc.selinuxLabel,
     capabilities: proc.capabilities && planCaps(proc.capabilities),
     cwd: proc.cwd,
     args: proc.args,
@@ -139,6 +168,7 @@ export function planProcess(proc: Process, opts: ProcessOptions) {
     consoleSocket: terminal ? opts.consoleSocket : undefined,
     consolePair: terminal && !opts.consoleSocket && opts.consolePair === true,
     consoleSize: terminal ? proc.consoleSize : undefined,
+    seccomp: planSeccomp(opts.seccomp, proc.noNewPrivileges === true),
     ioprio: proc.ioPriority ? (IOPRIO_CLASS[proc.ioPriority.class] << 13) | proc.ioPriority.priority : undefined,
     scheduler: proc.scheduler && {
       policy: SCHED_POLICY[proc.scheduler.policy],
@@ -150,6 +180,12 @@ export function planProcess(proc: Process, opts: ProcessOptions) {
       period: BigInt(proc.scheduler.period ?? 0),
     },
   };
+}
+
+function callerUmask(): number {
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask;
 }
 
 const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };

@@ -2,6 +2,7 @@
 // tables the code uses, so it says only what tsrunc really does.
 import { CAPABILITY_NAMES } from '../../container/capabilities.ts';
 import { MOUNT_OPTIONS } from '../../container/mounts.ts';
+import { seccompFeatures } from '../../container/seccomp.ts';
 import { out } from '../../util/output.ts';
 import { HELP, type Command } from '../command.ts';
 
@@ -17,7 +18,7 @@ const command: Command = {
         namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
         capabilities: CAPABILITY_NAMES.map((c) => 'CAP_' + c),
         cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
-        seccomp: { enabled: false },
+        seccomp: seccompFeatures(),
         apparmor: { enabled: false },
         selinux: { enabled: false },
         intelRdt: { enabled: false },
