@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# scripts/qemu-v2/run.sh CMD [ARG...] — run CMD as root inside a qemu guest
+# (software emulation, Debian's kernel) whose /sys/fs/cgroup is a pure cgroup v2
+# hierarchy; the guest's / is this host's / over virtio-9p, with guest tmpfs on
+# /tmp and /run. CMD's stdout+stderr come out on stdout; the exit status is
+# CMD's. See README.md in this directory.
+#
+# Environment:
+#   QEMU_V2_TIMEOUT   seconds before qemu is killed (default 2400 = 40 min); exit 124
+#   QEMU_V2_MEM       guest memory, MiB (default 2048)
+#   QEMU_V2_SMP       guest CPUs (default 2)
+#   QEMU_V2_CPU       qemu CPU model (default max)
+#   QEMU_V2_KERNEL    guest kernel version (default: newest /boot/vmlinuz-* with modules)
+#   QEMU_V2_CACHE     9p cache mode: loose (default), mmap, none
+#   QEMU_V2_CGROUP    run CMD in this cgroup (e.g. /init.scope) instead of the root one
+#   QEMU_V2_SUBTREE   controllers to enable in the root's cgroup.subtree_control,
+#                     comma-separated (default: none, as the kernel boots)
+#   QEMU_V2_MODULES   extra modules to modprobe before CMD, comma-separated
+#   QEMU_V2_PASS_ENV  names of host environment variables to pass to CMD (space-separated;
+#                     CI, NO_COLOR, FORCE_COLOR, DEBUG are always passed when set)
+#   QEMU_V2_QEMU_ARGS extra qemu arguments (split on spaces)
+#   QEMU_V2_QUIET=1   no timing summary on stderr
+#   QEMU_V2_KEEP=1    keep the run directory (build/qemu-v2/runs/...)
+set -euo pipefail
+
+here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache_dir=$repo/build/qemu-v2
+
+say() { echo "qemu-v2: $*" >&2; }
+die() { say "$*"; exit 125; }
+
+[ $# -gt 0 ] || { echo "usage: $0 CMD [ARG...]" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "must run as root (the guest shares / with 9p passthrough)"
+
+# --- setup: qemu and a guest kernel (the host keeps running its own kernel) ---
+have_kernel() { compgen -G '/boot/vmlinuz-*' >/dev/null && [ -d /lib/modules ]; }
+if ! command -v qemu-system-x86_64 >/dev/null || ! have_kernel || ! command -v cpio >/dev/null ||
+	! { command -v busybox >/dev/null && file -L "$(command -v busybox)" | grep -q 'statically linked'; }; then
+	say "installing qemu-system-x86, linux-image-amd64, busybox-static, cpio (once)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt_get() { apt-get -o DPkg::Lock::Timeout=600 -y -q "$@"; }
+	apt_get install --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static cpio file >&2 ||
+		{ apt_get update >&2 && apt_get install --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static cpio file >&2; } ||
+		die "apt-get install failed"
+fi
+
+kver=${QEMU_V2_KERNEL:-}
+if [ -z "$kver" ]; then
+	for k in $(ls /boot/vmlinuz-* 2>/dev/null | sed 's,^/boot/vmlinuz-,,' | sort -V); do
+		[ -f "/lib/modules/$k/modules.dep" ] && kver=$k
+	done
+fi
+[ -n "$kver" ] && [ -f "/boot/vmlinuz-$kver" ] && [ -f "/lib/modules/$kver/modules.dep" ] ||
+	die "no guest kernel with modules (/boot/vmlinuz-*, /lib/modules/*/modules.dep)"
+
+# --- the initramfs, cached per kernel version and per content of its sources ---
+mkdir -p "$cache_dir/runs"
+initrd=$cache_dir/initramfs-$kver.cpio
+key=$( { echo "$kver"; cat "$here/init" "$here/qv2-modprobe" "$here/build-initramfs.sh";
+	sha256sum "$(command -v busybox)" "/lib/modules/$kver/modules.dep"; } | sha256sum | cut -c1-16)
+(
+	flock 9
+	if [ ! -f "$initrd" ] || [ "$(cat "$initrd.key" 2>/dev/null)" != "$key" ]; then
+		bash "$here/build-initramfs.sh" "$kver" "$initrd" >&2
+		echo "$key" >"$initrd.key"
+	fi
+) 9>"$cache_dir/.lock"
+
+# --- the command, as a bash script the guest runs after chroot into / ---
+run=$(mktemp -d "$cache_dir/runs/run.XXXXXX")
+cleanup() { [ "${QEMU_V2_KEEP:-}" = 1 ] || rm -rf "$run"; }
+trap cleanup EXIT
+{
+	echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+	echo 'export HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM=dumb'
+	for v in CI NO_COLOR FORCE_COLOR DEBUG ${QEMU_V2_PASS_ENV:-}; do
+		[ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
+	done
+	printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
+	printf 'exec'; printf ' %q' "$@"; echo
+} >"$run/cmd.sh"
+
+cmdline="console=ttyS0 quiet panic=-1 qv2.run=$(printf %s "$run" | base64 -w0)"
+cmdline+=" qv2.cache=${QEMU_V2_CACHE:-loose}"
+[ -z "${QEMU_V2_CGROUP:-}" ] || cmdline+=" qv2.cgroup=$QEMU_V2_CGROUP"
+[ -z "${QEMU_V2_SUBTREE:-}" ] || cmdline+=" qv2.subtree=$QEMU_V2_SUBTREE"
+[ -z "${QEMU_V2_MODULES:-}" ] || cmdline+=" qv2.modules=$QEMU_V2_MODULES"
+
+# ttyS0 (kernel console, init's log) goes to a file; ttyS1 (CMD's output) to stdout.
+qemu=(qemu-system-x86_64 -accel tcg -cpu "${QEMU_V2_CPU:-max}" -smp "${QEMU_V2_SMP:-2}" -m "${QEMU_V2_MEM:-2048}"
+	-nodefaults -display none -no-reboot
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$cmdline"
+	-virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,id=hostroot,multidevs=remap
+	-serial "file:$run/console.log"
+	-chardev stdio,id=out,signal=off -serial chardev:out)
+# shellcheck disable=SC2206 # word splitting wanted
+[ -z "${QEMU_V2_QEMU_ARGS:-}" ] || qemu+=($QEMU_V2_QEMU_ARGS)
+
+t0=$(date +%s.%N)
+# In the background so that a signal to this script (Ctrl-C, a test runner's
+# kill) takes qemu down at once instead of after the guest finishes.
+timeout -k 10 "${QEMU_V2_TIMEOUT:-2400}" "${qemu[@]}" </dev/null &
+qpid=$! signalled=''
+trap 'signalled=130; kill -TERM $qpid 2>/dev/null' INT
+trap 'signalled=143; kill -TERM $qpid 2>/dev/null' TERM HUP
+set +e
+while :; do
+	wait $qpid
+	qrc=$?
+	kill -0 $qpid 2>/dev/null || break
+done
+set -e
+trap - INT TERM HUP
+if [ -n "$signalled" ]; then
+	say "interrupted; qemu stopped"
+	exit "$signalled"
+fi
+t1=$(date +%s.%N)
+
+cp -f "$run/console.log" "$cache_dir/last-console.log" 2>/dev/null || true
+if [ -s "$run/status" ]; then
+	rc=$(cat "$run/status")
+elif grep -q '^QEMU_V2_EXIT=' "$run/console.log" 2>/dev/null; then
+	rc=$(grep -a '^QEMU_V2_EXIT=' "$run/console.log" | tail -1 | tr -dc 0-9)
+elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	say "timed out after ${QEMU_V2_TIMEOUT:-2400} s; console log: $cache_dir/last-console.log"
+	tail -20 "$run/console.log" >&2 2>/dev/null || true
+	exit 124
+else
+	say "the guest gave no exit status (qemu exit $qrc); console log: $cache_dir/last-console.log"
+	tail -40 "$run/console.log" >&2 2>/dev/null || true
+	exit 125
+fi
+[ "$rc" = 125 ] && grep -a 'qemu-v2: .*FATAL' "$run/console.log" >&2 || true
+
+if [ "${QEMU_V2_QUIET:-}" != 1 ]; then
+	start=$(grep -a 'qemu-v2: \[.*\] running' "$run/console.log" | head -1 | sed 's/.*\[\(.*\)\].*/\1/')
+	end=$(grep -a 'qemu-v2: \[.*\] command exited' "$run/console.log" | head -1 | sed 's/.*\[\(.*\)\].*/\1/')
+	awk -v t0="$t0" -v t1="$t1" -v s="${start:-0}" -v e="${end:-0}" -v rc="$rc" 'BEGIN {
+		printf "qemu-v2: guest boot %.1f s (kernel uptime at CMD start), CMD %.1f s, total %.1f s, exit %s\n",
+			s, e - s, t1 - t0, rc }' >&2
+fi
+exit "$rc"
