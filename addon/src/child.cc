@@ -27,6 +27,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "plan.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -473,23 +474,8 @@ void setup_console(Plan* p) {
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) fail(STEP_CONSOLE);
   }
   // runc sends the pty's name as the message body; engines ignore or log it.
-  struct iovec iov = {slave_path, len};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  __builtin_memcpy(CMSG_DATA(cm), &master, sizeof(int));
-  ssize_t sent;
-  do {
-    sent = sendmsg(p->console_fd, &msg, MSG_NOSIGNAL);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) fail(STEP_CONSOLE);
+  int err = send_with_fd(p->console_fd, slave_path, len, master);
+  if (err) fail(STEP_CONSOLE, -1, err);
   close(master);
   close(p->console_fd);
   if (p->mount_console) {

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "fdpass.h"
 #include "plan.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -344,28 +345,8 @@ void load_seccomp(Plan* p) {
   if (fd < 0) child_fail(p, STEP_SECCOMP, errno);
   if (p->seccomp_listener_fd < 0) return;
   // One message: the JSON, with the notify fd attached to its first byte.
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  size_t sent = 0;
-  while (sent < state_len) {
-    struct iovec iov = {static_cast<char*>(state) + sent, state_len - sent};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (sent == 0) {
-      int nfd = (int)fd;
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      struct cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN(sizeof(int));
-      __builtin_memcpy(CMSG_DATA(cm), &nfd, sizeof(int));
-    }
-    ssize_t n = sendmsg(p->seccomp_listener_fd, &msg, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) child_fail(p, STEP_SECCOMP_LISTENER, n < 0 ? errno : EPIPE);
-    sent += (size_t)n;
-  }
+  int err = send_with_fd(p->seccomp_listener_fd, state, state_len, (int)fd);
+  if (err) child_fail(p, STEP_SECCOMP_LISTENER, err);
   close((int)fd);
   close(p->seccomp_listener_fd);
   close(p->seccomp_state_fd);
