@@ -304,3 +304,31 @@ describe.skipIf(!isRoot)('what tsrunc cannot do is refused', () => {
     expect(r.stderr).toContain(`${what}: not supported by tsrunc`);
   });
 });
+
+describe.skipIf(!isRoot)('what engines rely on', () => {
+  it('tmpcopyup: a tmpfs starts with what it covers, owners and modes kept', () => {
+    const r = run(['sh', '-c', 'ls -ln /etc | grep -c .; stat -c "%a %u" /etc /etc/passwd; touch /etc/new && echo writable'], (c) =>
+      c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] }),
+    );
+    expect(r.stderr).toBe('');
+    const [count, etcMode, passwd, w] = r.stdout.trim().split('\n');
+    expect(Number(count)).toBeGreaterThan(2);
+    expect(etcMode).toMatch(/^755 0$/);
+    expect(passwd).toMatch(/^644 0$/);
+    expect(w).toBe('writable'); // a tmpfs over the read-only root
+  });
+
+  it('a missing cwd is created, as runc does', () => {
+    expect(run(['pwd'], (c) => (c.process.cwd = '/not/yet/there')).stdout).toBe('/not/yet/there\n');
+  });
+
+  it('a new network namespace has its loopback up', () => {
+    const r = run(['cat', '/sys/class/net/lo/operstate', '/sys/class/net/lo/flags']);
+    expect(r.stdout.split('\n')[1]).toMatch(/^0x\d*[9]$/); // IFF_UP (0x1) with IFF_LOOPBACK (0x8)
+  });
+
+  it('a command that is not there fails with runc\'s words', () => {
+    expect(run(['/no/such/command']).stderr).toContain('exec: \\"/no/such/command\\": stat /no/such/command: no such file or directory');
+    expect(run(['no-such-command']).stderr).toContain('exec: \\"no-such-command\\": executable file not found in $PATH');
+  });
+});

@@ -13,6 +13,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <linux/keyctl.h>
+#include <dirent.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <poll.h>
 #include <sys/mount.h>
@@ -227,6 +229,62 @@ int bind_remount(const char* path, unsigned long flags) {
   return mount(nullptr, path, nullptr, base | flags | locked_flags(path), nullptr);
 }
 
+// tmpcopyup: copies the tree at `from` (a directory fd) into `to`, keeping
+// modes, owners and symlinks. Stack buffers only; depth is bounded.
+void copy_tree(int from, int to, int depth, int idx) {
+  if (depth > 32) fail(STEP_TMPCOPYUP, idx, ELOOP);
+  char buf[4096];
+  for (;;) {
+    long n = syscall(SYS_getdents64, from, buf, sizeof buf);
+    if (n < 0) fail(STEP_TMPCOPYUP, idx);
+    if (n == 0) break;
+    for (long off = 0; off < n;) {
+      struct linux_dirent64 {
+        unsigned long long d_ino;
+        long long d_off;
+        unsigned short d_reclen;
+        unsigned char d_type;
+        char d_name[];
+      }* d = reinterpret_cast<linux_dirent64*>(buf + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))) continue;
+      struct stat st;
+      if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) fail(STEP_TMPCOPYUP, idx);
+      if (S_ISDIR(st.st_mode)) {
+        if (mkdirat(to, name, st.st_mode & 07777) < 0 && errno != EEXIST) fail(STEP_TMPCOPYUP, idx);
+        int sf = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int tf = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sf < 0 || tf < 0) fail(STEP_TMPCOPYUP, idx);
+        copy_tree(sf, tf, depth + 1, idx);
+        close(sf);
+        close(tf);
+      } else if (S_ISREG(st.st_mode)) {
+        int sf = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int tf = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+        if (sf < 0 || tf < 0) fail(STEP_TMPCOPYUP, idx);
+        char data[8192];
+        ssize_t r;
+        while ((r = read(sf, data, sizeof data)) > 0)
+          if (write(tf, data, (size_t)r) != r) fail(STEP_TMPCOPYUP, idx);
+        if (r < 0) fail(STEP_TMPCOPYUP, idx);
+        close(sf);
+        close(tf);
+      } else if (S_ISLNK(st.st_mode)) {
+        char target[kPathMax];
+        ssize_t len = readlinkat(from, name, target, sizeof target - 1);
+        if (len < 0) fail(STEP_TMPCOPYUP, idx);
+        target[len] = 0;
+        if (symlinkat(target, to, name) < 0) fail(STEP_TMPCOPYUP, idx);
+      } else {
+        if (mknodat(to, name, st.st_mode, st.st_rdev) < 0) fail(STEP_TMPCOPYUP, idx);
+      }
+      if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) fail(STEP_TMPCOPYUP, idx);
+      if (!S_ISLNK(st.st_mode) && fchmodat(to, name, st.st_mode & 07777, 0) < 0) fail(STEP_TMPCOPYUP, idx);
+    }
+  }
+}
+
 void do_mounts(Plan* p, int rootfd) {
   char tpath[32], spath[32];
   for (size_t i = 0; i < p->mounts.size(); i++) {
@@ -239,6 +297,9 @@ void do_mounts(Plan* p, int rootfd) {
       dir = S_ISDIR(st.st_mode);
     }
     int tfd = make_target(rootfd, m.target.c_str(), dir, STEP_MOUNT_TARGET, idx);
+    // tmpcopyup: hold on to what the tmpfs will cover, to copy it over after.
+    int below = m.copy_up ? open_in_root(rootfd, m.target.c_str(), O_RDONLY | O_DIRECTORY) : -1;
+    if (m.copy_up && below < 0) fail(STEP_TMPCOPYUP, idx);
     if (m.idmap_tree_fd >= 0) {
       if (syscall(SYS_move_mount, m.idmap_tree_fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         fail(STEP_IDMAP, idx);
@@ -249,6 +310,17 @@ void do_mounts(Plan* p, int rootfd) {
       fail(STEP_MOUNT, idx);
     }
     close(tfd);
+    if (below >= 0) {
+      int above = open_in_root(rootfd, m.target.c_str(), O_RDONLY | O_DIRECTORY);
+      if (above < 0) fail(STEP_TMPCOPYUP, idx);
+      copy_tree(below, above, 0, idx);
+      struct stat st;
+      if (fstat(below, &st) == 0) {  // the mount point keeps the directory's owner and mode
+        if (fchown(above, st.st_uid, st.st_gid) < 0 || fchmod(above, st.st_mode & 07777) < 0) fail(STEP_TMPCOPYUP, idx);
+      }
+      close(above);
+      close(below);
+    }
     if (!m.bind && m.propagation.empty() && !m.attr_set && !m.attr_clr) continue;
     // Re-open: the fd above names the directory under the new mount.
     tfd = open_in_root(rootfd, m.target.c_str(), O_PATH);
@@ -532,6 +604,18 @@ void run_hook(Plan* p, const HookOp& h, int index) {
   if (status != 0) fail(STEP_HOOK, index, status);
 }
 
+// A new network namespace has `lo`, down; runc brings it up.
+void loopback_up() {
+  int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) fail(STEP_LOOPBACK);
+  struct ifreq ifr = {};
+  __builtin_memcpy(ifr.ifr_name, "lo", 3);
+  if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) fail(STEP_LOOPBACK);
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0) fail(STEP_LOOPBACK);
+  close(sock);
+}
+
 void reset_signals() {
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
@@ -603,6 +687,7 @@ void reset_signals() {
   if ((p->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_SETNS);
   if (p->setsid && setsid() < 0) fail(STEP_SETSID);
 
+  if (p->loopback_up) loopback_up();
   if (p->has_hostname && sethostname(p->hostname.data(), p->hostname.size()) < 0) fail(STEP_SETHOSTNAME);
   if (p->has_domainname && setdomainname(p->domainname.data(), p->domainname.size()) < 0)
     fail(STEP_SETDOMAINNAME);
@@ -627,6 +712,7 @@ void reset_signals() {
       if (n != 1) _exit(1);
     }
     for (size_t i = 0; i < p->create_container_hooks.size(); i++) run_hook(p, p->create_container_hooks[i], (int)i);
+    if (p->make_cwd) mkdir_all_in_root(rootfd, p->cwd.c_str(), STEP_MAKE_CWD, -1);
     enter_root(p, rootfd);
     close(rootfd);
     // Sysctls first: /proc/sys is usually among the readonlyPaths (runc's order).

@@ -23,6 +23,9 @@ namespace tsrunc {
   X(USERNS_ROOT, "become root in the user namespace") \
   X(MOUNT_ATTR, "set recursive mount attributes") \
   X(IDMAP, "id-map mount")              \
+  X(TMPCOPYUP, "copy up into tmpfs")    \
+  X(LOOPBACK, "bring up loopback")      \
+  X(MAKE_CWD, "create cwd")             \
   X(CHILD_PID, "report pid")            \
   X(FORK, "fork into pid namespace")    \
   X(KEYRING, "join session keyring")    \
@@ -96,6 +99,7 @@ struct MountOp {
   // id-maps it while it is still in the host's user namespace (the
   // filesystem's owner must allow it); the child only moves it in place.
   int idmap_tree_fd = -1;
+  bool copy_up = false;  // tmpcopyup: what was under the target is copied into the new tmpfs
   bool idmap_recursive = false;
   std::string idmap_uid_map, idmap_gid_map;  // /proc/<pid>/uid_map text
   bool bind = false;
@@ -149,6 +153,8 @@ struct Plan {
   int clone_flags = 0;            // CLONE_NEW* to create at clone()
   int unshare_flags = 0;          // CLONE_NEW* to create after the joins (a joined user namespace must own them)
   bool userns_root = false;
+  bool loopback_up = false;       // a new network namespace: `lo` up, as runc does
+  bool make_cwd = false;          // create process.cwd in the rootfs when missing (runc, for init)
   std::string timens_offsets;     // written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME)       // in a new user namespace: setresuid/gid(0) once the parent wrote the maps
   std::vector<NsJoin> joins;      // namespaces joined by path
   bool wait_for_parent = true;    // block until the parent says go (cgroups, id maps)

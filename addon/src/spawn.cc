@@ -198,6 +198,8 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   p->clone_flags = (int)num(o, "cloneFlags", 0);
   p->unshare_flags = (int)num(o, "unshareFlags", 0);
   p->userns_root = flag(o, "usernsRoot");
+  p->loopback_up = flag(o, "loopbackUp");
+  p->make_cwd = flag(o, "makeCwd");
   p->timens_offsets = str(o, "timensOffsets");
   p->personality = (long)num(o, "personality", -1);
   bool has;
@@ -242,6 +244,7 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     op.idmap_uid_map = str(m, "idmapUidMap");
     op.idmap_gid_map = str(m, "idmapGidMap");
     op.idmap_recursive = flag(m, "idmapRecursive");
+    op.copy_up = flag(m, "copyUp");
     op.attr_clr = (unsigned long long)num(m, "attrClr", 0);
     each(m, "propagation", [&](Napi::Value f) { op.propagation.push_back((unsigned long)f.As<Napi::Number>().Int64Value()); });
     p->mounts.push_back(std::move(op));

@@ -1,5 +1,6 @@
 // A failed step of the cloned child, in words: `mount "proc" on /proc: EPERM`.
 import { addon, type ChildFailure } from '../addon.ts';
+import { getSystemErrorMessage } from 'node:util';
 import { errnoName } from '../util/errors.ts';
 
 /** The parts of a plan the messages refer to. */
@@ -54,10 +55,12 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       const sig = f.errno & 0x7f;
       return `${what}: ${sig ? `killed by signal ${sig}` : `exit status ${code}`}`;
     }
-    case 'executable lookup':
-      if (f.errno === 2 && !plan.args[0].includes('/'))
-        return `exec: ${JSON.stringify(plan.args[0])}: executable file not found in $PATH`;
-      return `exec: ${JSON.stringify(plan.args[0])}: ${err}`;
+    case 'executable lookup': {
+      // runc's (Go's exec.LookPath) words: engines turn them into exit 126/127.
+      const name = plan.args[0];
+      if (f.errno === 2 && !name.includes('/')) return `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
+      return `exec: ${JSON.stringify(name)}: stat ${name}: ${getSystemErrorMessage(-f.errno).toLowerCase()}`;
+    }
     default:
       return `${step}: ${err}`;
   }

@@ -45,10 +45,10 @@ const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
 };
 
 /** Every option name planMount understands (for `features`). */
-export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_OPTIONS), 'idmap', 'ridmap'].sort();
+export const MOUNT_OPTIONS = [...Object.keys(FLAG_OPTIONS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE_OPTIONS), 'idmap', 'ridmap', 'tmpcopyup'].sort();
 
-// crun's tmpcopyup is not done: refused, not ignored.
-const UNSUPPORTED = /^tmpcopyup$/;
+// Options that need what tsrunc does not do: refused, not ignored.
+const UNSUPPORTED = /^$/;
 
 export interface MountPlan {
   source?: string;
@@ -65,6 +65,7 @@ export interface MountPlan {
   idmapUidMap?: string;
   idmapGidMap?: string;
   idmapRecursive?: boolean;
+  copyUp?: boolean;
 }
 
 export interface IdMapping {
@@ -95,7 +96,13 @@ export function planMount(m: ConfigMount, bundle: string, index: number, contain
   const propagation: number[] = [];
   const data: string[] = [];
   let idmap: 'idmap' | 'ridmap' | undefined;
+  // runc's (and crun's) extension: a tmpfs starts with what it covers.
+  let copyUp = false;
   for (const opt of m.options ?? []) {
+    if (opt === 'tmpcopyup') {
+      copyUp = true;
+      continue;
+    }
     if (opt === 'idmap' || opt === 'ridmap') {
       idmap = opt;
       continue;
@@ -120,6 +127,7 @@ export function planMount(m: ConfigMount, bundle: string, index: number, contain
   // Bind sources are host paths, relative ones to the bundle (as runc).
   if (bind && source !== undefined) source = resolve(bundle, source);
   if (bind && source === undefined) throw new RuntimeError(`mounts[${index}].source: required for a bind mount`);
+  if (copyUp && m.type !== 'tmpfs') throw new RuntimeError(`mounts[${index}]: "tmpcopyup" is for tmpfs mounts`);
   let idmapped: Pick<MountPlan, 'idmapUidMap' | 'idmapGidMap' | 'idmapRecursive'> = {};
   if (idmap) {
     if (!bind) throw new RuntimeError(`mounts[${index}]: "${idmap}" needs a bind mount`);
@@ -142,6 +150,7 @@ export function planMount(m: ConfigMount, bundle: string, index: number, contain
     bind,
     attrSet,
     attrClr,
+    copyUp,
     ...idmapped,
   };
 }

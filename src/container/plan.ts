@@ -109,6 +109,9 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
     unshareFlags,
     timensOffsets: timensOffsets || undefined,
     usernsRoot: ns.isNew('user'),
+    loopbackUp: ns.isNew('network'),
+    // runc makes a missing cwd (as root, before the rootfs may turn read-only).
+    makeCwd: true,
     idMaps: ns.isNew('user') ? { uid: uidMappings, gid: gidMappings } : undefined,
     joinNamespaces: ns.joinNamespaces,
     hostname: config.hostname,
