@@ -170,7 +170,8 @@ describe.skipIf(!isRoot)('inspection and signals', () => {
     expect(f.ociVersionMin).toBe('1.0.0');
     expect(f.mountOptions).toContain('rbind');
     expect(f.mountOptions).toContain('rro');
-    expect(f.mountOptions).not.toContain('tmpcopyup'); // not implemented: not claimed
+    expect(f.mountOptions).toContain('tmpcopyup');
+    expect(f.linux.intelRdt.enabled).toBe(false); // not implemented: not claimed
     expect(f.linux.namespaces).toContain('user');
     expect(f.linux.capabilities).toContain('CAP_SYS_ADMIN');
   });
