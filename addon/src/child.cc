@@ -693,7 +693,11 @@ void reset_signals() {
     fail(STEP_SETDOMAINNAME);
 
   if (p->setup_rootfs) {
-    if (mount(nullptr, "/", nullptr, p->root_propagation, nullptr) < 0) fail(STEP_ROOT_PROPAGATION);
+    // Slave first, whatever rootfsPropagation says: nothing done here may
+    // reach the host, and a shared or unbindable parent would refuse the
+    // bind and pivot_root below. The configured propagation is set on the
+    // container's root once it is the root.
+    if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail(STEP_ROOT_PROPAGATION);
     if (mount(p->rootfs.c_str(), p->rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
       fail(STEP_BIND_ROOTFS);
     int rootfd = open(p->rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -715,6 +719,8 @@ void reset_signals() {
     if (p->make_cwd) mkdir_all_in_root(rootfd, p->cwd.c_str(), STEP_MAKE_CWD, -1);
     enter_root(p, rootfd);
     close(rootfd);
+    if (p->root_propagation != (MS_SLAVE | MS_REC) && mount(nullptr, "/", nullptr, p->root_propagation, nullptr) < 0)
+      fail(STEP_ROOT_PROPAGATION);
     // Sysctls first: /proc/sys is usually among the readonlyPaths (runc's order).
     do_sysctls(p);
     if (p->readonly_root && bind_remount("/", MS_RDONLY) < 0) fail(STEP_READONLY_ROOT);

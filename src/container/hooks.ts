@@ -30,7 +30,9 @@ function runOne(name: string, i: number, hook: Hook, state: string): string | un
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
   const what = `${name} hook #${i} (${hook.path})`;
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return `${what}: timed out after ${hook.timeout}s`;
-  if (r.error) return `${what}: ${r.error.message}`;
+  // A hook that exits without reading its stdin makes our write fail with
+  // EPIPE: that is the hook's business, its exit status is what counts.
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') return `${what}: ${r.error.message}`;
   if (r.status !== 0) return `${what}: ${r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`}${output ? `: ${output}` : ''}`;
   return undefined;
 }

@@ -48,6 +48,9 @@ function refuseUnsupported(config: RunnableConfig): void {
   if (linux.intelRdt) no('linux.intelRdt');
   if (linux.netDevices && Object.keys(linux.netDevices).length) no('linux.netDevices');
   if (linux.memoryPolicy) no('linux.memoryPolicy');
+  // The spec defines no personality flags yet: any is one tsrunc cannot apply.
+  if (linux.personality?.flags?.length) no('linux.personality.flags');
+  if (!config.ociVersion.startsWith('1.')) throw new RuntimeError(`ociVersion ${config.ociVersion}: tsrunc implements runtime-spec 1.x`);
   if (config.process.execCPUAffinity) no('process.execCPUAffinity');
   // A label for an LSM the host does not run cannot be applied (engines set
   // them only where it runs). mountLabel would need context= on every mount.
