@@ -134,7 +134,11 @@ export function setupCgroup(record: CgroupRecord, pid: number, rules: DeviceRule
  */
 export function joinCgroup(state: StoredState, pid: number): void {
   const rec = cgroupRecord(state);
-  if (rec) openCgroup(rec).join(pid);
+  if (!rec) return;
+  const cg = openCgroup(rec);
+  // v2: beside init when the container's own cgroup can take no process.
+  if (cg instanceof V2Manager) cg.joinExec(pid, state.pid);
+  else cg.join(pid);
 }
 
 /**

@@ -6,11 +6,12 @@
 // be exercised inside any cgroup2 tree (the tests use a private subtree of the
 // hybrid hierarchy on a v1 host).
 import { closeSync, openSync, constants as fsc } from 'node:fs';
+import { posix } from 'node:path';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
 import { allPids, CgroupError, keyValues, realIO, removeParents, removeTree, signalAll, sleepMs, u64, writePid, type CgroupIO, type U64 } from './fs.ts';
-import { levels } from './path.ts';
+import { levels, ownCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import type { CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { blkioToIoWeight, numToStr, pidsMax, sharesToWeight, swapToV2 } from './resources.ts';
@@ -95,6 +96,27 @@ export class V2Manager implements CgroupManager {
 
   join(pid: number): void {
     writePid(this.io, this.dir, pid);
+  }
+
+  /**
+   * For exec (runc's setnsProcess.start): join(pid), or, where the
+   * container's cgroup takes no process (EBUSY: the container enabled domain
+   * controllers for sub-cgroups of its own, as systemd or a nested runtime in
+   * it does, and v2 allows no process beside them), the cgroup its init is in
+   * now. Unlike runc, only one inside the container's cgroup.
+   */
+  joinExec(pid: number, initPid: number): void {
+    try {
+      this.join(pid);
+    } catch (e) {
+      let initDir: string | undefined;
+      try {
+        const path = ownCgroups(this.io.read(`/proc/${initPid}/cgroup`)).get('');
+        if (path !== undefined) initDir = posix.join(this.mount, path);
+      } catch {}
+      if (!initDir || !initDir.startsWith(this.dir + '/')) throw e;
+      writePid(this.io, initDir, pid);
+    }
   }
 
   /** The controllers enabled for the container's cgroup, for error messages. */

@@ -73,7 +73,8 @@ const command: Command = {
         try {
           statsEvent();
         } catch (e) {
-          logError((e as Error).message);
+          // A delete removing the cgroup mid-read ends the stream (below), quietly.
+          if (cg.exists()) logError((e as Error).message);
         }
       }, interval);
       const oom = setInterval(() => {
