@@ -637,7 +637,7 @@ cat > "$d/state.$n"
 echo "$n" >> "$d/order"
 pid=$(sed -n 's/.*"pid": *\\([0-9][0-9]*\\).*/\\1/p' "$d/state.$n")
 {
-  for t in mnt net uts ipc pid; do echo "ns.$t $(readlink /proc/self/ns/$t)"; done
+  for t in mnt net uts ipc pid; do echo "ns.$t $(readlink /proc/self/ns/$t)"; echo "parent-ns.$t $(readlink /proc/$PPID/ns/$t 2>/dev/null)"; done
   echo "argv $(tr '\\0' '|' < /proc/$$/cmdline)"
   echo "env $(tr '\\0' '|' < /proc/$$/environ)"
   echo "own-root-is-rootfs $(test -e /spec-rootfs-marker && echo yes || echo no)"
@@ -736,9 +736,15 @@ describe.skipIf(!isRoot)('config.md POSIX-platform Hooks', () => {
     expect(i.env.split('|').filter(Boolean)).toEqual(r.hostEnv);
   });
 
+  // The runtime namespace is the runtime process's: the hook's parent's (a
+  // runtime may itself run in a mount namespace of its own, as crun does
+  // behind the runner's unshare wrapper). It must not be the container's.
   const inRuntimeNs = (name: string) => {
     const i = info(name);
-    for (const t of ['mnt', 'net', 'uts', 'ipc', 'pid']) expect(i[`ns.${t}`], `${name} ${t}`).toBe(HOST_NS[t]);
+    for (const t of ['mnt', 'net', 'uts', 'ipc', 'pid']) {
+      expect(i[`ns.${t}`], `${name} ${t}`).toBe(i[`parent-ns.${t}`]);
+      if (t !== 'mnt' || r.ns[t] !== HOST_NS[t]) expect(i[`ns.${t}`], `${name} ${t} is not the container's`).not.toBe(r.ns[t]);
+    }
   };
   const inContainerNs = (name: string) => {
     const i = info(name);
