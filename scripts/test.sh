@@ -1,7 +1,35 @@
 #!/usr/bin/env bash
-# scripts/test.sh — set up (packages, node_modules, build, rootfs), then run the tests.
-set -euo pipefail
+# scripts/test.sh: set up (packages, node_modules, build, rootfs), then run
+# every test there is, as root:
+#   1. npm test              unit tests, real containers, spec-tests on tsrunc (cgroup v1 host)
+#   2. spec-tests --compare  the conformance suite on tsrunc, runc and crun, side by side
+#   3. npm run test:engines  podman, containerd and dockerd running tsrunc (and runc)
+#   4. npm run test:v2       the cgroup tests again, in a qemu guest with pure cgroup v2
+# Each stage runs even when an earlier one failed; the exit status says if any did.
+set -uo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh || exit 1
 export PATH="$PWD/node_modules/.bin:$PATH"  # Node 24 for anything the tests spawn
-npm test
+
+failed=()
+stage() {
+  local name=$1
+  shift
+  printf '\n==== %s\n' "$name"
+  local t0=$SECONDS
+  if "$@"; then printf '==== %s: ok (%ss)\n' "$name" $((SECONDS - t0)); else
+    printf '==== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
+    failed+=("$name")
+  fi
+}
+
+stage 'tests (npm test)' npm test
+stage 'conformance: tsrunc, runc, crun' npm run --silent spec-tests -- --compare tsrunc,runc,crun
+if [[ -f test/engines/vitest.config.ts ]]; then stage 'engines' npm run --silent test:engines; fi
+stage 'cgroup v2 (qemu guest)' npm run --silent test:v2
+
+if ((${#failed[@]})); then
+  printf '\nfailed stages: %s\n' "${failed[*]}"
+  exit 1
+fi
+printf '\nall stages passed\n'

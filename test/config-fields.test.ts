@@ -332,3 +332,12 @@ describe.skipIf(!isRoot)('what engines rely on', () => {
     expect(run(['no-such-command']).stderr).toContain('exec: \\"no-such-command\\": executable file not found in $PATH');
   });
 });
+
+describe.skipIf(!isRoot)('tmpcopyup on a mountpoint tsrunc makes', () => {
+  it('keeps the mount\'s own mode= (podman --tmpfs /x:mode=1777)', () => {
+    const r = run(['stat', '-c', '%a', '/scratch'], (c) =>
+      c.mounts.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777', 'rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }),
+    );
+    expect(r).toMatchObject({ code: 0, stdout: '1777\n' });
+  });
+});

@@ -323,3 +323,32 @@ describe.skipIf(!isRoot)('a create that died midway', () => {
     expect(existsSync(join(root, id))).toBe(false);
   });
 });
+
+describe.skipIf(!isRoot)('start under an engine that reaps at once', () => {
+  it('start succeeds for a container that exits (and is reaped) right away', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { runtime } = await import('./lib/harness.ts');
+    // Like conmon and containerd's shim: a subreaper that reaps every child
+    // the moment it exits, while create and start run.
+    const script = `
+import ctypes, os, signal, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+def reap(*_):
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0: pass
+    except ChildProcessError: pass
+signal.signal(signal.SIGCHLD, reap)
+rt, root, bundle = sys.argv[1:4]
+bad = 0
+for i in range(30):
+    cid = "reaped-%d-%d" % (os.getpid(), i)
+    subprocess.run([rt, "--root", root, "create", "-b", bundle, cid], check=True, stdout=subprocess.DEVNULL)
+    r = subprocess.run([rt, "--root", root, "start", cid], capture_output=True, text=True)
+    if r.returncode != 0: bad += 1; print(r.stderr.strip())
+    subprocess.run([rt, "--root", root, "delete", "--force", cid], stdout=subprocess.DEVNULL)
+print("failed", bad)
+`;
+    const r = spawnSync('python3', ['-c', script, runtime, root, makeBundle(['true'])], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout.trim().split('\n').pop()).toBe('failed 0');
+  }, 120_000);
+});

@@ -68,14 +68,20 @@ Napi::Value OpenExecFifo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
   int pid = info[1].As<Napi::Number>().Int32Value();
-  int fifo = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fifo < 0) throw errno_error(env, "open " + path, errno);
+  // The pidfd first: until the fifo is opened the init is blocked in its
+  // open, so it can only be gone now if it died before `start`. Once the
+  // fifo is open it may write "0", exec, exit and be reaped (engines reap at
+  // once) before we look: its "0" in the fifo is what counts then.
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) {
+    if (errno == ESRCH) return Napi::Boolean::New(env, false);
+    throw errno_error(env, "pidfd_open", errno);
+  }
+  int fifo = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo < 0) {
     int e = errno;
-    close(fifo);
-    if (e == ESRCH) return Napi::Boolean::New(env, false);
-    throw errno_error(env, "pidfd_open", e);
+    close(pidfd);
+    throw errno_error(env, "open " + path, e);
   }
   Napi::Value result = Napi::Boolean::New(env, false);
   char buf[512];

@@ -175,9 +175,11 @@ void base_name(const char* base, char* out) {
 }
 
 // Makes sure a mount target exists inside the root: a directory, or an empty
-// file when a file is bind-mounted. Returns an O_PATH fd to it.
-int make_target(int rootfd, const char* target, bool dir, int step, int index) {
+// file when a file is bind-mounted. Returns an O_PATH fd to it; *created
+// says whether it had to be made.
+int make_target(int rootfd, const char* target, bool dir, int step, int index, bool* created = nullptr) {
   int fd = open_in_root(rootfd, target, O_PATH);
+  if (created) *created = fd < 0;
   if (fd >= 0) return fd;
   if (errno != ENOENT) fail(step, index);
   const char* base;
@@ -296,7 +298,8 @@ void do_mounts(Plan* p, int rootfd) {
       if (stat(m.source.c_str(), &st) < 0) fail(STEP_MOUNT, idx);
       dir = S_ISDIR(st.st_mode);
     }
-    int tfd = make_target(rootfd, m.target.c_str(), dir, STEP_MOUNT_TARGET, idx);
+    bool created = false;
+    int tfd = make_target(rootfd, m.target.c_str(), dir, STEP_MOUNT_TARGET, idx, &created);
     // tmpcopyup: hold on to what the tmpfs will cover, to copy it over after.
     int below = m.copy_up ? open_in_root(rootfd, m.target.c_str(), O_RDONLY | O_DIRECTORY) : -1;
     if (m.copy_up && below < 0) fail(STEP_TMPCOPYUP, idx);
@@ -315,7 +318,9 @@ void do_mounts(Plan* p, int rootfd) {
       if (above < 0) fail(STEP_TMPCOPYUP, idx);
       copy_tree(below, above, 0, idx);
       struct stat st;
-      if (fstat(below, &st) == 0) {  // the mount point keeps the directory's owner and mode
+      // A directory that was there lends the tmpfs its owner and mode (runc);
+      // one we just made would only override the mount's own mode= option.
+      if (!created && fstat(below, &st) == 0) {
         if (fchown(above, st.st_uid, st.st_gid) < 0 || fchmod(above, st.st_mode & 07777) < 0) fail(STEP_TMPCOPYUP, idx);
       }
       close(above);
