@@ -341,3 +341,18 @@ describe.skipIf(!isRoot)('tmpcopyup on a mountpoint tsrunc makes', () => {
     expect(r).toMatchObject({ code: 0, stdout: '1777\n' });
   });
 });
+
+describe.skipIf(!isRoot)('sysctl validation', () => {
+  it.each([
+    ['vm.swappiness', '10', 'is not whitelisted', undefined],
+    ['kernel.shmmax', '1000', 'is not in a separate kernel namespace', 'ipc'],
+    ['net.ipv4.ip_forward', '1', 'is not allowed in the hosts network namespace', 'network'],
+  ])('%s without its namespace is refused', (key, value, message, drop) => {
+    const r = run(['true'], (c) => {
+      c.linux.sysctl = { [key]: value };
+      if (drop) c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== drop);
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(message);
+  });
+});

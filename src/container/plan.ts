@@ -35,6 +35,27 @@ export function resolveRootfs(config: RunnableConfig, bundle: string): string {
   return rootfs;
 }
 
+/**
+ * Only sysctls that belong to a namespace the container has of its own may
+ * be set (runc's rules): anything else would change the host.
+ */
+function checkSysctls(sysctl: Record<string, string>, ns: ReturnType<typeof planNamespaces>): Array<[string, string]> {
+  const IPC = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
+  for (const raw of Object.keys(sysctl)) {
+    const key = raw.replace(/\//g, '.');
+    if (IPC.has(key) || key.startsWith('fs.mqueue.')) {
+      if (!ns.has('ipc')) throw new RuntimeError(`sysctl ${JSON.stringify(raw)} is not in a separate kernel namespace`);
+    } else if (key.startsWith('net.')) {
+      if (!ns.has('network')) throw new RuntimeError(`sysctl ${JSON.stringify(raw)} is not allowed in the hosts network namespace`);
+    } else if (key === 'kernel.domainname' || key === 'kernel.hostname') {
+      if (!ns.has('uts')) throw new RuntimeError(`sysctl ${JSON.stringify(raw)} is not allowed as it conflicts with the OCI "hostname" field`);
+    } else {
+      throw new RuntimeError(`sysctl ${JSON.stringify(raw)} is not whitelisted`);
+    }
+  }
+  return Object.entries(sysctl);
+}
+
 export function lsmEnabled(lsm: 'apparmor' | 'selinux'): boolean {
   return lsm === 'apparmor' ? existsSync('/sys/kernel/security/apparmor') : existsSync('/sys/fs/selinux/enforce');
 }
@@ -128,7 +149,7 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
     symlinks: devBound ? [] : devSymlinks(),
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths: linux.readonlyPaths ?? [],
-    sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({
+    sysctls: checkSysctls(linux.sysctl ?? {}, ns).map(([key, value]) => ({
       path: '/proc/sys/' + key.replace(/\./g, '/'),
       value: String(value),
     })),
