@@ -356,3 +356,21 @@ describe.skipIf(!isRoot)('sysctl validation', () => {
     expect(r.stderr).toContain(message);
   });
 });
+
+describe.skipIf(!isRoot)('spec --rootless', () => {
+  it('writes a user-namespace config that runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-rootless-'));
+    expect(rt(root, ['spec', '--rootless', '-b', dir]).code).toBe(0);
+    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    expect(c.linux.namespaces.map((n: any) => n.type)).toContain('user');
+    expect(c.linux.namespaces.map((n: any) => n.type)).not.toContain('network');
+    c.root = { path: rootfs, readonly: true };
+    c.process.terminal = false;
+    c.process.args = ['sh', '-c', 'id -u; cat /proc/self/uid_map'];
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+    const r = rt(root, ['run', '-b', dir, uid()]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')[0]).toBe('0');
+    expect(r.stdout.split('\n')[1].trim().split(/\s+/)).toEqual(['0', String(process.getuid!()), '1']);
+  });
+});
