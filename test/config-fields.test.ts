@@ -333,7 +333,20 @@ describe.skipIf(!isRoot)('what engines rely on', () => {
   });
 });
 
-describe.skipIf(!isRoot)('tmpcopyup on a mountpoint tsrunc makes', () => {
+describe.skipIf(!isRoot)('tmpcopyup and the mode of the tmpfs', () => {
+  it('an existing mountpoint (podman makes them 0755) does not override mode=', () => {
+    const fs = ownRootfs();
+    mkdirSync(join(fs, 'scratch'), { mode: 0o755 });
+    const r = run(['stat', '-c', '%a', '/scratch', '/tmp'], (c) => {
+      c.root = { path: fs, readonly: false };
+      c.mounts.push(
+        { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777', 'tmpcopyup'] },
+        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }, // no mode=: the directory's (1777)
+      );
+    });
+    expect(r).toMatchObject({ code: 0, stdout: '1777\n1777\n' });
+  });
+
   it('keeps the mount\'s own mode= (podman --tmpfs /x:mode=1777)', () => {
     const r = run(['stat', '-c', '%a', '/scratch'], (c) =>
       c.mounts.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777', 'rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] }),

@@ -231,6 +231,14 @@ int bind_remount(const char* path, unsigned long flags) {
   return mount(nullptr, path, nullptr, base | flags | locked_flags(path), nullptr);
 }
 
+// Whether a comma-separated fs option list has an option starting so.
+bool has_option(const std::string& data, const char* prefix) {
+  size_t n = slen(prefix);
+  for (size_t i = 0; i + n <= data.size(); i++)
+    if ((i == 0 || data[i - 1] == ',') && data.compare(i, n, prefix) == 0) return true;
+  return false;
+}
+
 // tmpcopyup: copies the tree at `from` (a directory fd) into `to`, keeping
 // modes, owners and symlinks. Stack buffers only; depth is bounded.
 void copy_tree(int from, int to, int depth, int idx) {
@@ -318,9 +326,10 @@ void do_mounts(Plan* p, int rootfd) {
       if (above < 0) fail(STEP_TMPCOPYUP, idx);
       copy_tree(below, above, 0, idx);
       struct stat st;
-      // A directory that was there lends the tmpfs its owner and mode (runc);
-      // one we just made would only override the mount's own mode= option.
-      if (!created && fstat(below, &st) == 0) {
+      // A directory that was there lends the tmpfs its owner and mode (runc),
+      // unless the mount says its own mode= (podman makes its mountpoints
+      // 0755 before calling the runtime, and means --tmpfs ...:mode=1777).
+      if (!created && !has_option(m.data, "mode=") && fstat(below, &st) == 0) {
         if (fchown(above, st.st_uid, st.st_gid) < 0 || fchmod(above, st.st_mode & 07777) < 0) fail(STEP_TMPCOPYUP, idx);
       }
       close(above);

@@ -83,6 +83,7 @@ trap cleanup EXIT
 
 cmdline="console=ttyS0 quiet panic=-1 qv2.run=$(printf %s "$run" | base64 -w0)"
 cmdline+=" qv2.cache=${QEMU_V2_CACHE:-loose}"
+cmdline+=" qv2.keep=$(printf %s "$repo" | base64 -w0)"
 [ -z "${QEMU_V2_CGROUP:-}" ] || cmdline+=" qv2.cgroup=$QEMU_V2_CGROUP"
 [ -z "${QEMU_V2_SUBTREE:-}" ] || cmdline+=" qv2.subtree=$QEMU_V2_SUBTREE"
 [ -z "${QEMU_V2_MODULES:-}" ] || cmdline+=" qv2.modules=$QEMU_V2_MODULES"
