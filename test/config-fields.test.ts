@@ -336,11 +336,11 @@ describe.skipIf(!isRoot)('what engines rely on', () => {
 describe.skipIf(!isRoot)('tmpcopyup and the mode of the tmpfs', () => {
   it('an existing mountpoint (podman makes them 0755) does not override mode=', () => {
     const fs = ownRootfs();
-    mkdirSync(join(fs, 'scratch'), { mode: 0o755 });
-    const r = run(['stat', '-c', '%a', '/scratch', '/tmp'], (c) => {
+    mkdirSync(join(fs, 'premade'), { mode: 0o755 });
+    const r = run(['stat', '-c', '%a', '/premade', '/tmp'], (c) => {
       c.root = { path: fs, readonly: false };
       c.mounts.push(
-        { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777', 'tmpcopyup'] },
+        { destination: '/premade', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777', 'tmpcopyup'] },
         { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }, // no mode=: the directory's (1777)
       );
     });
