@@ -337,6 +337,7 @@ describe.skipIf(!isRoot)('tmpcopyup and the mode of the tmpfs', () => {
   it('an existing mountpoint (podman makes them 0755) does not override mode=', () => {
     const fs = ownRootfs();
     mkdirSync(join(fs, 'premade'), { mode: 0o755 });
+    execFileSync('chmod', ['1777', join(fs, 'tmp')]);
     const r = run(['stat', '-c', '%a', '/premade', '/tmp'], (c) => {
       c.root = { path: fs, readonly: false };
       c.mounts.push(
