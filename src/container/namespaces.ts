@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { RuntimeError } from '../util/errors.ts';
 // Namespace types of config-linux.md and their clone(2) flags.
 export const CLONE_FLAGS = {
   mount: 0x00020000,
@@ -21,7 +23,12 @@ export interface NamespacePlan {
   isNew: (t: NamespaceType) => boolean;
 }
 
-export function planNamespaces(list: Array<{ type: string; path?: string }>): NamespacePlan {
+// /proc/self/ns/<name> exists for every namespace type this kernel has.
+const PROC_NAME: Record<NamespaceType, string> = { mount: 'mnt', cgroup: 'cgroup', uts: 'uts', ipc: 'ipc', user: 'user', pid: 'pid', network: 'net', time: 'time' };
+
+export function planNamespaces(list: Array<{ type: string; path?: string }>, kernelHas = (t: NamespaceType) => existsSync(`/proc/self/ns/${PROC_NAME[t]}`)): NamespacePlan {
+  for (const ns of list)
+    if (!kernelHas(ns.type as NamespaceType)) throw new RuntimeError(`linux.namespaces: this kernel has no ${ns.type} namespaces`);
   let cloneFlags = 0;
   const joins: Array<{ path: string; nstype: number; type: string }> = [];
   for (const ns of list) {
