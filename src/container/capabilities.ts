@@ -1,5 +1,6 @@
 // Capability names -> bit masks for capset(2)/prctl(2).
 import { readFileSync } from 'node:fs';
+import type { Capabilities } from '../config/schema.ts';
 import { logDebug, logWarn } from '../util/log.ts';
 
 export const CAPABILITY_NAMES = [
@@ -36,15 +37,7 @@ export function capMask(names: string[] | undefined, last: number): bigint {
   return mask;
 }
 
-export interface CapSets {
-  bounding?: string[];
-  effective?: string[];
-  permitted?: string[];
-  inheritable?: string[];
-  ambient?: string[];
-}
-
-export function planCaps(caps: CapSets) {
+export function planCaps(caps: Capabilities) {
   const last = lastCap();
   const sets = {
     bounding: capMask(caps.bounding, last),

@@ -1,6 +1,7 @@
 // The devices every container gets (runtime-spec config-linux.md "Default
 // Devices") plus linux.devices, and runc's /dev symlinks.
 import { existsSync } from 'node:fs';
+import type { Device } from '../config/schema.ts';
 
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
@@ -16,17 +17,7 @@ export interface DevicePlan {
   bind: boolean;
 }
 
-export interface ConfigDevice {
-  path: string;
-  type: string;
-  major?: number;
-  minor?: number;
-  fileMode?: number;
-  uid?: number;
-  gid?: number;
-}
-
-const DEFAULTS: ConfigDevice[] = [
+const DEFAULTS: Device[] = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3 },
   { path: '/dev/zero', type: 'c', major: 1, minor: 5 },
   { path: '/dev/full', type: 'c', major: 1, minor: 7 },
@@ -39,8 +30,8 @@ const DEFAULTS: ConfigDevice[] = [
  * In a new user namespace mknod is not allowed: the host's nodes are
  * bind-mounted instead (as runc does).
  */
-export function planDevices(configured: ConfigDevice[], bindMode: boolean): DevicePlan[] {
-  const byPath = new Map<string, ConfigDevice>();
+export function planDevices(configured: Device[], bindMode: boolean): DevicePlan[] {
+  const byPath = new Map<string, Device>();
   for (const d of [...DEFAULTS, ...configured]) byPath.set(d.path, d);
   return [...byPath.values()].map((d) => ({
     path: d.path,

@@ -3,6 +3,7 @@
 // separate calls, anything else is filesystem data ("mode=755,size=65536k").
 import { isAbsolute, posix, resolve } from 'node:path';
 import { cgroupLayout } from '../cgroups/hierarchy.ts';
+import type { IDMapping, Mount } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
 
 export const MS = {
@@ -68,28 +69,13 @@ export interface MountPlan {
   copyUp?: boolean;
 }
 
-export interface IdMapping {
-  containerID: number;
-  hostID: number;
-  size: number;
-}
-
-export interface ConfigMount {
-  destination: string;
-  type?: string;
-  source?: string;
-  options?: string[];
-  uidMappings?: IdMapping[];
-  gidMappings?: IdMapping[];
-}
-
-const mapText = (m: IdMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
+const mapText = (m: IDMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
 
 /**
  * containerMaps: the container's own user-namespace mappings, which an
  * idmap mount without mappings of its own uses.
  */
-export function planMount(m: ConfigMount, bundle: string, index: number, containerMaps?: { uid: IdMapping[]; gid: IdMapping[] }): MountPlan {
+export function planMount(m: Mount, bundle: string, index: number, containerMaps?: { uid: IDMapping[]; gid: IDMapping[] }): MountPlan {
   let flags = 0;
   let attrSet = 0;
   let attrClr = 0;
@@ -164,7 +150,7 @@ export function planMount(m: ConfigMount, bundle: string, index: number, contain
  * hybrid unified hierarchy is not shown, as with runc), then the tmpfs made
  * read-only if asked. Without cgroupPaths, the whole host hierarchies.
  */
-export function planCgroupMount(m: ConfigMount, bundle: string, index: number, cgroupPaths?: Record<string, string>): MountPlan[] {
+export function planCgroupMount(m: Mount, bundle: string, index: number, cgroupPaths?: Record<string, string>): MountPlan[] {
   const base = planMount({ ...m, type: 'tmpfs' }, bundle, index);
   const layout = cgroupLayout();
   if (layout.unified) return [{ ...base, type: 'cgroup2', source: 'cgroup', data: undefined }];
