@@ -1,10 +1,13 @@
 // --help text. Kept true to what is implemented.
 const VERBS: Record<string, string> = {
-  create: 'create [--bundle DIR] [--pid-file F] [--preserve-fds N] [--no-pivot] ID\n  Create a container; its process waits until `start`.',
+  create: 'create [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] [--no-pivot] [--no-new-keyring] ID\n  Create a container; its process waits until `start`.',
   start: 'start ID\n  Run the user process of a created container.',
-  run: 'run [--bundle DIR] [--pid-file F] [-d] [--preserve-fds N] [--no-pivot] ID\n  create + start, then wait and exit with the container\'s status (128+N when killed by signal N).',
+  run: 'run [--bundle DIR] [--pid-file F] [--console-socket S] [-d] [--keep] [--preserve-fds N] [--no-pivot] [--no-new-keyring] ID\n  create + start, then wait and exit with the container\'s status (128+N when killed by signal N).',
   state: 'state ID\n  Print the runtime-spec state JSON.',
-  kill: 'kill ID [SIGNAL]\n  Send a signal (name or number, default SIGTERM) to the container\'s init.',
+  kill: 'kill [--all] ID [SIGNAL]\n  Send a signal (name or number, default SIGTERM) to the container\'s init, or with --all to every process in its cgroup.',
+  exec: 'exec [-t] [-d] [--console-socket S] [--pid-file F] [-e K=V] [--cwd D] [-u UID[:GID]] [-g GIDS] [--cap CAP] [--no-new-privs] [--preserve-fds N] ID COMMAND... | exec --process FILE ID\n  Run another process in a running container.',
+  ps: 'ps [--format table|json] ID [PS-OPTIONS]\n  The container\'s processes, as ps(1) shows them (default -ef), or their pids as JSON.',
+  features: 'features\n  Print the runtime-spec features document.',
   delete: 'delete [--force] ID\n  Delete a stopped (or created) container; --force kills a running one first.',
   list: 'list [-q] [--format table|json]\n  List containers.',
   spec: 'spec [--bundle DIR] [--rootless]\n  Write a default config.json.',
