@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RunnableConfig } from '../config/load.ts';
 import type { Process, Seccomp, TimeOffset } from '../config/schema.ts';
+import { addon } from '../addon.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { planCaps } from './capabilities.ts';
 import { devSymlinks, planDevices } from './devices.ts';
@@ -194,7 +195,9 @@ export function planProcess(proc: Process, opts: ProcessOptions) {
     oomScoreAdj: proc.oomScoreAdj,
     consoleSocket: terminal ? opts.consoleSocket : undefined,
     consolePair: terminal && !opts.consoleSocket && opts.consolePair === true,
-    consoleSize: terminal ? proc.consoleSize : undefined,
+    // A foreground terminal starts at the size of ours: set when the pty is
+    // made, before the process runs (resizes follow on SIGWINCH).
+    consoleSize: terminal ? (proc.consoleSize ?? (opts.consolePair && !opts.consoleSocket ? callerTtySize() : undefined)) : undefined,
     seccomp: planSeccomp(opts.seccomp, proc.noNewPrivileges === true),
     ioprio: proc.ioPriority ? (IOPRIO_CLASS[proc.ioPriority.class] << 13) | proc.ioPriority.priority : undefined,
     scheduler: proc.scheduler && {
@@ -207,6 +210,11 @@ export function planProcess(proc: Process, opts: ProcessOptions) {
       period: BigInt(proc.scheduler.period ?? 0),
     },
   };
+}
+
+function callerTtySize(): { height: number; width: number } | undefined {
+  const ws = addon().getWinsize(0) ?? addon().getWinsize(1);
+  return ws && { height: ws.rows, width: ws.cols };
 }
 
 function callerUmask(): number {
