@@ -131,19 +131,13 @@ void mkdir_all_in_root(int rootfd, const char* path, int step, int index) {
       continue;
     }
     if (errno != ENOENT) fail(step, index);
+    // Cut the prefix at the parent to open it; the component follows the '/'.
     prefix[parent_len] = 0;
     int parent = open_in_root(rootfd, parent_len ? prefix : "/", O_PATH | O_DIRECTORY);
-    if (parent < 0) fail(step, index);
-    char name[kPathMax];
-    size_t nlen = 0;
-    name[0] = 0;
-    if (!append(name, &nlen, start, (size_t)(p - start))) fail(step, index, ENAMETOOLONG);
-    if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST) fail(step, index);
-    close(parent);
     prefix[parent_len] = '/';
-    len = parent_len;
-    append(prefix, &len, "/", 1);
-    append(prefix, &len, start, (size_t)(p - start));
+    if (parent < 0) fail(step, index);
+    if (mkdirat(parent, prefix + parent_len + 1, 0755) < 0 && errno != EEXIST) fail(step, index);
+    close(parent);
   }
 }
 

@@ -181,6 +181,22 @@ int idmapped_tree(Napi::Env env, const MountOp& m) {
   return tree;
 }
 
+// A unix stream socket connected to path (close-on-exec).
+int connect_unix(Napi::Env env, const std::string& path, const std::string& what) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Napi::Error::New(env, what + " path too long: " + path);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw_errno(env, "socket", errno);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    int e = errno;
+    close(fd);
+    throw_errno(env, "connect to " + what + " " + path, e);
+  }
+  return fd;
+}
+
 int sealed_memfd(Napi::Env env, const char* name, const std::string& data) {
   int mfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) throw_errno(env, "memfd_create", errno);
@@ -324,17 +340,7 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   if (has_console) {
     // Connected here, in the host's mount namespace: the child, which sends
     // the pty master through it, will be inside the container by then.
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw_errno(env, "socket", errno);
-    struct sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    if (console.size() >= sizeof addr.sun_path) throw Napi::Error::New(env, "console socket path too long: " + console);
-    memcpy(addr.sun_path, console.c_str(), console.size() + 1);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-      int e = errno;
-      close(fd);
-      throw_errno(env, "connect to console socket " + console, e);
-    }
+    int fd = connect_unix(env, console, "console socket");
     p->console_fd = move_above(env, fd, min_fd);
   }
   Napi::Value size = o.Get("consoleSize");
@@ -377,20 +383,7 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     std::string listener = str(so, "listenerPath", &has_listener);
     if (has_listener) {
       // Connected here, in the host's mount namespace, like the console socket.
-      int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) throw_errno(env, "socket", errno);
-      struct sockaddr_un addr = {};
-      addr.sun_family = AF_UNIX;
-      if (listener.size() >= sizeof addr.sun_path) {
-        close(fd);
-        throw Napi::Error::New(env, "seccomp listenerPath too long: " + listener);
-      }
-      memcpy(addr.sun_path, listener.c_str(), listener.size() + 1);
-      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-        int e = errno;
-        close(fd);
-        throw_errno(env, "connect to seccomp listenerPath " + listener, e);
-      }
+      int fd = connect_unix(env, listener, "seccomp listenerPath");
       p->seccomp_listener_fd = move_above(env, fd, min_fd);
       // The container process state: written by TypeScript before release().
       int mfd = (int)syscall(SYS_memfd_create, "tsrunc-seccomp-state", MFD_CLOEXEC);

@@ -9,8 +9,6 @@
 // container's cgroup directory fd) is the addon's job: attachDeviceFilter.
 import { DeviceEmulator, type DeviceRule } from './devices.ts';
 
-export const LICENSE = 'Apache';
-
 // <linux/bpf.h>
 const BPF_DEVCG_DEV_BLOCK = 1;
 const BPF_DEVCG_DEV_CHAR = 2;

@@ -5,7 +5,7 @@ import { runHooksWarn } from '../../container/hooks.ts';
 import { destroy, startCreated } from '../../container/lifecycle.ts';
 import { ociState } from '../../state/status.ts';
 import { ContainerDir } from '../../state/store.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { requireArgs, type Command } from '../command.ts';
 import { CREATE_FLAGS } from './create.ts';
 
 const command: Command = {

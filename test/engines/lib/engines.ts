@@ -89,6 +89,23 @@ function tidyRunContainerd(): void {
   }
 }
 
+/**
+ * The end of stopping an engine that runs on a (private) containerd: shims
+ * gone, containerd stopped, what is left reported, then all of it removed.
+ */
+async function finishStop(e: Engine & { netns: string }, containerd: { pid?: number; stop(): Promise<void> }): Promise<string[]> {
+  await until(() => processesMentioning(e.dir).every(([pid]) => pid === containerd.pid), 10_000, 'shims to exit').catch(() => {});
+  await containerd.stop();
+  const left = leftovers(e.dir, '-');
+  for (const [pid] of processesMentioning(e.dir)) await stopProcess(pid, 2000).catch(() => {});
+  unmountAll(e.dir);
+  keepTrace(e);
+  deleteNetns(e.netns);
+  tidyRunContainerd();
+  rmSync(e.dir, { recursive: true, force: true });
+  return left;
+}
+
 let netnsSeq = 0;
 function netnsName(kind: string): string {
   return `tsrunc-${kind}-${process.pid}-${++netnsSeq}`;
@@ -296,16 +313,7 @@ export class Containerd implements Engine {
       const cs = await this.cli(['container', 'ls', '-q']);
       for (const id of cs.stdout.split('\n').filter(Boolean)) await this.cli(['container', 'delete', id]);
     }
-    await until(() => processesMentioning(this.dir).every(([pid]) => pid === this.daemon.pid), 10_000, 'shims to exit').catch(() => {});
-    await this.daemon.stop();
-    const left = leftovers(this.dir, '-');
-    for (const [pid] of processesMentioning(this.dir)) await stopProcess(pid, 2000).catch(() => {});
-    unmountAll(this.dir);
-    keepTrace(this);
-    deleteNetns(this.netns);
-    tidyRunContainerd();
-    rmSync(this.dir, { recursive: true, force: true });
-    return left;
+    return finishStop(this, this.daemon);
   }
 }
 
@@ -396,16 +404,7 @@ export class Docker implements Engine {
       if (ids.length) await this.cli(['rm', '-f', ...ids], { timeout: 120_000 });
       await stopProcess(this.pid, 30_000);
     }
-    await until(() => processesMentioning(this.dir).every(([pid]) => pid === this.containerd.pid), 10_000, 'shims to exit').catch(() => {});
-    await this.containerd.stop();
-    const left = leftovers(this.dir, '-');
-    for (const [pid] of processesMentioning(this.dir)) await stopProcess(pid, 2000).catch(() => {});
-    unmountAll(this.dir);
-    keepTrace(this);
-    deleteNetns(this.netns);
-    tidyRunContainerd();
-    rmSync(this.dir, { recursive: true, force: true });
-    return left;
+    return finishStop(this, this.containerd);
   }
 }
 
