@@ -4,7 +4,7 @@
 // private subtree of this host's cgroup2 hierarchy (hybrid: no controllers
 // there, but the core files: procs, freeze, kill, cgroup.* limits).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceFilter, OP } from '../src/cgroups/bpf.ts';
 import { configDeviceRules, DeviceEmulator, ruleString, type DeviceRule } from '../src/cgroups/devices.ts';
@@ -357,7 +357,8 @@ describe.skipIf(!canV2)('v2 manager on a private cgroup2 subtree', () => {
     const m = new V2Manager(rec);
     m.create({});
     expect(existsSync(dir)).toBe(true);
-    m.join(child.pid!);
+    expect(m.entry()).toEqual({ cgroupDir: dir });
+    writeFileSync(`${dir}/cgroup.procs`, String(child.pid));
     expect(readFileSync(`/proc/${child.pid}/cgroup`, 'utf8')).toMatch(new RegExp(`^0::/tsrunc-v2test-${process.pid}/a/c$`, 'm'));
     expect(m.pids()).toEqual([child.pid]);
 

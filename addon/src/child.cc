@@ -651,6 +651,14 @@ void reset_signals() {
   for (int s = 1; s < NSIG; s++)
     if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, nullptr);
 
+  // Into the container's v1 cgroups first, so that everything the child
+  // does is charged and limited there (see Plan::cgroup_tasks_fds).
+  for (size_t i = 0; i < p->cgroup_tasks_fds.size(); i++) {
+    if (write(p->cgroup_tasks_fds[i], "0", 1) < 0) fail(STEP_CGROUP, (int)i);
+    close(p->cgroup_tasks_fds[i]);
+  }
+  if (p->cgroup_fd >= 0) close(p->cgroup_fd);
+
   if (p->wait_for_parent) {
     char go;
     ssize_t n;

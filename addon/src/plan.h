@@ -18,6 +18,7 @@ namespace tsrunc {
 // The names are exported to JavaScript (addon.steps) so there is one list.
 #define TSRUNC_STEPS(X)                 \
   X(SYNC, "wait for parent")            \
+  X(CGROUP, "join cgroup")              \
   X(SETNS, "join namespace")            \
   X(UNSHARE, "create namespaces")       \
   X(USERNS_ROOT, "become root in the user namespace") \
@@ -157,7 +158,15 @@ struct Plan {
   bool make_cwd = false;          // create process.cwd in the rootfs when missing (runc, for init)
   std::string timens_offsets;     // written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME)       // in a new user namespace: setresuid/gid(0) once the parent wrote the maps
   std::vector<NsJoin> joins;      // namespaces joined by path
-  bool wait_for_parent = true;    // block until the parent says go (cgroups, id maps)
+  bool wait_for_parent = true;    // block until the parent says go (id maps, hooks, state)
+  // The cgroup, entered as the child is born, never by writing its pid to
+  // cgroup.procs afterwards: that write takes the kernel's global threadgroup
+  // lock, whose first taker waits an RCU grace period (5-16 ms on a 250 Hz
+  // kernel). v2: clone3(CLONE_INTO_CGROUP) with this directory fd. v1: the
+  // child writes "0" to each hierarchy's `tasks` file, which moves only the
+  // writing thread (the whole child: it has one) and needs no such lock.
+  int cgroup_fd = -1;
+  std::vector<int> cgroup_tasks_fds;
   // setns() into a pid namespace moves only later children: fork once more
   // (CLONE_PARENT, so the process is still tsrunc's child) after the joins.
   bool fork_after_setns = false;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <napi.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -331,6 +332,18 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     if (fd < 0) throw_errno(env, "open namespace " + path, errno);
     p->joins.push_back({move_above(env, fd, min_fd), (int)num(j, "nstype", 0)});
   });
+  bool has_cgroup;
+  std::string cgroup_dir = str(o, "cgroupDir", &has_cgroup);
+  if (has_cgroup) {
+    int fd = open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw_errno(env, "open cgroup " + cgroup_dir, errno);
+    p->cgroup_fd = move_above(env, fd, min_fd);
+  }
+  for (auto& path : strings(o, "cgroupTasks")) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw_errno(env, "open " + path, errno);
+    p->cgroup_tasks_fds.push_back(move_above(env, fd, min_fd));
+  }
   p->init_fd = move_above(env, sealed_copy(env, str(o, "initPath")), min_fd);
   for (auto& m : p->mounts)
     if (!m.idmap_uid_map.empty()) m.idmap_tree_fd = move_above(env, idmapped_tree(env, m), min_fd);
@@ -403,6 +416,8 @@ void close_plan_fds(Plan* p) {
   if (p->fifo_fd >= 0) close(p->fifo_fd);
   if (p->init_fd >= 0) close(p->init_fd);
   if (p->seccomp_listener_fd >= 0) close(p->seccomp_listener_fd);
+  if (p->cgroup_fd >= 0) close(p->cgroup_fd);
+  for (int fd : p->cgroup_tasks_fds) close(fd);
 }
 
 }  // namespace
@@ -523,9 +538,16 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  // The cgroup namespace is unshared later, by the child (see child_main).
-  long flags = (p->clone_flags & ~CLONE_NEWCGROUP) | SIGCHLD;
-  long pid = syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+  // The cgroup namespace is unshared later, by the child (see child_main),
+  // so that the cgroup it entered becomes its root.
+  struct clone_args args = {};
+  args.flags = (unsigned long long)(p->clone_flags & ~CLONE_NEWCGROUP);
+  args.exit_signal = SIGCHLD;
+  if (p->cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (unsigned long long)p->cgroup_fd;
+  }
+  long pid = syscall(SYS_clone3, &args, sizeof args);
   if (pid == 0) {
     close(syncp[1]);
     close(errp[0]);

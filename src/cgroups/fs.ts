@@ -143,19 +143,6 @@ export function allPids(io: CgroupIO, dir: string): number[] {
   return [...new Set(out)];
 }
 
-/** Writes a pid to cgroup.procs, retrying EINVAL (a task still being born: runc does the same). */
-export function writePid(io: CgroupIO, dir: string, pid: number): void {
-  for (let i = 0; ; i++) {
-    try {
-      io.write(`${dir}/cgroup.procs`, String(pid));
-      return;
-    } catch (e) {
-      if ((e as CgroupError).code !== 'EINVAL' || i >= 4) throw e;
-      sleepMs(30);
-    }
-  }
-}
-
 /**
  * Removes a cgroup and its sub-cgroups (runc's RemovePath): leaves first,
  * retrying EBUSY a while, since processes that were just killed take a moment

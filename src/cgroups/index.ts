@@ -5,7 +5,7 @@
 // The life of it:
 //   planCgroup(config, id)   before anything exists: paths, refusals
 //   openCgroup(record)       a manager for a planned or recorded cgroup
-//     .create() .join(pid) .apply(resources, rules)   in create, before the child is released
+//     .create() .apply(resources, rules) .entry()     in create, before the child is cloned into it
 //     .freeze() .thaw() .update via apply()           pause, resume, update
 //     .stats() .oomKillCount()                        events
 //     .kill() .destroy()                              delete
@@ -22,11 +22,11 @@ import { cgroupLayout, v1Hierarchies, type CgroupLayout } from './hierarchy.ts';
 import { levels, v1Paths, v2Path } from './path.ts';
 import { swapToV2 } from './resources.ts';
 import { hostHugePageSizes } from './stats.ts';
-import type { CgroupManager, CgroupRecord, Resources } from './types.ts';
+import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { V1Manager } from './v1.ts';
 import { V2Manager } from './v2.ts';
 
-export type { CgroupManager, CgroupRecord, Resources } from './types.ts';
+export type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 export type { DeviceRule } from './devices.ts';
 
 /** linux.resources minus the device rules, as kept in the record. */
@@ -114,31 +114,30 @@ export function containerCgroup(state: StoredState, context = 'cannot toggle fre
 }
 
 /**
- * Makes the cgroup, moves `pid` in and applies the limits. For create, while
- * the child waits: once released it unshares its cgroup namespace, which is
- * then rooted here.
+ * Makes the cgroup and applies the limits, before the child exists; the
+ * entry says how the addon puts the child in as it is born. Its cgroup
+ * namespace, unshared after release, is then rooted here.
  */
-export function setupCgroup(record: CgroupRecord, pid: number, rules: DeviceRule[]): CgroupManager {
+export function setupCgroup(record: CgroupRecord, rules: DeviceRule[]): CgroupEntry {
   const cg = openCgroup(record);
   const resources = record.resources ?? {};
   cg.create(resources);
-  cg.join(pid);
   cg.apply(resources, rules);
-  return cg;
+  return cg.entry();
 }
 
 /**
- * For exec: puts a process the container gets later into its cgroup (runc
+ * For exec: how a process the container gets later enters its cgroup (runc
  * joins exec'd processes to the container's paths, so that its limits and
- * `kill --all` cover them). A no-op for a container without a cgroup record.
+ * `kill --all` cover them). With `busy` (v2: the container's own cgroup took
+ * no process), beside init instead. Nothing for a container without a
+ * cgroup record.
  */
-export function joinCgroup(state: StoredState, pid: number): void {
+export function execCgroupEntry(state: StoredState, busy = false): CgroupEntry {
   const rec = cgroupRecord(state);
-  if (!rec) return;
+  if (!rec) return {};
   const cg = openCgroup(rec);
-  // v2: beside init when the container's own cgroup can take no process.
-  if (cg instanceof V2Manager) cg.joinExec(pid, state.pid);
-  else cg.join(pid);
+  return busy && cg instanceof V2Manager ? cg.entryBeside(state.pid) : cg.entry();
 }
 
 /**

@@ -3,10 +3,10 @@
 import { posix } from 'node:path';
 import { logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
-import { allPids, CgroupError, keyValues, realIO, removeParents, removeTree, signalAll, sleepMs, u64, writePid, type CgroupIO, type U64 } from './fs.ts';
+import { allPids, CgroupError, keyValues, realIO, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
-import type { CgroupManager, CgroupRecord, Resources } from './types.ts';
+import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 
 /** The USER_HZ of cpuacct.stat (100 on every Linux architecture runc supports). */
 const CLOCK_TICKS = 100;
@@ -79,8 +79,8 @@ export class V1Manager implements CgroupManager {
     return this.has(dir, `cpuset.${name}`) || !this.has(dir, name) ? `cpuset.${name}` : name;
   }
 
-  join(pid: number): void {
-    for (const d of this.dirs()) writePid(this.io, d, pid);
+  entry(): CgroupEntry {
+    return { cgroupTasks: this.dirs().map((d) => `${d}/tasks`) };
   }
 
   apply(r: Resources, devices?: DeviceRule[]): void {

@@ -10,10 +10,10 @@ import { posix } from 'node:path';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
-import { allPids, CgroupError, keyValues, realIO, removeParents, removeTree, signalAll, sleepMs, u64, writePid, type CgroupIO, type U64 } from './fs.ts';
+import { allPids, CgroupError, keyValues, realIO, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
-import type { CgroupManager, CgroupRecord, Resources } from './types.ts';
+import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { blkioToIoWeight, numToStr, pidsMax, sharesToWeight, swapToV2 } from './resources.ts';
 
 const MAX_U64 = 18446744073709551615n;
@@ -94,29 +94,25 @@ export class V2Manager implements CgroupManager {
     }
   }
 
-  join(pid: number): void {
-    writePid(this.io, this.dir, pid);
+  entry(): CgroupEntry {
+    return { cgroupDir: this.dir };
   }
 
   /**
-   * For exec (runc's setnsProcess.start): join(pid), or, where the
-   * container's cgroup takes no process (EBUSY: the container enabled domain
-   * controllers for sub-cgroups of its own, as systemd or a nested runtime in
-   * it does, and v2 allows no process beside them), the cgroup its init is in
-   * now. Unlike runc, only one inside the container's cgroup.
+   * For exec, where the container's cgroup takes no process (clone3 fails
+   * with EBUSY: the container enabled domain controllers for sub-cgroups of
+   * its own, as systemd or a nested runtime in it does, and v2 allows no
+   * process beside them): the cgroup its init is in now, as runc's
+   * setnsProcess.start does. Unlike runc, only one inside the container's.
    */
-  joinExec(pid: number, initPid: number): void {
+  entryBeside(initPid: number): CgroupEntry {
+    let initDir: string | undefined;
     try {
-      this.join(pid);
-    } catch (e) {
-      let initDir: string | undefined;
-      try {
-        const path = ownCgroups(this.io.read(`/proc/${initPid}/cgroup`)).get('');
-        if (path !== undefined) initDir = posix.join(this.mount, path);
-      } catch {}
-      if (!initDir || !initDir.startsWith(this.dir + '/')) throw e;
-      writePid(this.io, initDir, pid);
-    }
+      const path = ownCgroups(this.io.read(`/proc/${initPid}/cgroup`)).get('');
+      if (path !== undefined) initDir = posix.join(this.mount, path);
+    } catch {}
+    if (!initDir?.startsWith(this.dir + '/')) throw new CgroupError(`cannot join cgroup ${this.dir}: it has sub-cgroups with controllers, and init is in none of them`);
+    return { cgroupDir: initDir };
   }
 
   /** The controllers enabled for the container's cgroup, for error messages. */

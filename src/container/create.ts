@@ -98,8 +98,11 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     dir.write(state);
     if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
+    // The limits hold before the child exists; it is cloned into the cgroup.
+    const cgroupEntry = setupCgroup(cgroup, devices);
     const handle = addon().spawn({
       ...plan,
+      ...cgroupEntry,
       execFifo: waitForStart ? dir.fifoPath : undefined,
       initPath,
       hooksCheckpoint: Boolean(hooks.prestart?.length || hooks.createRuntime?.length),
@@ -110,10 +113,6 @@ export function createContainer(opts: CreateOptions): Created {
     state.pid = pid;
     state.initStartTime = procStat(pid)?.startTime ?? 0;
     dir.write(state);
-    // The child waits for release: it enters its cgroup (and its limits hold)
-    // before it runs anything; its cgroup namespace, unshared after release,
-    // is then rooted there.
-    setupCgroup(cgroup, pid, devices);
     if (plan.idMaps) {
       // Written by the parent while the child waits: only a process outside
       // the new user namespace may map arbitrary ids into it.
@@ -132,7 +131,7 @@ export function createContainer(opts: CreateOptions): Created {
       runHooks('createRuntime', hooks.createRuntime, ociState(state, 'creating'));
       released = addon().release(handle.syncFd, handle.errorFd, pid);
     }
-    if (released.failure) throw new RuntimeError(describeFailure(released.failure, plan, hooks.createContainer));
+    if (released.failure) throw new RuntimeError(describeFailure(released.failure, { ...plan, ...cgroupEntry }, hooks.createContainer));
     consoleFd = receiveMaster(consoleFd);
     if (released.pid !== pid) {
       // It joined a pid namespace: the container's init is the grandchild.

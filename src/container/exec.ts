@@ -3,9 +3,10 @@
 // single-threaded, unlike Node), forks once more to be inside the pid
 // namespace, and becomes the process (DEVELOPERS.md, invariant 1).
 import { readlinkSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
-import { joinCgroup } from '../cgroups/index.ts';
+import { execCgroupEntry } from '../cgroups/index.ts';
 import type { Process } from '../config/schema.ts';
 import { ociState } from '../state/status.ts';
 import { writeFileAtomic } from '../state/store.ts';
@@ -83,18 +84,25 @@ export function execProcess(opts: ExecOptions): Execed {
     }),
     initPath,
   };
-  const handle = addon().spawn(plan);
+  // Into the container's cgroup as it is born (its limits, kill --all).
+  let cgroupEntry = execCgroupEntry(state);
+  let handle;
+  try {
+    handle = addon().spawn({ ...plan, ...cgroupEntry });
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== constants.errno.EBUSY) throw e;
+    cgroupEntry = execCgroupEntry(state, true);
+    handle = addon().spawn({ ...plan, ...cgroupEntry });
+  }
   let pid = handle.pid;
   let consoleFd: number | undefined;
   try {
     writeSeccompState(handle.seccompStateFd, plan.seccomp, pid, ociState(state, 'running'));
-    // Into the container's cgroup before it runs anything (its limits, kill --all).
-    joinCgroup(state, pid);
     if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
     const released = addon().release(handle.syncFd, handle.errorFd, pid);
     if (released.failure) {
       pid = released.pid;
-      throw new RuntimeError(describeFailure(released.failure, plan));
+      throw new RuntimeError(describeFailure(released.failure, { ...plan, ...cgroupEntry }));
     }
     pid = released.pid;
     consoleFd = receiveMaster(handle.consoleFd);

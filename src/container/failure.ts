@@ -13,6 +13,7 @@ export interface Described {
   sysctls?: Array<{ path: string }>;
   rlimits: Array<{ resource: number }>;
   joinNamespaces: Array<{ path: string }>;
+  cgroupTasks?: string[];
   cwd: string;
   args: string[];
 }
@@ -44,6 +45,8 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       return `setrlimit ${plan.rlimits[f.index]?.resource}: ${err}`;
     case 'join namespace':
       return `join namespace ${plan.joinNamespaces[f.index]?.path ?? '(cgroup)'}: ${err}`;
+    case 'join cgroup':
+      return `join cgroup: write "0" to ${plan.cgroupTasks?.[f.index]}: ${err}`;
     case 'chdir to cwd':
       return `chdir to cwd ${JSON.stringify(plan.cwd)}: ${err}`;
     case 'cwd outside container':
