@@ -24,7 +24,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node22',
-  banner: { js: `#!${process.execPath}` },
+  banner: { js: `#!${process.execPath} --min-semi-space-size=2` },
   logLevel: 'error',
   ...(process.env.TSRUNC_BUNDLE_DEV ? { minify: false, outfile: 'dist/tsrunc-dev' } : {}),
 });

@@ -162,6 +162,23 @@ export function removeTree(io: CgroupIO, dir: string): void {
   }
 }
 
+/**
+ * rmdir of a cgroup that is already empty, the usual case at delete: true
+ * when it is gone, false when processes or sub-cgroups keep it (EBUSY,
+ * ENOTEMPTY), and the caller must kill and walk.
+ */
+export function removeIfEmpty(io: CgroupIO, dir: string): boolean {
+  try {
+    io.rmdir(dir);
+    return true;
+  } catch (e) {
+    const code = (e as CgroupError).code;
+    if (code === 'ENOENT') return true;
+    if (code === 'EBUSY' || code === 'ENOTEMPTY') return false;
+    throw e;
+  }
+}
+
 /** Sends a signal to each pid, ignoring the ones that are already gone. */
 export function signalAll(pids: number[], signal: NodeJS.Signals | number): void {
   for (const pid of pids) {

@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
-import { allPids, CgroupError, keyValues, realIO, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
+import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
@@ -454,9 +454,10 @@ export class V1Manager implements CgroupManager {
   }
 
   destroy(): void {
-    const leaves = this.ownedLeaves();
+    // Usually the container's processes are gone by now: one rmdir each.
+    const leaves = this.ownedLeaves().filter((d) => !removeIfEmpty(this.io, d));
     // Processes may remain without a pid namespace, or be born meanwhile: kill until none is left.
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 200 && leaves.length; i++) {
       this.kill();
       if (leaves.every((d) => !this.io.exists(d) || allPids(this.io, d).length === 0)) break;
       sleepMs(10);

@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
-import { allPids, CgroupError, keyValues, realIO, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
+import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
@@ -374,7 +374,8 @@ export class V2Manager implements CgroupManager {
   }
 
   destroy(): void {
-    if (this.owned() && this.io.exists(this.dir)) {
+    // Usually the container's processes are gone by now: one rmdir.
+    if (this.owned() && !removeIfEmpty(this.io, this.dir)) {
       for (let i = 0; i < 200; i++) {
         this.kill();
         const events = this.has('cgroup.events') ? this.read('cgroup.events') : '';

@@ -3,7 +3,6 @@
 // single-threaded, unlike Node), forks once more to be inside the pid
 // namespace, and becomes the process (DEVELOPERS.md, invariant 1).
 import { readlinkSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
 import { execCgroupEntry } from '../cgroups/index.ts';
@@ -90,7 +89,7 @@ export function execProcess(opts: ExecOptions): Execed {
   try {
     handle = addon().spawn({ ...plan, ...cgroupEntry });
   } catch (e) {
-    if ((e as { errno?: number }).errno !== constants.errno.EBUSY) throw e;
+    if ((e as { errno?: number }).errno !== process.getBuiltinModule('node:os').constants.errno.EBUSY) throw e;
     cgroupEntry = execCgroupEntry(state, true);
     handle = addon().spawn({ ...plan, ...cgroupEntry });
   }

@@ -85,9 +85,12 @@ function killAndWait(state: StoredState): void {
 }
 
 export function destroy(dir: ContainerDir, state: StoredState): void {
-  // SIGKILL to everything in the cgroup, then thaw: a paused init dies only once thawed.
-  killCgroup(state);
-  killAndWait(state);
+  if (initAlive(state)) {
+    // SIGKILL to everything in the cgroup, then thaw: a paused init dies only once thawed.
+    killCgroup(state);
+    killAndWait(state);
+  }
+  // Kills whatever is left in the cgroup (no pid namespace, exec'd processes).
   // Before the state goes: if the cgroup cannot be removed, delete can be retried.
   removeCgroup(state);
   dir.remove();

@@ -1,8 +1,8 @@
 // Signal names and numbers as `kill` accepts them: KILL, SIGKILL, kill, 9.
-import { constants } from 'node:os';
 import { RuntimeError } from '../util/errors.ts';
 
-const SIGNALS = constants.signals as Record<string, number>;
+// node:os is loaded when a name is looked up, not by every verb that imports this.
+const signals = () => process.getBuiltinModule('node:os').constants.signals as Record<string, number>;
 
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
@@ -10,7 +10,7 @@ export function parseSignal(s: string): number {
     if (n > 0 && n < 65) return n;
   } else {
     const name = s.toUpperCase().replace(/^SIG/, '');
-    const n = SIGNALS['SIG' + name];
+    const n = signals()['SIG' + name];
     if (n !== undefined) return n;
     const rt = /^RTMIN(?:\+(\d+))?$/.exec(name);
     if (rt) return 34 + Number(rt[1] ?? 0);
@@ -19,5 +19,5 @@ export function parseSignal(s: string): number {
 }
 
 export function signalName(n: number): string | undefined {
-  return Object.keys(SIGNALS).find((k) => SIGNALS[k] === n);
+  return Object.entries(signals()).find(([, v]) => v === n)?.[0];
 }

@@ -4,7 +4,7 @@
 // operation on a container holds an flock on its directory (libuv opens every
 // fd O_CLOEXEC, so no container inherits one), so two tsrunc
 // processes never see or leave a torn state.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, constants as fsc } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import { RuntimeError, notExist } from '../util/errors.ts';
@@ -132,7 +132,17 @@ export class ContainerDir {
   }
 
   remove(): void {
-    rmSync(this.path, { recursive: true, force: true });
+    // What create leaves: state.json, and exec.fifo until start. An unlink
+    // each and one rmdir; the recursive walk only for anything else.
+    for (const f of [this.statePath, this.fifoPath])
+      try {
+        unlinkSync(f);
+      } catch {}
+    try {
+      rmdirSync(this.path);
+    } catch {
+      rmSync(this.path, { recursive: true, force: true });
+    }
     this.unlock();
   }
 }

@@ -1,6 +1,5 @@
 // Errors the CLI reports as they are: one line, runc's wording where engines
 // look for it ("does not exist", "not running", "not stopped").
-import { constants } from 'node:os';
 
 export class RuntimeError extends Error {}
 
@@ -8,7 +7,8 @@ const errnoNames = new Map<number, string>();
 
 export function errnoName(errno: number): string {
   if (errnoNames.size === 0)
-    for (const [name, value] of Object.entries(constants.errno)) if (!errnoNames.has(value)) errnoNames.set(value, name);
+    // node:os only here, on an error path: loading it costs every run.
+    for (const [name, value] of Object.entries(process.getBuiltinModule('node:os').constants.errno)) if (!errnoNames.has(value)) errnoNames.set(value, name);
   return errnoNames.get(errno) ?? `errno ${errno}`;
 }
 
