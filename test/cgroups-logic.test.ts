@@ -215,6 +215,7 @@ function recorder(initial: Record<string, string> = {}) {
       if (!files.has(p)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
       return files.get(p)!;
     },
+    chown: () => {},
     write: (p, v) => {
       if (!files.has(p)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
       writes.push([p.split('/').pop()!, v]);

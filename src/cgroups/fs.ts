@@ -7,7 +7,7 @@
 //
 // The managers take a CgroupIO so that tests can record what they would
 // write without a cgroup filesystem (as runc's unit tests do).
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync, constants as fsc } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync, constants as fsc } from 'node:fs';
 import { RuntimeError } from '../util/errors.ts';
 
 export class CgroupError extends RuntimeError {
@@ -24,6 +24,7 @@ export interface CgroupIO {
   rmdir(path: string): void;
   /** names of the subdirectories (sub-cgroups) of a cgroup */
   subdirs(path: string): string[];
+  chown(path: string, uid: number, gid: number): void;
 }
 
 /** "EINVAL: invalid argument, open '/x'" → "invalid argument" */
@@ -64,6 +65,13 @@ export const realIO: CgroupIO = {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
       throw new CgroupError(`mkdir ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+    }
+  },
+  chown(path, uid, gid) {
+    try {
+      chownSync(path, uid, gid);
+    } catch (e) {
+      throw new CgroupError(`chown ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
     }
   },
   rmdir(path) {

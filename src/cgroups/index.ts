@@ -127,6 +127,34 @@ export function setupCgroup(record: CgroupRecord, rules: DeviceRule[]): CgroupEn
 }
 
 /**
+ * config-linux.md "Cgroup ownership": the container's cgroup goes to the host
+ * uid (and gid) its process runs as, if and only if the host is v2 (v1
+ * delegation is not safe), the container gets a new cgroup namespace, and it
+ * mounts cgroup read-write at /sys/fs/cgroup: then it can manage the
+ * sub-cgroups it sees (systemd in a container does).
+ */
+export function delegateCgroup(record: CgroupRecord, config: RunnableConfig): void {
+  if (record.version !== 2) return;
+  const linux = config.linux ?? {};
+  const newNs = (type: string) => (linux.namespaces ?? []).some((n) => n.type === type && !n.path);
+  if (!newNs('cgroup')) return;
+  const rw = (config.mounts ?? []).some((m) => m.source === 'cgroup' && m.destination === '/sys/fs/cgroup' && !(m.options ?? []).includes('ro'));
+  if (!rw) return;
+  const user = config.process.user ?? { uid: 0, gid: 0 };
+  // A joined user namespace's maps are not in the config: left as is.
+  if ((linux.namespaces ?? []).some((n) => n.type === 'user' && n.path)) return;
+  const toHost = (id: number, maps: Array<{ containerID: number; hostID: number; size: number }> | undefined) => {
+    if (!newNs('user')) return id;
+    const m = (maps ?? []).find((e) => id >= e.containerID && id < e.containerID + e.size);
+    return m ? m.hostID + (id - m.containerID) : undefined;
+  };
+  const uid = toHost(user.uid, linux.uidMappings);
+  const gid = toHost(user.gid, linux.gidMappings);
+  if (uid === undefined || gid === undefined) return; // unmapped: it could not use the cgroup anyway
+  (openCgroup(record) as V2Manager).delegate(uid, gid);
+}
+
+/**
  * For exec: how a process the container gets later enters its cgroup (runc
  * joins exec'd processes to the container's paths, so that its limits and
  * `kill --all` cover them). With `busy` (v2: the container's own cgroup took

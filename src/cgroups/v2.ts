@@ -94,6 +94,21 @@ export class V2Manager implements CgroupManager {
     }
   }
 
+  /**
+   * Delegation (config-linux.md "Cgroup ownership"): the directory and the
+   * files the kernel lists as safe to delegate (/sys/kernel/cgroup/delegate,
+   * else the spec's three), those that exist, change owner. No other file:
+   * the owner could raise its own limits.
+   */
+  delegate(uid: number, gid: number): void {
+    let names = ['cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads'];
+    try {
+      names = this.io.read('/sys/kernel/cgroup/delegate').split('\n').filter(Boolean);
+    } catch {}
+    this.io.chown(this.dir, uid, gid);
+    for (const name of names) if (this.has(name)) this.io.chown(`${this.dir}/${name}`, uid, gid);
+  }
+
   entry(): CgroupEntry {
     return { cgroupDir: this.dir };
   }

@@ -7,7 +7,7 @@
 import { closeSync, ftruncateSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
-import { deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
+import { delegateCgroup, deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { ContainerDir, OCI_VERSION, writeFileAtomic, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';
@@ -100,6 +100,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
     // The limits hold before the child exists; it is cloned into the cgroup.
     const cgroupEntry = setupCgroup(cgroup, devices);
+    delegateCgroup(cgroup, config);
     const handle = addon().spawn({
       ...plan,
       ...cgroupEntry,

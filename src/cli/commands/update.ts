@@ -181,6 +181,8 @@ const command: Command = {
     if (!record) throw new RuntimeError('cannot update container: cgroups not configured for container');
     const merged = mergeResources(record.resources ?? {}, update);
     if (record.version === 1 && merged.unified && Object.keys(merged.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');
+    // What create refuses on v2 (planCgroup), update refuses too, rather than drop it.
+    if (record.version === 2 && (update.cpu?.realtimePeriod || update.cpu?.realtimeRuntime)) throw new RuntimeError('--cpu-rt-period and --cpu-rt-runtime are not supported on cgroup v2');
     openCgroup(record).apply(merged);
     state.cleanup = { ...state.cleanup, cgroup: { ...record, resources: merged } };
     dir.write(state);
