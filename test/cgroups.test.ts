@@ -180,7 +180,7 @@ describe.skipIf(!v1 && !v2)(`cgroups ${V}: placement`, opts, () => {
     for (const d of allDirs(id)) expect(existsSync(d), d).toBe(false);
   });
 
-  it('v2 delegation: with new user and cgroup namespaces and cgroup mounted read-write, the container owns its cgroup (and only the delegatable files) and makes sub-cgroups; read-only, nothing changes owner', (t) => {
+  it('v2 delegation: with new user and cgroup namespaces and cgroup mounted read-write, the container owns its cgroup (and only the delegatable files) and makes sub-cgroups; read-only, nothing changes owner; without a cgroup namespace its own directory is bound at /sys/fs/cgroup', (t) => {
     t.skip(!v2, 'cgroup v2 only (v1 never delegates; spec-tests checks that here): npm run test:v2 runs it');
     const withUserns = (rw: boolean) => (c: any) => {
       c.linux.namespaces.push({ type: 'user' }, { type: 'cgroup' });
@@ -203,6 +203,17 @@ describe.skipIf(!v1 && !v2)(`cgroups ${V}: placement`, opts, () => {
       expect(rt(root, ['delete', '-f', id]).code).toBe(0);
     }
     expect(existsSync(dir)).toBe(false);
+
+    // A user namespace without a cgroup namespace of its own may not mount
+    // cgroup2 (EPERM): the container's own directory is bound there instead.
+    const noCgroupns = (c: any) => {
+      withUserns(false)(c);
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'cgroup');
+    };
+    const r = rt(root, ['run', '-b', makeBundle(['sh', '-c', 'wc -l < /sys/fs/cgroup/cgroup.procs'], noCgroupns), uid()]);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    // sh and wc: the container's processes, not the root cgroup's (none of which it can see).
+    expect(Number(r.stdout.trim())).toBeGreaterThanOrEqual(1);
 
     const ro = uid();
     expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '100'], withUserns(false)), ro])).toMatchObject({ code: 0, stderr: '' });

@@ -150,10 +150,17 @@ export function planMount(m: Mount, bundle: string, index: number, containerMaps
  * hybrid unified hierarchy is not shown, as with runc), then the tmpfs made
  * read-only if asked. Without cgroupPaths, the whole host hierarchies.
  */
-export function planCgroupMount(m: Mount, bundle: string, index: number, cgroupPaths?: Record<string, string>): MountPlan[] {
+export function planCgroupMount(m: Mount, bundle: string, index: number, cgroupPaths?: Record<string, string>, usernsWithoutCgroupns = false): MountPlan[] {
   const base = planMount({ ...m, type: 'tmpfs' }, bundle, index);
   const layout = cgroupLayout();
-  if (layout.unified) return [{ ...base, type: 'cgroup2', source: 'cgroup', data: undefined }];
+  if (layout.unified) {
+    // In a user namespace, a cgroup2 mount needs a cgroup namespace it owns
+    // (else EPERM): without one, the container's own directory is bound
+    // there instead, as runc falls back to.
+    const own = cgroupPaths?.[''];
+    if (usernsWithoutCgroupns && own) return [{ source: own, target: base.target, flags: MS.BIND | MS.REC, remount: base.flags, propagation: [], bind: true }];
+    return [{ ...base, type: 'cgroup2', source: 'cgroup', data: undefined }];
+  }
   const flags = base.flags & ~MS.RDONLY;
   const plans: MountPlan[] = [{ ...base, source: 'tmpfs', flags, data: 'mode=755' }];
   for (const h of layout.hierarchies) {

@@ -99,7 +99,7 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const rootfs = resolveRootfs(config, opts.bundle);
   const containerMaps = linux.uidMappings && linux.gidMappings ? { uid: linux.uidMappings, gid: linux.gidMappings } : undefined;
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
-    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths) : [planMount(m, opts.bundle, i, containerMaps)],
+    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, ns.has('user') && !ns.isNew('cgroup')) : [planMount(m, opts.bundle, i, containerMaps)],
   );
   // /dev from the host (a bind) already has its nodes; otherwise make them.
   const devBound = mounts.some((m) => m.target === '/dev' && m.bind);
