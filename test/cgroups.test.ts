@@ -348,7 +348,8 @@ describe.skipIf(!v1 && !v2)(`cgroups ${V}: limits`, opts, () => {
     try {
       await until(() => text.includes('"type":"stats"'), WAIT, 'a stats event');
       writeFileSync(join(out.host, 'go'), '');
-      await until(() => existsSync(join(out.host, 'dd')), WAIT, 'dd to end');
+      // The shell creates the file before echo writes it: wait for the line.
+      await until(() => existsSync(join(out.host, 'dd')) && readFileSync(join(out.host, 'dd'), 'utf8').endsWith('\n'), WAIT, 'dd to end');
       expect(readFileSync(join(out.host, 'dd'), 'utf8')).toBe('dd=137\n');
       await until(() => text.includes('"type":"oom"'), WAIT, 'the oom event');
     } catch (e) {
