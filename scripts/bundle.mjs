@@ -1,4 +1,13 @@
-// Bundles the CLI into one minified file, dist/tsrunc, that runs as is.
+// Bundles the CLI into one minified file, dist/tsrunc, that runs as is:
+//
+//   #!<node> --min-semi-space-size=2
+//   <src/cli/boot.ts, bundled>
+//   /*
+//   <src/cli/main.ts, bundled>
+//   */
+//
+// boot.ts compiles the commented-out CLI with a V8 code cache kept per verb in
+// dist/tsrunc.cache/ (why and how: boot.ts). A new build empties that dir.
 //
 // CommonJS, not ESM: Node's ESM loader costs ~9 ms more at startup (module
 // jobs, and builtin facades that evaluate every lazy getter of node:fs).
@@ -9,24 +18,44 @@
 // shebang names the Node that runs this build (Node 24 from the `node`
 // devDependency under npm scripts): engines exec dist/tsrunc directly, and
 // /usr/bin/node may be older.
+//
+// TSRUNC_BUNDLE_DEV=1 writes dist/tsrunc-dev instead: the CLI alone,
+// unminified and without the boot (for --cpu-prof and reading stacks).
+import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) throw new Error(`bundle: run under Node 22+ (this is ${process.version}); use npm run build`);
 
+const shebang = `#!${process.execPath} --min-semi-space-size=2\n`;
+const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node22', logLevel: 'error', write: false };
+const text = async (opts) => (await build({ ...common, ...opts })).outputFiles[0].text;
+
 mkdirSync('dist', { recursive: true });
-await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/tsrunc',
-  bundle: true,
-  minify: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node22',
-  banner: { js: `#!${process.execPath} --min-semi-space-size=2` },
-  logLevel: 'error',
-  ...(process.env.TSRUNC_BUNDLE_DEV ? { minify: false, outfile: 'dist/tsrunc-dev' } : {}),
-});
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
-chmodSync(process.env.TSRUNC_BUNDLE_DEV ? 'dist/tsrunc-dev' : 'dist/tsrunc', 0o755);
+
+if (process.env.TSRUNC_BUNDLE_DEV) {
+  writeFileSync('dist/tsrunc-dev', shebang + (await text({ entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrunc-dev' })), { mode: 0o755 });
+  chmodSync('dist/tsrunc-dev', 0o755);
+} else {
+  const OPEN = '\n/*\n';
+  const CLOSE = '\n*/\n';
+  const cli = await text({ entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrunc', minify: true });
+  // The CLI lives in a block comment, found by its last opening line (boot.ts).
+  if (cli.includes('*/') || cli.includes(OPEN)) throw new Error('bundle: the CLI contains "*/" or its own opening line and cannot sit in a comment; see src/cli/boot.ts');
+  const boot = await text({
+    entryPoints: ['src/cli/boot.ts'],
+    outfile: 'dist/tsrunc',
+    minify: true,
+    define: {
+      BUILD_ID: JSON.stringify(createHash('sha256').update(cli).digest('hex').slice(0, 16)),
+      CLI_OPEN: JSON.stringify(OPEN),
+      CLI_CLOSE: JSON.stringify(CLOSE),
+    },
+  });
+  writeFileSync('dist/tsrunc.tmp', shebang + boot.trimEnd() + OPEN + cli.trimEnd() + CLOSE, { mode: 0o755 });
+  chmodSync('dist/tsrunc.tmp', 0o755);
+  rmSync('dist/tsrunc.cache', { recursive: true, force: true });
+  renameSync('dist/tsrunc.tmp', 'dist/tsrunc');
+}

@@ -12,6 +12,19 @@ export interface Command {
   run(globals: Globals, args: Parsed): Promise<number> | number;
 }
 
+/** Flags before the verb; boot.ts reads them too, to find the verb. */
+export const GLOBAL_FLAGS: FlagSpec[] = [
+  { names: ['root'], type: 'string' },
+  { names: ['log'], type: 'string' },
+  { names: ['log-format'], type: 'string' },
+  { names: ['debug'], type: 'bool' },
+  { names: ['systemd-cgroup'], type: 'bool' },
+  { names: ['rootless'], type: 'string' },
+  { names: ['criu'], type: 'string' },
+  { names: ['help', 'h'], type: 'bool' },
+  { names: ['version', 'v'], type: 'bool' },
+];
+
 export const HELP: FlagSpec = { names: ['help', 'h'], type: 'bool' };
 
 /** The container id argument, with runc's error when it is missing. */

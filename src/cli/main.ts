@@ -1,24 +1,12 @@
 // tsrunc's entry point. Kept small on purpose: it parses the global flags and
 // loads only the module of the verb asked for (the bundle keeps every module
 // behind a lazy initializer), so `tsrunc state` never pays for zod.
-import { parseArgs, type FlagSpec } from './args.ts';
+import { parseArgs } from './args.ts';
 import { configureLog, logError, type LogFormat } from '../util/log.ts';
 import { defaultRoot } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { out } from '../util/output.ts';
-import type { Command, Globals } from './command.ts';
-
-const GLOBAL_FLAGS: FlagSpec[] = [
-  { names: ['root'], type: 'string' },
-  { names: ['log'], type: 'string' },
-  { names: ['log-format'], type: 'string' },
-  { names: ['debug'], type: 'bool' },
-  { names: ['systemd-cgroup'], type: 'bool' },
-  { names: ['rootless'], type: 'string' },
-  { names: ['criu'], type: 'string' },
-  { names: ['help', 'h'], type: 'bool' },
-  { names: ['version', 'v'], type: 'bool' },
-];
+import { GLOBAL_FLAGS, type Command, type Globals } from './command.ts';
 
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   create: () => import('./commands/create.ts'),
