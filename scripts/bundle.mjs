@@ -18,9 +18,6 @@
 // shebang names the Node that runs this build (Node 24 from the `node`
 // devDependency under npm scripts): engines exec dist/tsrunc directly, and
 // /usr/bin/node may be older.
-//
-// TSRUNC_BUNDLE_DEV=1 writes dist/tsrunc-dev instead: the CLI alone,
-// unminified and without the boot (for --cpu-prof and reading stacks).
 import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,27 +32,27 @@ const text = async (opts) => (await build({ ...common, ...opts })).outputFiles[0
 mkdirSync('dist', { recursive: true });
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 
-if (process.env.TSRUNC_BUNDLE_DEV) {
-  writeFileSync('dist/tsrunc-dev', shebang + (await text({ entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrunc-dev' })), { mode: 0o755 });
-  chmodSync('dist/tsrunc-dev', 0o755);
-} else {
-  const OPEN = '\n/*\n';
-  const CLOSE = '\n*/\n';
-  const cli = await text({ entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrunc', minify: true });
-  // The CLI lives in a block comment, found by its last opening line (boot.ts).
-  if (cli.includes('*/') || cli.includes(OPEN)) throw new Error('bundle: the CLI contains "*/" or its own opening line and cannot sit in a comment; see src/cli/boot.ts');
-  const boot = await text({
-    entryPoints: ['src/cli/boot.ts'],
-    outfile: 'dist/tsrunc',
-    minify: true,
-    define: {
-      BUILD_ID: JSON.stringify(createHash('sha256').update(cli).digest('hex').slice(0, 16)),
-      CLI_OPEN: JSON.stringify(OPEN),
-      CLI_CLOSE: JSON.stringify(CLOSE),
-    },
-  });
-  writeFileSync('dist/tsrunc.tmp', shebang + boot.trimEnd() + OPEN + cli.trimEnd() + CLOSE, { mode: 0o755 });
-  chmodSync('dist/tsrunc.tmp', 0o755);
-  rmSync('dist/tsrunc.cache', { recursive: true, force: true });
-  renameSync('dist/tsrunc.tmp', 'dist/tsrunc');
-}
+// dist/tsrunc, or with TSRUNC_BUNDLE_DEV=1 dist/tsrunc-dev: the same layout with
+// names kept (for --cpu-prof), its cache in dist/tsrunc-dev.cache/.
+const dev = Boolean(process.env.TSRUNC_BUNDLE_DEV);
+const out = dev ? 'dist/tsrunc-dev' : 'dist/tsrunc';
+const minify = dev ? { minifyWhitespace: true, minifySyntax: true } : { minify: true };
+const OPEN = '\n/*\n';
+const CLOSE = '\n*/\n';
+const cli = await text({ entryPoints: ['src/cli/main.ts'], outfile: out, ...minify });
+// The CLI lives in a block comment, found by its last opening line (boot.ts).
+if (cli.includes('*/') || cli.includes(OPEN)) throw new Error('bundle: the CLI contains "*/" or its own opening line and cannot sit in a comment; see src/cli/boot.ts');
+const boot = await text({
+  entryPoints: ['src/cli/boot.ts'],
+  outfile: out,
+  ...minify,
+  define: {
+    BUILD_ID: JSON.stringify(createHash('sha256').update(cli).digest('hex').slice(0, 16)),
+    CLI_OPEN: JSON.stringify(OPEN),
+    CLI_CLOSE: JSON.stringify(CLOSE),
+  },
+});
+writeFileSync(`${out}.tmp`, shebang + boot.trimEnd() + OPEN + cli.trimEnd() + CLOSE, { mode: 0o755 });
+chmodSync(`${out}.tmp`, 0o755);
+rmSync(`${out}.cache`, { recursive: true, force: true });
+renameSync(`${out}.tmp`, out);

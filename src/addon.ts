@@ -50,6 +50,8 @@ export interface Addon {
   pidfdWait(pid: number, timeoutMs: number): boolean;
   tryWait(pid: number): ExitStatus | null;
   reap(pid: number): void;
+  /** _exit(2): leaves without Node's teardown */
+  exitNow(code: number): never;
   /** cgroup v2 device control: load the program and attach it to the cgroup dir, replacing older ones */
   attachDeviceFilter(cgroupDirFd: number, insns: Buffer): void;
   steps: string[];
@@ -62,5 +64,10 @@ let loaded: Addon | undefined;
 
 export function addon(): Addon {
   loaded ??= createRequire(buildDir)(buildDir + 'tsrunc.node') as Addon;
+  return loaded;
+}
+
+/** The addon if something has loaded it already (loading it costs ~0.3 ms). */
+export function addonIfLoaded(): Addon | undefined {
   return loaded;
 }
