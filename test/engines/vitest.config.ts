@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     include: ['test/engines/**/*.test.ts'],
     globalSetup: ['test/engines/global-setup.ts'],
+    setupFiles: ['test/lib/tmp-setup.ts'],
     // the gate in lib/env.ts: plain `npm test` collects these files but skips them
     env: { TSRUNC_ENGINES_SUITE: '1' },
     pool: 'forks',

@@ -1,0 +1,28 @@
+// vitest setupFiles: each test file gets a TMPDIR of its own, removed after
+// its tests (and their own afterAll cleanups: hooks run as a stack), so that the bundles, roots and files tests make under
+// os.tmpdir() do not pile up in /tmp run after run.
+//
+// Removal is skipped, with a line on stderr, if anything is still mounted
+// under it (a test that failed half-way may leave a bind mount of a real
+// directory there, and a recursive remove would go through it).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+const parent = process.env.TSRUNC_TEST_TMP_PARENT ?? process.env.TMPDIR ?? '/tmp';
+process.env.TSRUNC_TEST_TMP_PARENT = parent;
+const dir = mkdtempSync(join(parent, 'tsrunc-test-'));
+process.env.TMPDIR = dir;
+
+afterAll(() => {
+  // mountinfo's 5th field is the mount point, with spaces as \040.
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4]?.replace(/\\040/g, ' '))
+    .filter((m) => m === dir || m?.startsWith(`${dir}/`));
+  if (mounted.length) {
+    process.stderr.write(`tmp-setup: leaving ${dir}: still mounted there: ${mounted.join(', ')}\n`);
+    return;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
