@@ -42,6 +42,8 @@ const CLOSE = '\n*/\n';
 const cli = await text({ entryPoints: ['src/cli/main.ts'], outfile: out, ...minify });
 // The CLI lives in a block comment, found by its last opening line (boot.ts).
 if (cli.includes('*/') || cli.includes(OPEN)) throw new Error('bundle: the CLI contains "*/" or its own opening line and cannot sit in a comment; see src/cli/boot.ts');
+const nonAscii = /[^\x00-\x7f]/.exec(cli);
+if (nonAscii) throw new Error(`bundle: the CLI has a non-ASCII character (${JSON.stringify(cli.slice(nonAscii.index - 40, nonAscii.index + 10))}): escape it in the source; see src/cli/boot.ts`);
 const boot = await text({
   entryPoints: ['src/cli/boot.ts'],
   outfile: out,

@@ -1,6 +1,5 @@
 // The native half: loaded once, from build/Release next to the package root
 // (the bundle lives in dist/, the sources in src/: both one level down).
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,7 +62,13 @@ export const initPath = buildDir + 'tsrunc-init';
 let loaded: Addon | undefined;
 
 export function addon(): Addon {
-  loaded ??= createRequire(buildDir)(buildDir + 'tsrunc.node') as Addon;
+  if (!loaded) {
+    // process.dlopen, not require(): the same load without the module
+    // resolution around it (~0.3 ms of every run).
+    const module = { exports: {} as Addon };
+    process.dlopen(module, buildDir + 'tsrunc.node');
+    loaded = module.exports;
+  }
   return loaded;
 }
 

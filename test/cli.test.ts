@@ -245,3 +245,11 @@ describe.skipIf(!isRoot)('more flags', () => {
     expect(status(['--no-new-privs'])).toMatch(/NoNewPrivs:\s*1/);
   });
 });
+
+describe('events --interval', () => {
+  it("takes Go's durations, micro as us, U+00B5 or U+03BC", async () => {
+    const { parseDuration } = await import('../src/cli/commands/events.ts');
+    expect(['1us', '1\u00b5s', '1\u03bcs', '1m30s', '250ms', '-2s'].map(parseDuration)).toEqual([0.001, 0.001, 0.001, 90_000, 250, -2000]);
+    expect(() => parseDuration('5xs')).toThrow(/invalid duration|missing unit/);
+  });
+});

@@ -16,7 +16,8 @@ import { logError } from '../../util/log.ts';
 import { out } from '../../util/output.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+// Go's units, micro as "us", U+00B5 or U+03BC. Escaped: dist/tsrunc must be ASCII (src/cli/boot.ts).
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, '\u03bcs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go's time.ParseDuration ("5s", "1m30s", "250ms"), in milliseconds. */
 export function parseDuration(text: string): number {
@@ -31,7 +32,7 @@ export function parseDuration(text: string): number {
   if (s === '') throw bad('invalid duration');
   let total = 0;
   while (s) {
-    const m = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)?/.exec(s);
+    const m = /^(\d*\.?\d*)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)?/.exec(s);
     if (!m || m[1] === '' || m[1] === '.') throw bad('invalid duration');
     if (!m[2]) throw bad('missing unit in duration');
     total += parseFloat(m[1]) * UNITS[m[2]];
