@@ -12,7 +12,7 @@ import { cgroupFrozen } from '../src/cgroups/frozen.ts';
 import { toJson, u64, type CgroupIO } from '../src/cgroups/fs.ts';
 import { cgroupLayout, type CgroupLayout, type Hierarchy } from '../src/cgroups/hierarchy.ts';
 import { planCgroup } from '../src/cgroups/index.ts';
-import { cleanPath, innerPath, ownCgroups, v1Paths, v2Path } from '../src/cgroups/path.ts';
+import { cleanPath, innerPath, levels, ownCgroups, v1Paths, v2Path } from '../src/cgroups/path.ts';
 import { blkioToIoWeight, pidsMax, sharesToWeight, swapToV2 } from '../src/cgroups/resources.ts';
 import type { CgroupRecord } from '../src/cgroups/types.ts';
 import { V1Manager } from '../src/cgroups/v1.ts';
@@ -59,6 +59,24 @@ describe('cgroup paths', () => {
     const mount: Hierarchy = { mountPoint: '/sys/fs/cgroup', fstype: 'cgroup2', options: ['rw'], root: '/', controllers: [] };
     expect(v2Path(undefined, 'id', mount, own)).toBe('/sys/fs/cgroup/user.slice/id');
     expect(v2Path('/machine/c', 'id', mount, own)).toBe('/sys/fs/cgroup/machine/c');
+  });
+
+  it("our own cgroup outside a hierarchy's mounted root is refused; one at the root itself is the mount point", () => {
+    const outside = ownCgroups('4:memory:/elsewhere/me\n');
+    expect(() => v1Paths(undefined, 'id', { unified: false, hierarchies: [h('/sys/fs/cgroup/memory', ['memory'], '/outer')] }, outside)).toThrow('is outside the mounted /outer');
+    const prefixOnly = ownCgroups('4:memory:/outerx\n');
+    expect(() => v1Paths(undefined, 'id', { unified: false, hierarchies: [h('/sys/fs/cgroup/memory', ['memory'], '/outer')] }, prefixOnly)).toThrow('outside');
+    const atRoot = ownCgroups('4:memory:/outer\n');
+    expect(v1Paths('a/b', 'id', { unified: false, hierarchies: [h('/sys/fs/cgroup/memory', ['memory'], '/outer')] }, atRoot)).toEqual({ memory: '/sys/fs/cgroup/memory/a/b' });
+    // v2 takes the parent of our own cgroup: of "/x" that is the root.
+    const mount: Hierarchy = { mountPoint: '/sys/fs/cgroup', fstype: 'cgroup2', options: ['rw'], root: '/', controllers: [] };
+    expect(v2Path(undefined, 'id', mount, ownCgroups('0::/x\n'))).toBe('/sys/fs/cgroup/id');
+  });
+
+  it('levels: the directories mkdir -p would make below a mount point', () => {
+    expect(levels('/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu/a/b/c')).toEqual(['/sys/fs/cgroup/cpu/a', '/sys/fs/cgroup/cpu/a/b', '/sys/fs/cgroup/cpu/a/b/c']);
+    expect(levels('/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpu')).toEqual([]);
+    expect(levels('/sys/fs/cgroup/cpu', '/sys/fs/cgroup/cpuset/a')).toEqual([]);
   });
 
   it('this host: the layout is read from mountinfo, v1 hierarchies with their controllers', () => {

@@ -47,16 +47,34 @@ export function innerPath(cgroupsPath: string | undefined, id: string): string {
   return inner;
 }
 
+/**
+ * `base` and below it `rel`. Both are clean already (the kernel's paths, from
+ * mountinfo and /proc/self/cgroup, and innerPath's), so this is only string
+ * work: node:path's functions cost ~20 µs a call while they are cold, and a
+ * create makes dozens of these.
+ */
+function under(base: string, rel: string): string {
+  if (rel === '' || rel === '/') return base;
+  return rel.startsWith('/') ? base + rel : `${base}/${rel}`;
+}
+
+/** `path` relative to `root` (both clean and absolute), or undefined when it is not inside. */
+function inside(root: string, path: string): string | undefined {
+  if (path === root) return '';
+  if (root === '/') return path.slice(1);
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : undefined;
+}
+
 /** The cgroup path of a hierarchy's own cgroup, as a directory under its mount point. */
 function ownDir(h: Hierarchy, own: Map<string, string>, parent: boolean): string {
   const key = h.fstype === 'cgroup2' ? '' : h.controllers.find((c) => own.has(c));
   if (key === undefined || !own.has(key)) throw new RuntimeError(`cgroup ${h.mountPoint}: tsrunc's own cgroup in it is not in /proc/self/cgroup`);
   let path = own.get(key)!;
-  if (parent) path = posix.dirname(path);
+  if (parent) path = path.slice(0, path.lastIndexOf('/')) || '/';
   // Inside a cgroup namespace the mount's root may be deeper than "/".
-  const rel = posix.relative(h.root, path);
-  if (rel.startsWith('..')) throw new RuntimeError(`cgroup ${h.mountPoint}: tsrunc's own cgroup ${path} is outside the mounted ${h.root}`);
-  return posix.join(h.mountPoint, rel);
+  const rel = inside(h.root, path);
+  if (rel === undefined) throw new RuntimeError(`cgroup ${h.mountPoint}: tsrunc's own cgroup ${path} is outside the mounted ${h.root}`);
+  return under(h.mountPoint, rel);
 }
 
 /** v1: every controller (and "name=…") of every mounted hierarchy → the container's directory in it. */
@@ -65,7 +83,7 @@ export function v1Paths(cgroupsPath: string | undefined, id: string, layout: Cgr
   const paths: Record<string, string> = {};
   for (const h of v1Hierarchies(layout)) {
     if (h.controllers.length === 0) continue;
-    const dir = inner.startsWith('/') ? posix.join(h.mountPoint, inner) : posix.join(ownDir(h, own, false), inner);
+    const dir = under(inner.startsWith('/') ? h.mountPoint : ownDir(h, own, false), inner);
     for (const c of h.controllers) paths[c] = dir;
   }
   return paths;
@@ -74,16 +92,16 @@ export function v1Paths(cgroupsPath: string | undefined, id: string, layout: Cgr
 /** v2: the container's directory in the unified hierarchy mounted at `mount`. */
 export function v2Path(cgroupsPath: string | undefined, id: string, mount: Hierarchy, own = ownCgroups()): string {
   const inner = innerPath(cgroupsPath, id);
-  return inner.startsWith('/') ? posix.join(mount.mountPoint, inner) : posix.join(ownDir(mount, own, true), inner);
+  return under(inner.startsWith('/') ? mount.mountPoint : ownDir(mount, own, true), inner);
 }
 
 /**
  * The directories between a hierarchy's mount point (excluded) and `dir`
- * (included), top down: what `mkdir -p` would create.
+ * (included), top down: what `mkdir -p` would create. Both clean (see under).
  */
 export function levels(mountPoint: string, dir: string): string[] {
-  const rel = posix.relative(mountPoint, dir);
-  if (!rel || rel.startsWith('..')) return [];
+  const rel = inside(mountPoint, dir);
+  if (!rel) return [];
   const out: string[] = [];
   let cur = mountPoint;
   for (const part of rel.split('/')) out.push((cur = `${cur}/${part}`));
