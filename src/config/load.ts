@@ -88,8 +88,9 @@ function reasonFor(iss: core.$ZodRawIssue): string {
 }
 
 function check<T>(schema: ZodMiniType<T>, json: unknown, prefix: string[], rootLabel: string): T {
-  // jitless: zod's object fast path compiles a validator with new Function on
-  // first use; for one parse per process it measured no faster, so skip the eval.
+  // jitless (also set globally in schema.ts): zod's object fast path compiles
+  // a validator with new Function on first use; for one parse per process it
+  // measured no faster, so skip the eval.
   const r = schema.safeParse(json, { error: reasonFor, jitless: true });
   if (r.success) return r.data;
   const iss = r.error.issues[0]!;

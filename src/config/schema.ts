@@ -19,6 +19,11 @@
 
 import * as z from 'zod/mini';
 
+// Before any schema is built: an object schema probes, as it is made, whether
+// `new Function` works (for its JIT fast path), an eval we never use (one
+// parse per process: load.ts parses jitless).
+z.config({ jitless: true });
+
 // ---------------------------------------------------------------------------
 // Shared building blocks
 // ---------------------------------------------------------------------------

@@ -5,13 +5,16 @@
 // Removal is skipped, with a line on stderr, if anything is still mounted
 // under it (a test that failed half-way may leave a bind mount of a real
 // directory there, and a recursive remove would go through it).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
 const parent = process.env.TSRUNC_TEST_TMP_PARENT ?? process.env.TMPDIR ?? '/tmp';
 process.env.TSRUNC_TEST_TMP_PARENT = parent;
 const dir = mkdtempSync(join(parent, 'tsrunc-test-'));
+// Searchable by all, as /tmp is: containers in user namespaces run as other
+// uids, and their bind mounts' sources lie below.
+chmodSync(dir, 0o711);
 process.env.TMPDIR = dir;
 
 afterAll(() => {
