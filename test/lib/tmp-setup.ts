@@ -9,8 +9,11 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 
-const parent = process.env.TSRUNC_TEST_TMP_PARENT ?? process.env.TMPDIR ?? '/tmp';
-process.env.TSRUNC_TEST_TMP_PARENT = parent;
+// The worker's original TMPDIR, kept under a key of this process's own: a
+// nested vitest (spec-tests' runner tests start some) sees only our TMPDIR and
+// makes its dirs inside it, so they go when ours does.
+const key = `TSRUNC_TEST_TMP_PARENT_${process.pid}`;
+const parent = (process.env[key] ??= process.env.TMPDIR ?? '/tmp');
 const dir = mkdtempSync(join(parent, 'tsrunc-test-'));
 // Searchable by all, as /tmp is: containers in user namespaces run as other
 // uids, and their bind mounts' sources lie below.
