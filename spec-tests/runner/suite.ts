@@ -127,6 +127,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteRun> {
         // Real containers: a few files at a time, as in vitest.config.ts.
         pool: 'forks',
         maxWorkers: opts.workers ?? 2,
+        // one TMPDIR for the run, removed at its end, as in vitest.config.ts
+        globalSetup: ['test/lib/tmp-global.ts'],
         testTimeout: 30_000,
         hookTimeout: 30_000,
         reporters: [collector],

@@ -6,8 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/engines/**/*.test.ts'],
-    globalSetup: ['test/engines/global-setup.ts'],
-    setupFiles: ['test/lib/tmp-setup.ts'],
+    globalSetup: ['test/lib/tmp-global.ts', 'test/engines/global-setup.ts'],
     // the gate in lib/env.ts: plain `npm test` collects these files but skips them
     env: { TSRUNC_ENGINES_SUITE: '1' },
     pool: 'forks',
