@@ -73,6 +73,17 @@ describe.skipIf(!shipped)('boot: the code cache', () => {
     expect(after.ino).not.toBe(before.ino);
   });
 
+  it('a cache in a directory others could write in is not read', () => {
+    const { bin, cache } = copyOfCli();
+    tsrunc(bin, '--version');
+    const file = join(cache, files(cache)[0]);
+    chmodSync(cache, 0o777);
+    const before = statSync(file);
+    expect(tsrunc(bin, '--version')).toMatchObject({ code: 0, stderr: '' });
+    // Not read, so written anew (write + rename: another inode).
+    expect(statSync(file).ino).not.toBe(before.ino);
+  });
+
   it("a cache from another build of the CLI is removed when this build writes the verb's own", () => {
     const { bin, cache } = copyOfCli();
     mkdirSync(cache);

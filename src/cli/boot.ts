@@ -25,10 +25,11 @@
 // should not load `run`'s functions. <build> is a hash of the CLI's text made
 // at build time: V8 checks a cache against its own version and flags but of
 // the source only its length. A cache is code we will run, so it is used only
-// if it is ours (or root's) and writable by no one else. It is written when it
-// was missing or V8 rejected it (a new Node), at exit after the verb's work,
-// with write + rename; if that fails the next run simply compiles again.
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// if it and its directory are ours (or root's) and writable by no one else.
+// It is written when it was missing or V8 rejected it (a new Node), at exit
+// after the verb's work, with write + rename; if that fails the next run
+// simply compiles again.
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { parseArgs } from './args.ts';
@@ -49,17 +50,23 @@ function verbOf(argv: string[]): string {
   }
 }
 
-function readCache(path: string): Buffer | undefined {
+/** Ours or root's, and writable by no one else: what we may run code from. */
+function trusted(st: Stats): boolean {
+  return (st.uid === process.geteuid!() || st.uid === 0) && (st.mode & 0o022) === 0;
+}
+
+function readCache(dir: string, name: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // The directory too: whoever could write in it could swap in another file.
+    if (!trusted(statSync(dir))) return undefined;
+    fd = openSync(join(dir, name), 'r');
   } catch {
     return undefined;
   }
   try {
     const st = fstatSync(fd);
-    const trusted = st.isFile() && (st.uid === process.geteuid!() || st.uid === 0) && (st.mode & 0o022) === 0;
-    return trusted ? readFileSync(fd) : undefined;
+    return st.isFile() && trusted(st) ? readFileSync(fd) : undefined;
   } catch {
     return undefined;
   } finally {
@@ -93,7 +100,7 @@ function boot(): void {
   const dir = `${__filename}.cache`;
   const verb = verbOf(process.argv.slice(2));
   const name = `${verb}-${BUILD_ID}`;
-  const cachedData = readCache(join(dir, name));
+  const cachedData = readCache(dir, name);
   // The wrapper Node puts around a CommonJS module; its first line is the CLI's first.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${body}\n})`, {
     filename: __filename,
