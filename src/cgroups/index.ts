@@ -22,6 +22,7 @@ import { cgroupLayout, v1Hierarchies, type CgroupLayout } from './hierarchy.ts';
 import { levels, v1Paths, v2Path } from './path.ts';
 import { swapToV2 } from './resources.ts';
 import { hostHugePageSizes } from './stats.ts';
+import type { NamespacePlan } from '../container/namespaces.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { V1Manager } from './v1.ts';
 import { V2Manager } from './v2.ts';
@@ -116,13 +117,15 @@ export function containerCgroup(state: StoredState, context = 'cannot toggle fre
 /**
  * Makes the cgroup and applies the limits, before the child exists; the
  * entry says how the addon puts the child in as it is born. Its cgroup
- * namespace, unshared after release, is then rooted here.
+ * namespace, unshared after release, is then rooted here. With an owner
+ * (cgroupOwner), the cgroup is delegated to it.
  */
-export function setupCgroup(record: CgroupRecord, rules: DeviceRule[]): CgroupEntry {
+export function setupCgroup(record: CgroupRecord, rules: DeviceRule[], owner?: { uid: number; gid: number }): CgroupEntry {
   const cg = openCgroup(record);
   const resources = record.resources ?? {};
   cg.create(resources);
   cg.apply(resources, rules);
+  if (owner) (cg as V2Manager).delegate(owner.uid, owner.gid); // cgroupOwner: v2 only
   return cg.entry();
 }
 
@@ -131,27 +134,25 @@ export function setupCgroup(record: CgroupRecord, rules: DeviceRule[]): CgroupEn
  * uid (and gid) its process runs as, if and only if the host is v2 (v1
  * delegation is not safe), the container gets a new cgroup namespace, and it
  * mounts cgroup read-write at /sys/fs/cgroup: then it can manage the
- * sub-cgroups it sees (systemd in a container does).
+ * sub-cgroups it sees (systemd in a container does). Undefined: no owner but root.
  */
-export function delegateCgroup(record: CgroupRecord, config: RunnableConfig): void {
-  if (record.version !== 2) return;
-  const linux = config.linux ?? {};
-  const newNs = (type: string) => (linux.namespaces ?? []).some((n) => n.type === type && !n.path);
-  if (!newNs('cgroup')) return;
+export function cgroupOwner(record: CgroupRecord, config: RunnableConfig, ns: NamespacePlan): { uid: number; gid: number } | undefined {
+  if (record.version !== 2 || !ns.isNew('cgroup')) return undefined;
   const rw = (config.mounts ?? []).some((m) => m.source === 'cgroup' && m.destination === '/sys/fs/cgroup' && !(m.options ?? []).includes('ro'));
-  if (!rw) return;
-  const user = config.process.user ?? { uid: 0, gid: 0 };
+  if (!rw) return undefined;
   // A joined user namespace's maps are not in the config: left as is.
-  if ((linux.namespaces ?? []).some((n) => n.type === 'user' && n.path)) return;
+  if (ns.has('user') && !ns.isNew('user')) return undefined;
+  const linux = config.linux ?? {};
+  const user = config.process.user ?? { uid: 0, gid: 0 };
   const toHost = (id: number, maps: Array<{ containerID: number; hostID: number; size: number }> | undefined) => {
-    if (!newNs('user')) return id;
+    if (!ns.isNew('user')) return id;
     const m = (maps ?? []).find((e) => id >= e.containerID && id < e.containerID + e.size);
     return m ? m.hostID + (id - m.containerID) : undefined;
   };
   const uid = toHost(user.uid, linux.uidMappings);
   const gid = toHost(user.gid, linux.gidMappings);
-  if (uid === undefined || gid === undefined) return; // unmapped: it could not use the cgroup anyway
-  (openCgroup(record) as V2Manager).delegate(uid, gid);
+  // Unmapped: it could not use the cgroup anyway.
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { closeSync, ftruncateSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
-import { delegateCgroup, deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
+import { cgroupOwner, deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { ContainerDir, OCI_VERSION, writeFileAtomic, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';
@@ -15,6 +15,7 @@ import { RuntimeError } from '../util/errors.ts';
 import { describeFailure } from './failure.ts';
 import { runHooks } from './hooks.ts';
 import { receiveMaster } from './foreground.ts';
+import { planNamespaces } from './namespaces.ts';
 import { buildPlan } from './plan.ts';
 import { writeSeccompState } from './seccomp.ts';
 
@@ -63,7 +64,9 @@ export function createContainer(opts: CreateOptions): Created {
   // Where the cgroup goes is known (and refused) now; it is made once the child exists.
   const cgroup = planCgroup(config, opts.id);
   const devices = deviceRules(config);
+  const namespaces = planNamespaces(config.linux?.namespaces ?? []);
   const plan = buildPlan(config, {
+    namespaces,
     bundle,
     cgroupPaths: cgroup.paths,
     noPivot: opts.noPivot,
@@ -99,8 +102,7 @@ export function createContainer(opts: CreateOptions): Created {
     dir.write(state);
     if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
     // The limits hold before the child exists; it is cloned into the cgroup.
-    const cgroupEntry = setupCgroup(cgroup, devices);
-    delegateCgroup(cgroup, config);
+    const cgroupEntry = setupCgroup(cgroup, devices, cgroupOwner(cgroup, config, namespaces));
     const handle = addon().spawn({
       ...plan,
       ...cgroupEntry,

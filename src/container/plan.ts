@@ -9,7 +9,7 @@ import { RuntimeError } from '../util/errors.ts';
 import { planCaps } from './capabilities.ts';
 import { devSymlinks, planDevices } from './devices.ts';
 import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './mounts.ts';
-import { planNamespaces } from './namespaces.ts';
+import { planNamespaces, type NamespacePlan } from './namespaces.ts';
 import { planRlimits } from './rlimits.ts';
 import { planSeccomp } from './seccomp.ts';
 
@@ -20,6 +20,8 @@ export interface PlanOptions extends ProcessOptions {
   keyring?: string;
   /** the container's cgroup directories (cgroups/index.ts planCgroup), for "cgroup" mounts */
   cgroupPaths?: Record<string, string>;
+  /** linux.namespaces, planned (create plans them once: the cgroup's owner depends on them too) */
+  namespaces?: NamespacePlan;
 }
 
 export type Plan = ReturnType<typeof buildPlan>;
@@ -84,7 +86,7 @@ function refuseUnsupported(config: RunnableConfig): void {
 export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const linux = config.linux ?? {};
   const proc = config.process;
-  const ns = planNamespaces(linux.namespaces ?? []);
+  const ns = opts.namespaces ?? planNamespaces(linux.namespaces ?? []);
   if (!ns.isNew('mount'))
     throw new RuntimeError('linux.namespaces: tsrunc needs a new mount namespace (a "mount" entry without "path")');
   if (config.hostname && !ns.isNew('uts')) throw new RuntimeError('unable to set hostname without a private UTS namespace');
