@@ -84,11 +84,12 @@ describe.skipIf(!shipped)('boot: the code cache', () => {
     expect(statSync(file).ino).not.toBe(before.ino);
   });
 
-  it("a cache from another build of the CLI is removed when this build writes the verb's own", () => {
+  it("a cache from another build of the CLI, and a dead writer's temp file, are removed when this build writes the verb's own", () => {
     const { bin, cache } = copyOfCli();
     mkdirSync(cache);
     writeFileSync(join(cache, 'other-0000000000000000'), 'stale');
     writeFileSync(join(cache, 'list-0000000000000000'), 'stale');
+    writeFileSync(join(cache, '.other-0000000000000000.1234'), 'left by a writer that died');
     tsrunc(bin, '--version');
     expect(files(cache)).toEqual(['list-0000000000000000', expect.stringMatching(/^other-(?!0{16})[0-9a-f]{16}$/)]);
   });

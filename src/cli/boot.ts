@@ -77,8 +77,14 @@ function readCache(dir: string, name: string): Buffer | undefined {
 function writeCache(dir: string, verb: string, name: string, data: Buffer): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
-    // This verb's caches from other builds will never match again.
-    for (const f of readdirSync(dir)) if (f.startsWith(`${verb}-`) && f !== name) unlinkSync(join(dir, f));
+    // This verb's caches from other builds will never match again, and a
+    // temp file is left only by a writer that died (a live one losing its
+    // temp file just fails its rename).
+    for (const f of readdirSync(dir))
+      if ((f.startsWith(`${verb}-`) && f !== name) || f.startsWith(`.${verb}-`))
+        try {
+          unlinkSync(join(dir, f));
+        } catch {}
     const tmp = join(dir, `.${name}.${process.pid}`);
     writeFileSync(tmp, data, { mode: 0o644 });
     renameSync(tmp, join(dir, name));
