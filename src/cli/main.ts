@@ -62,11 +62,13 @@ async function main(argv: string[]): Promise<number> {
   return await cmd.run(globals, parsed);
 }
 
-// After the 'exit' listeners (boot.ts's cache writer among them), leave by
-// _exit when the addon is loaded anyway: Node's own teardown (joining its
-// threads, freeing the heap) costs ~1 ms and there is nothing left to flush,
-// since all output is written synchronously. Not under a profiler or coverage,
-// which write their files during that teardown.
+// Exit at once: nothing is left to wait for, and a natural exit would first
+// tear down handles (signal watchers) one by one. And after the 'exit'
+// listeners (boot.ts's cache writer among them), leave by _exit when the addon
+// is loaded anyway: Node's own teardown (joining its threads, freeing the
+// heap) costs ~1 ms and there is nothing left to flush, since all output is
+// written synchronously. Not under a profiler or coverage, which write their
+// files during that teardown.
 function exit(code: number): never {
   const tooling = process.env.NODE_V8_COVERAGE || process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof|inspect)/.test(a));
   const fast = tooling ? undefined : addonIfLoaded();

@@ -61,7 +61,7 @@ export function createContainer(opts: CreateOptions): Created {
   // LISTEN_PID names this process; they go first, then --preserve-fds ones.
   const listenFds = process.env.LISTEN_PID === String(process.pid) ? Number(process.env.LISTEN_FDS ?? 0) || 0 : 0;
   if (listenFds > 0) config.process.env = [...(config.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
-  // Where the cgroup goes is known (and refused) now; it is made once the child exists.
+  // Where the cgroup goes is known (and refused) now; it is made just before the child is cloned into it.
   const cgroup = planCgroup(config, opts.id);
   const devices = deviceRules(config);
   const namespaces = planNamespaces(config.linux?.namespaces ?? []);
