@@ -10,12 +10,16 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export default function setup(): () => void {
-  const dir = mkdtempSync(join(process.env.TMPDIR ?? '/tmp', 'tsrunc-test-'));
+  const before = process.env.TMPDIR;
+  const dir = mkdtempSync(join(before ?? '/tmp', 'tsrunc-test-'));
   // Searchable by all, as /tmp is: containers in user namespaces run as other
   // uids, and their bind mounts' sources lie below.
   chmodSync(dir, 0o711);
   process.env.TMPDIR = dir;
   return () => {
+    // The spec-tests runner starts several runs in one process (--compare).
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
     // mountinfo's 5th field is the mount point, with spaces as \040.
     const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')
