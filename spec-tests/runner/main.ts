@@ -7,7 +7,7 @@
 // See spec-tests/README.md, "The runner".
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { knownDifferencesFile, loadKnownDifferences } from './known.ts';
 import { buildReport, renderMarkdown, renderSummaryMarkdown, renderTerminal, replaceSummaryBlock } from './report.ts';
 import {
@@ -17,6 +17,7 @@ import {
   describeRuntime,
   hostCgroupMode,
   preflight,
+  sweepLeftCgroups,
   type Runtime,
   type WrapMode,
 } from './runtimes.ts';
@@ -229,6 +230,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(mark[t.result]);
         if (++col % 60 === 0) process.stderr.write('\n');
       };
+      const started = Date.now();
       const run = await runSuite({
         env: { TSRUNC_BIN: rt.invoke, [OCI_VERSION_ENV]: rt.ociVersion },
         include: o.include,
@@ -242,6 +244,10 @@ export async function main(argv: string[]): Promise<number> {
       for (const t of run.tests) s[t.result]++;
       say(`\n  ${run.tests.length} tests in ${(run.durationMs / 1000).toFixed(1)} s: ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped`);
       for (const e of run.fileErrors) say(`  ${e.file} did not load: ${e.error}`);
+      // Left by the runtime, not the suite: removed so they do not pile up on the host.
+      const left = sweepLeftCgroups(started);
+      if (left.length)
+        say(`  note: ${rt.label} left ${left.length} cgroup directories after delete (removed): ${[...new Set(left.map((p) => basename(p)))].join(', ')}`);
       runs.push({ runtime: rt, run });
     }
     const report = buildReport(runs, known, {

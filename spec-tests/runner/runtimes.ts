@@ -2,7 +2,7 @@
 // cgroup hosts, and a preflight `run` of the busybox bundle (which also picks
 // the bundle's ociVersion for runtimes that refuse the current one).
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 
@@ -109,6 +109,41 @@ export function hostCgroupMode(): CgroupMode {
   } catch {
     return 'none';
   }
+}
+
+/**
+ * Cgroups the suite's containers were left with after their delete:
+ * directories named as the harness names containers (`spec-<pid>-<n>`,
+ * `c-<pid>-<n>`), made since `since` (ms), within three levels of any cgroup
+ * mount. rmdir takes only empty ones, so nothing in use goes. Returns what
+ * it removed, for the log: runtime.md says delete MUST remove what create made.
+ */
+export function sweepLeftCgroups(since: number): string[] {
+  const mounts: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep > 0 && (f[sep + 1] === 'cgroup' || f[sep + 1] === 'cgroup2')) mounts.push(f[4]);
+  }
+  const removed: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const path = join(dir, e.name);
+      if (/^(spec|c)-\d+-\d+$/.test(e.name) && statSync(path).mtimeMs >= since)
+        try {
+          rmdirSync(path);
+          removed.push(path);
+          continue;
+        } catch {}
+      if (depth < 3) walk(path, depth + 1);
+    }
+  };
+  for (const m of mounts)
+    try {
+      walk(m, 1);
+    } catch {}
+  return removed;
 }
 
 export function describeCgroups(mode: CgroupMode): string {
