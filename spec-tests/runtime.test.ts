@@ -8,7 +8,6 @@
 // file runs against runc or crun: TSRUNC_BIN=/usr/sbin/runc vitest run spec-tests
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import {
-  chmodSync,
   closeSync,
   existsSync,
   mkdtempSync,
@@ -36,6 +35,7 @@ import {
   until,
   type Result,
 } from '../test/lib/harness.ts';
+import { outDirIn, type Out } from './lib/probe.ts';
 
 const root = stateRoot();
 const scratch = mkdtempSync(join(tmpdir(), 'spec-tests-'));
@@ -90,27 +90,7 @@ function start(id: string): Result {
   return q(['start', id]);
 }
 
-/** A host directory (world-writable) bind-mounted at /out. */
-interface Out {
-  host: string;
-  /** a string unique to this directory, found in the mountinfo of any process that has it mounted */
-  token: string;
-  mount: object;
-  file(name: string): string;
-  read(name: string): string | undefined;
-}
-
-function outDir(): Out {
-  const host = mkdtempSync(join(scratch, 'out-'));
-  chmodSync(host, 0o777);
-  return {
-    host,
-    token: basename(host),
-    mount: { destination: '/out', type: 'bind', source: host, options: ['rbind', 'rw'] },
-    file: (name) => join(host, name),
-    read: (name) => (existsSync(join(host, name)) ? readFileSync(join(host, name), 'utf8') : undefined),
-  };
-}
+const outDir = (): Out => outDirIn(scratch);
 
 /** A bundle whose config mounts `out` at /out. */
 function bundleWith(out: Out, args: string[], mutate?: (c: any) => void): string {

@@ -186,13 +186,33 @@ export class ProbeResult {
 
 // ---------------------------------------------------------------------------
 
+/** A host directory (world-writable) bind-mounted at /out. */
 export interface Out {
   host: string;
+  /** a string unique to this directory, found in the mountinfo of any process that has it mounted */
   token: string;
   mount: object;
   file(name: string): string;
   read(name: string): string | undefined;
   write(name: string, text: string, mode?: number): string;
+}
+
+/** A new `Out` below `scratch`. */
+export function outDirIn(scratch: string): Out {
+  const host = mkdtempSync(join(scratch, 'out-'));
+  chmodSync(host, 0o777);
+  return {
+    host,
+    token: basename(host),
+    mount: { destination: '/out', type: 'bind', source: host, options: ['rbind', 'rw'] },
+    file: (name) => join(host, name),
+    read: (name) => (existsSync(join(host, name)) ? readFileSync(join(host, name), 'utf8') : undefined),
+    write: (name, text, mode = 0o644) => {
+      writeFileSync(join(host, name), text, { mode });
+      chmodSync(join(host, name), mode);
+      return join(host, name);
+    },
+  };
 }
 
 /**
@@ -223,22 +243,7 @@ export function specContext() {
     return dir;
   }
 
-  function outDir(): Out {
-    const host = mkdtempSync(join(scratch, 'out-'));
-    chmodSync(host, 0o777);
-    return {
-      host,
-      token: basename(host),
-      mount: { destination: '/out', type: 'bind', source: host, options: ['rbind', 'rw'] },
-      file: (name) => join(host, name),
-      read: (name) => (existsSync(join(host, name)) ? readFileSync(join(host, name), 'utf8') : undefined),
-      write: (name, text, mode = 0o644) => {
-        writeFileSync(join(host, name), text, { mode });
-        chmodSync(join(host, name), mode);
-        return join(host, name);
-      },
-    };
-  }
+  const outDir = (): Out => outDirIn(scratch);
 
   /** A bundle running `args` with `out` at /out (added after mutate, unless mutate mounted /out itself). */
   function bundleWith(out: Out, args: string[], mutate?: (c: any) => void): string {

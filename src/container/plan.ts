@@ -9,7 +9,7 @@ import { RuntimeError } from '../util/errors.ts';
 import { planCaps } from './capabilities.ts';
 import { devSymlinks, planDevices } from './devices.ts';
 import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './mounts.ts';
-import { planNamespaces, type NamespacePlan } from './namespaces.ts';
+import type { NamespacePlan } from './namespaces.ts';
 import { planRlimits } from './rlimits.ts';
 import { planSeccomp } from './seccomp.ts';
 
@@ -21,7 +21,7 @@ export interface PlanOptions extends ProcessOptions {
   /** the container's cgroup directories (cgroups/index.ts planCgroup), for "cgroup" mounts */
   cgroupPaths?: Record<string, string>;
   /** linux.namespaces, planned (create plans them once: the cgroup's owner depends on them too) */
-  namespaces?: NamespacePlan;
+  namespaces: NamespacePlan;
 }
 
 export type Plan = ReturnType<typeof buildPlan>;
@@ -42,7 +42,7 @@ export function resolveRootfs(config: RunnableConfig, bundle: string): string {
  * Only sysctls that belong to a namespace the container has of its own may
  * be set (runc's rules): anything else would change the host.
  */
-function checkSysctls(sysctl: Record<string, string>, ns: ReturnType<typeof planNamespaces>): Array<[string, string]> {
+function checkSysctls(sysctl: Record<string, string>, ns: NamespacePlan): Array<[string, string]> {
   const IPC = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
   for (const raw of Object.keys(sysctl)) {
     const key = raw.replace(/\//g, '.');
@@ -86,7 +86,7 @@ function refuseUnsupported(config: RunnableConfig): void {
 export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const linux = config.linux ?? {};
   const proc = config.process;
-  const ns = opts.namespaces ?? planNamespaces(linux.namespaces ?? []);
+  const ns = opts.namespaces;
   if (!ns.isNew('mount'))
     throw new RuntimeError('linux.namespaces: tsrunc needs a new mount namespace (a "mount" entry without "path")');
   if (config.hostname && !ns.isNew('uts')) throw new RuntimeError('unable to set hostname without a private UTS namespace');
