@@ -5,6 +5,12 @@
 // async-signal-safe. Only syscalls, stack buffers and reads of the prepared
 // Plan. On failure the child writes {step, errno, index} to the error pipe and
 // exits; on success the exec closes the (O_CLOEXEC) pipe and the parent reads EOF.
+//
+// Usually the child shares Node's memory (CLONE_VM, see spawn.cc), on a stack
+// of its own, until its exec: what it writes in memory is its stack, g_plan,
+// and the calling thread's errno, which the parent therefore never trusts
+// while the child runs. Raw syscalls for set*id: glibc's wrappers would signal
+// the threads of the process whose memory this is.
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -640,12 +646,15 @@ void reset_signals() {
 
 [[noreturn]] void child_main(Plan* p) {
   g_plan = p;
-  // Until the exec this process is a copy of Node. Non-dumpable, no process
+  // Until the exec this process runs Node's memory. Non-dumpable, no process
   // of the container can open its /proc/<pid>/exe (the host's node binary)
-  // or its memory (CVE-2019-5736). The exec of tsrunc-init resets it.
+  // or its memory (CVE-2019-5736). The flag belongs to the memory: with
+  // CLONE_VM tsrunc is non-dumpable too until release() sees the exec. The
+  // exec of tsrunc-init gives the child memory of its own.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Dispositions first: the parent blocked every signal around clone(), so
-  // none of Node's handlers can run in this copy of its address space.
+  // none of Node's handlers can run here. (The table is the child's own:
+  // CLONE_VM without CLONE_SIGHAND.)
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; s++)

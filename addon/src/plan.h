@@ -236,6 +236,8 @@ struct Plan {
   int state_fd = -1;     // memfd: the state JSON the hooks get on stdin
   int blob_fd = -1;      // sealed memfd: tsrunc-init's settings (see init/init.c)
   int error_fd = -1;     // write end: ChildError on failure, EOF on exec
+  int parent_sync_fd = -1;   // the parent's ends of those pipes, which the child closes first
+  int parent_error_fd = -1;
 
   // linux.seccomp (seccomp.cc): a BPF program compiled in the parent, loaded
   // by the child before it changes user (no_new_privs false: needs
