@@ -1,6 +1,6 @@
 // Bundles the CLI into one minified file, dist/tsrunc, that runs as is:
 //
-//   #!/usr/bin/env -S <node> --no-rehash-snapshot --min-semi-space-size=2
+//   #!<repo>/build/Release/tsrunc-launch <node>
 //   <src/cli/boot.ts, bundled>
 //   /*
 //   <src/cli/main.ts, bundled>
@@ -19,29 +19,22 @@
 // devDependency under npm scripts): engines exec dist/tsrunc directly, and
 // /usr/bin/node may be older.
 //
-// Its two V8 flags (a shebang passes the kernel one argument; `env -S` splits
-// it, for ~0.5 ms):
-// - --no-rehash-snapshot: V8 keeps the string-hash seed its snapshot was built
-//   with instead of drawing a new one and rehashing every table in the
-//   snapshot; since Node 24.15 drawing one also searches for the rapidhash
-//   secret's primes. Together ~5.5 ms of Node's ~26 ms start here. What a
-//   random seed protects against is hash flooding by whoever supplies the
-//   strings: tsrunc's are its caller's own (config.json, state it wrote, its
-//   argv), in a process that lives for one command.
-// - --min-semi-space-size=2 (MB): `run` allocates ~1.5 MB of young objects
-//   (most of them zod's); with Node's 1 MB default two scavenges (~1 ms each)
-//   copy them.
+// tsrunc-launch (addon/launch/launch.c) starts that Node with two V8 flags
+// that cut its start-up; it is there because a #! line carries one argument.
 import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) throw new Error(`bundle: run under Node 22+ (this is ${process.version}); use npm run build`);
 
-if (/\s/.test(process.execPath)) throw new Error(`bundle: Node's path has white space, which a shebang cannot carry: ${process.execPath}`);
-const shebang = `#!/usr/bin/env -S ${process.execPath} --no-rehash-snapshot --min-semi-space-size=2\n`;
+const launcher = resolve('build/Release/tsrunc-launch');
+if (!existsSync(launcher)) throw new Error(`bundle: ${launcher} is missing: build the addon first (npm run build:addon)`);
+for (const p of [launcher, process.execPath]) if (/\s/.test(p)) throw new Error(`bundle: a #! line cannot carry a path with white space: ${p}`);
+const shebang = `#!${launcher} ${process.execPath}\n`;
 // Linux reads at most 255 bytes of a #! line (BINPRM_BUF_SIZE, since 5.1).
-if (shebang.length > 255) throw new Error(`bundle: the shebang is longer than Linux reads: ${shebang}`);
+if (shebang.length > 255) throw new Error(`bundle: the #! line is longer than Linux reads: ${shebang}`);
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node22', logLevel: 'error', write: false };
 const text = async (opts) => (await build({ ...common, ...opts })).outputFiles[0].text;
 

@@ -4,7 +4,8 @@
 # Idempotent; when nothing has changed it only checks and exits quickly.
 #   1. Debian packages (apt-get only when one is missing)
 #   2. npm ci when node_modules is missing or older than package-lock.json
-#   3. npm run build when addon/, src/ or scripts/bundle.mjs is newer than dist/tsrunc
+#   3. npm run build when addon/, src/ or scripts/bundle.mjs is newer than dist/tsrunc,
+#      or build/Release lacks what dist/tsrunc needs
 #   4. the busybox rootfs of bundles/busybox/
 # Progress goes to stderr, and only when something is being done.
 #
@@ -79,7 +80,7 @@ setup_build() {
   fi
   local dirs=() d
   for d in addon src; do [[ -e "$d" ]] && dirs+=("$d"); done
-  if [[ -e dist/tsrunc ]] \
+  if [[ -e dist/tsrunc && -x build/Release/tsrunc-launch && -e build/Release/tsrunc.node ]] \
      && [[ -z "$(find "${dirs[@]}" scripts/bundle.mjs -newer dist/tsrunc -print -quit 2>/dev/null)" ]]; then
     return 0
   fi

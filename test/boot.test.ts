@@ -100,11 +100,14 @@ describe.skipIf(!shipped)('boot: the code cache', () => {
 describe('boot: the layout of dist/tsrunc', () => {
   it.skipIf(!shipped)('the CLI sits in one block comment after the boot code, and errors point into it', () => {
     const text = readFileSync(runtime, 'utf8');
-    // The Node that built it, with the V8 flags scripts/bundle.mjs explains,
-    // split by env -S: the kernel hands a #! line's interpreter one argument.
+    // tsrunc-launch starts the Node that built it, with its V8 flags
+    // (addon/launch/launch.c): the kernel hands a #! interpreter one argument.
     const shebang = text.slice(0, text.indexOf('\n'));
-    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S \/\S+\/node --no-rehash-snapshot --min-semi-space-size=2$/);
+    expect(shebang).toMatch(/^#!\/\S+\/build\/Release\/tsrunc-launch \/\S+\/node$/);
     expect(shebang.length).toBeLessThan(256);
+    const [launcher, node] = shebang.slice(2).split(' ');
+    const argv = spawnSync(launcher, [node, '-p', 'JSON.stringify([process.execArgv, process.argv.slice(1)])', 'a', 'b c'], { encoding: 'utf8' });
+    expect(JSON.parse(argv.stdout)).toEqual([['--no-rehash-snapshot', '--min-semi-space-size=8', '-p', 'JSON.stringify([process.execArgv, process.argv.slice(1)])'], ['a', 'b c']]);
     expect(spawnSync(runtime, ['--version'], { encoding: 'utf8' }).stdout).toMatch(/^tsrunc version .*\nnode: v\d+/s);
     expect(text.endsWith('\n*/\n')).toBe(true);
     const open = text.lastIndexOf('\n/*\n');

@@ -455,7 +455,8 @@ export class V1Manager implements CgroupManager {
 
   destroy(): void {
     // Usually the container's processes are gone by now: one rmdir each.
-    const leaves = this.ownedLeaves().filter((d) => !removeIfEmpty(this.io, d));
+    const own = this.ownedLeaves();
+    const leaves = own.filter((d) => !removeIfEmpty(this.io, d));
     // Processes may remain without a pid namespace, or be born meanwhile: kill until none is left.
     for (let i = 0; i < 200 && leaves.length; i++) {
       this.kill();
@@ -463,7 +464,7 @@ export class V1Manager implements CgroupManager {
       sleepMs(10);
     }
     for (const d of leaves) removeTree(this.io, d);
-    removeParents(this.io, this.record.owned, leaves);
+    removeParents(this.io, this.record.owned, own);
   }
 }
 

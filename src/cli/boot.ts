@@ -9,7 +9,7 @@
 // are lazy), so the next run of that verb compiles nothing.
 //
 // dist/tsrunc, as scripts/bundle.mjs writes it:
-//   #!/path/to/node --min-semi-space-size=2
+//   #!/path/to/build/Release/tsrunc-launch /path/to/node
 //   <this module, bundled>
 //   /*
 //   <the CLI: src/cli/main.ts, bundled>
