@@ -12,6 +12,7 @@ import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { ContainerDir, OCI_VERSION, writeFileAtomic, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
+import { isoTime } from '../util/time.ts';
 import { describeFailure } from './failure.ts';
 import { runHooks } from './hooks.ts';
 import { receiveMaster } from './foreground.ts';
@@ -84,7 +85,7 @@ export function createContainer(opts: CreateOptions): Created {
     initStartTime: 0,
     bundle,
     rootfs: plan.rootfs,
-    created: new Date().toISOString(),
+    created: isoTime(),
     owner: '',
     annotations: config.annotations,
     creating: true,

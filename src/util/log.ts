@@ -2,6 +2,7 @@
 // lines; with --log they go to the file (text or JSON lines: level, msg, time)
 // and the bare message to stderr. Engines read the last `error` line.
 import { appendFileSync, writeSync } from 'node:fs';
+import { isoTime } from './time.ts';
 
 export type LogFormat = 'text' | 'json';
 
@@ -18,7 +19,7 @@ export function configureLog(o: Partial<LogOptions>): void {
 }
 
 function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return isoTime().replace(/\.\d+Z$/, 'Z');
 }
 
 function line(level: string, msg: string): string {
