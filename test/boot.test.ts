@@ -107,7 +107,7 @@ describe('boot: the layout of dist/tsrunc', () => {
     expect(shebang.length).toBeLessThan(256);
     const [launcher, node] = shebang.slice(2).split(' ');
     const argv = spawnSync(launcher, [node, '-p', 'JSON.stringify([process.execArgv, process.argv.slice(1)])', 'a', 'b c'], { encoding: 'utf8' });
-    expect(JSON.parse(argv.stdout)).toEqual([['--no-rehash-snapshot', '--min-semi-space-size=8', '-p', 'JSON.stringify([process.execArgv, process.argv.slice(1)])'], ['a', 'b c']]);
+    expect(JSON.parse(argv.stdout)).toEqual([['--no-rehash-snapshot', '--min-semi-space-size=8', '--jitless', '--v8-pool-size=1', '-p', 'JSON.stringify([process.execArgv, process.argv.slice(1)])'], ['a', 'b c']]);
     expect(spawnSync(runtime, ['--version'], { encoding: 'utf8' }).stdout).toMatch(/^tsrunc version .*\nnode: v\d+/s);
     expect(text.endsWith('\n*/\n')).toBe(true);
     const open = text.lastIndexOf('\n/*\n');

@@ -1,6 +1,6 @@
 /*
  * tsrunc-launch: the interpreter on dist/tsrunc's #! line. It starts Node
- * with the two V8 flags tsrunc's start-up wants, which a #! line cannot carry
+ * with the flags tsrunc's start-up wants, which a #! line cannot carry
  * itself (Linux hands the interpreter a single argument):
  *
  *   #!/abs/build/Release/tsrunc-launch /abs/path/to/node
@@ -25,10 +25,18 @@
  *   ~1 ms each copy them; at 2 MB, V8 still posts a scavenge task at 80% full
  *   (~1.2 ms, in about half the runs). 8 leaves room for large configs (a
  *   full seccomp profile); the pages are touched only as they are used.
+ * --jitless: V8 runs bytecode only. A tsrunc process runs one command, whose
+ *   code (from the code cache, see src/cli/boot.ts) is mostly run once:
+ *   Sparkplug compiles hot functions in batches on the main thread, and
+ *   posting Maglev's background jobs (pthread_cond_signal) now and then
+ *   blocks the main thread ~1 ms on this 2-CPU host. Together ~1.3 ms of
+ *   `run`. Without a JIT there is no WebAssembly, which tsrunc does not use.
+ * --v8-pool-size=1: with nothing to compile in the background, one V8 worker
+ *   thread (for GC) instead of four to start.
  */
 #include "../freestanding.h"
 
-static const char *const kFlags[] = {"--no-rehash-snapshot", "--min-semi-space-size=8"};
+static const char *const kFlags[] = {"--no-rehash-snapshot", "--min-semi-space-size=8", "--jitless", "--v8-pool-size=1"};
 #define NFLAGS (sizeof kFlags / sizeof kFlags[0])
 
 static void say(const char *s) { sys3(__NR_write, 2, (long)s, slen(s)); }
