@@ -630,13 +630,16 @@ void loopback_up() {
   close(sock);
 }
 
+// What sigaction() may change: not KILL and STOP, and not the two signals
+// glibc keeps for itself (32, 33), which it refuses with EINVAL, an errno
+// write the parent could see (see spawn.cc, share_memory).
+bool settable(int s) { return s != SIGKILL && s != SIGSTOP && !(s >= __SIGRTMIN && s < SIGRTMIN); }
+
 void reset_signals() {
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++) {
-    if (s == SIGKILL || s == SIGSTOP) continue;
-    sigaction(s, &sa, nullptr);  // glibc's reserved signals answer EINVAL: fine
-  }
+  for (int s = 1; s < NSIG; s++)
+    if (settable(s)) sigaction(s, &sa, nullptr);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -658,7 +661,7 @@ void reset_signals() {
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, nullptr);
+    if (settable(s)) sigaction(s, &sa, nullptr);
 
   // Into the container's v1 cgroups first, so that everything the child
   // does is charged and limited there (see Plan::cgroup_tasks_fds).

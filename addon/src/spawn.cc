@@ -29,9 +29,10 @@
 extern char** environ;
 
 // clone3 with a stack of its own for the child, which starts in fn(arg) and
-// never returns (fn execs or _exits). Returns the pid, or -errno. libc has no public clone3 wrapper, and
-// a child on a new stack cannot return into the C++ frame that called the
-// syscall: the parent's frame is live in the same memory (CLONE_VM).
+// never returns (fn execs or _exits). Returns the pid, or -errno. libc has no
+// public clone3 wrapper, and a child on a new stack cannot return into the
+// C++ frame that called the syscall: the parent's frame is live in the same
+// memory (CLONE_VM).
 extern "C" long tsrunc_clone3(struct clone_args* args, size_t size, int (*fn)(void*), void* arg);
 #if defined(__x86_64__)
 __asm__(
@@ -557,10 +558,12 @@ int child_entry(void* arg) {
 // Why CLONE_VM: a plain clone copies Node's page tables (~12 MB of its own
 // memory, ~40 MB of mapped files) for the child to throw away at its exec,
 // and each page either side then writes costs a copy-on-write fault: about
-// 1 ms of `run`. Sharing the memory costs nothing, and the child's code
-// already touches nothing but its stack and the plan (invariant 1); errno is
+// 2 ms of `run` here. Sharing the memory costs nothing, and the child's code
+// already touches nothing but its stack and the plan (invariant 1). errno is
 // the one thing it writes in memory the parent also uses (the calling
-// thread's), which is why release() does not trust errno. Not when the child
+// thread's), and only when a call fails: until the parent's "go" the child
+// makes no call that fails in the normal course, and while it sets up after
+// the go, release() waits on a read that does not trust errno. Not when the child
 // joins a user or time namespace by path: the kernel refuses those to a
 // process whose memory others share (userns_install, timens_install).
 bool share_memory(const Plan& p) {
