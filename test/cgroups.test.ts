@@ -11,7 +11,7 @@
 // start few containers, wait with generous deadlines (a passing wait ends as
 // soon as its condition holds) and have long timeouts.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -588,6 +588,50 @@ describe.skipIf(!v1 && !v2)(`cgroups ${V}: pause, resume, update, exec, kill --a
     expect(rt(root, ['kill', '--all', id, 'KILL'])).toMatchObject({ code: 0, stderr: '' });
     await until(() => state(root, id).status === 'stopped', WAIT, 'stopped');
     expect(rt(root, ['delete', id]).code).toBe(0);
+    for (const d of dirs) expect(existsSync(d), d).toBe(false);
+  });
+
+  it('exec --cgroup starts the process in an existing sub-cgroup of the container\'s (v1: per controller too), never outside it; refuses a missing one and malformed arguments', async () => {
+    const id = uid();
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '1000']), id])).toMatchObject({ code: 0, stderr: '' });
+    const init = state(root, id).pid;
+    const dirs = allDirs(id);
+    for (const d of dirs) {
+      mkdirSync(`${d}/sub`);
+      // v1 cpuset: a new cgroup takes no process until it has cpus and mems.
+      if (v1) for (const f of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(`${d}/${f}`)) writeFileSync(`${d}/sub/${f}`, read(`${d}/${f}`));
+    }
+    const pidDir = mkdtempSync(join(tmpdir(), 'tsrunc-pid-'));
+    const execIn = (flags: string[], name: string) => {
+      const pidFile = join(pidDir, name);
+      expect(rt(root, ['exec', '-d', '--pid-file', pidFile, ...flags, id, 'sleep', '1000'])).toMatchObject({ code: 0, stderr: '' });
+      return Number(read(pidFile));
+    };
+    // One path for every controller; "../" is cleaned away as runc cleans it, so it stays inside.
+    for (const arg of ['sub', '/sub/', '../../sub']) {
+      const p = execIn(['--cgroup', arg], `p${arg.length}`);
+      for (const d of dirs) expect(procs(`${d}/sub`), `${arg} ${d}`).toContain(p);
+    }
+    // "/" is the container's own cgroup.
+    const top = execIn(['--cgroup', '/'], 'top');
+    expect(read(`/proc/${top}/cgroup`)).toBe(read(`/proc/${init}/cgroup`));
+    if (v1) {
+      // One controller's sub-cgroup; the others stay where init is.
+      const p = execIn(['--cgroup', 'pids:sub'], 'pids');
+      for (const h of hierarchies) {
+        const d = dirOf(h.controllers[0], id);
+        expect(procs(h.controllers.includes('pids') ? `${d}/sub` : d), h.mountPoint).toContain(p);
+      }
+    } else {
+      expect(rt(root, ['exec', '--cgroup', 'pids:sub', id, 'true'])).toMatchObject({ code: 1, stderr: expect.stringContaining('cgroup v2 takes one path for all controllers') });
+    }
+    const missing = rt(root, ['exec', '--cgroup', 'nowhere', id, 'true']);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining(`${dirs[0]}/nowhere does not exist`) });
+    expect(rt(root, ['exec', '--cgroup', 'a:b:c', id, 'true']).stderr).toContain('invalid --cgroup argument: a:b:c');
+    expect(rt(root, ['exec', '--cgroup', 'a', '--cgroup', 'b', id, 'true']).stderr).toContain('invalid --cgroup argument: a (missing <controller>: prefix)');
+    expect(rt(root, ['exec', '--cgroup', 'pids:a', '--cgroup', 'pids:b', id, 'true']).stderr).toContain('controller pids specified multiple times');
+
+    expect(rt(root, ['delete', '-f', id])).toMatchObject({ code: 0, stderr: '' });
     for (const d of dirs) expect(existsSync(d), d).toBe(false);
   });
 

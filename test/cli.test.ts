@@ -114,6 +114,17 @@ describe.skipIf(!isRoot)('exec', () => {
     expect(r.stderr).toContain('cannot exec in a stopped container');
   });
 
+  it('exec --apparmor and --process-label set the labels, and are refused where that LSM does not run (as the config fields are)', (t) => {
+    const apparmor = existsSync('/sys/kernel/security/apparmor');
+    const selinux = existsSync('/sys/fs/selinux/enforce');
+    if (apparmor && selinux) t.skip('this host runs AppArmor and SELinux: there is no refusal to see');
+    const id = running(['sleep', '100']);
+    if (!apparmor) expect(rt(root, ['exec', '--apparmor', 'some-profile', id, 'true'])).toMatchObject({ code: 1, stderr: expect.stringContaining('process.apparmorProfile (AppArmor is not enabled on this host)') });
+    if (!selinux) expect(rt(root, ['exec', '--process-label', 'system_u:system_r:container_t:s0', id, 'true'])).toMatchObject({ code: 1, stderr: expect.stringContaining('process.selinuxLabel (SELinux is not enabled on this host)') });
+    // Without them, the same exec runs.
+    expect(rt(root, ['exec', id, 'true'])).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('cannot reach the host binary through /proc/<pid>/exe of an exec in progress', () => {
     const id = running(['sleep', '100']);
     // Every process the container can see: none may resolve to a host binary.

@@ -19,7 +19,7 @@ import { logWarn } from '../util/log.ts';
 import { configDeviceRules, type DeviceRule } from './devices.ts';
 import { realIO, type CgroupIO } from './fs.ts';
 import { cgroupLayout, v1Hierarchies, type CgroupLayout } from './hierarchy.ts';
-import { levels, v1Paths, v2Path } from './path.ts';
+import { levels, v1Paths, v2Path, type SubCgroups } from './path.ts';
 import { swapToV2 } from './resources.ts';
 import { hostHugePageSizes } from './stats.ts';
 import type { NamespacePlan } from '../container/namespaces.ts';
@@ -29,6 +29,7 @@ import { V2Manager } from './v2.ts';
 
 export type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 export type { DeviceRule } from './devices.ts';
+export { parseSubCgroups, type SubCgroups } from './path.ts';
 
 /** linux.resources minus the device rules, as kept in the record. */
 function withoutDevices(r: LinuxResources): Resources {
@@ -162,11 +163,14 @@ export function cgroupOwner(record: CgroupRecord, config: RunnableConfig, ns: Na
  * no process), beside init instead. Nothing for a container without a
  * cgroup record.
  */
-export function execCgroupEntry(state: StoredState, busy = false): CgroupEntry {
+export function execCgroupEntry(state: StoredState, busy = false, sub?: SubCgroups): CgroupEntry {
   const rec = cgroupRecord(state);
-  if (!rec) return {};
+  if (!rec) {
+    if (sub) throw new RuntimeError('exec --cgroup: the container has no cgroup');
+    return {};
+  }
   const cg = openCgroup(rec);
-  return busy && cg instanceof V2Manager ? cg.entryBeside(state.pid) : cg.entry();
+  return busy && cg instanceof V2Manager ? cg.entryBeside(state.pid) : cg.entry(sub);
 }
 
 /**

@@ -26,6 +26,41 @@ export function cleanPath(p: string): string {
   return posix.relative('/', posix.resolve('/', p)) || '.';
 }
 
+/**
+ * Sub-cgroups of a container's cgroup, for the processes exec makes:
+ * controller → path below the container's cgroup ('' = for every controller;
+ * an empty path = the container's cgroup itself).
+ */
+export type SubCgroups = Map<string, string>;
+
+/**
+ * `exec --cgroup` arguments as runc takes them: one PATH for every controller,
+ * or (v1) CONTROLLER[,CONTROLLER...]:PATH, as often as there are controllers.
+ * A PATH is cleaned as runc cleans it, so that no "../" leaves the
+ * container's cgroup; "/" is the container's cgroup itself.
+ */
+export function parseSubCgroups(args: string[]): SubCgroups | undefined {
+  if (!args.length) return undefined;
+  const out: SubCgroups = new Map();
+  for (const arg of args) {
+    const parts = arg.split(':');
+    if (parts.length > 2) throw new RuntimeError(`invalid --cgroup argument: ${arg}`);
+    const clean = cleanPath(parts[parts.length - 1]);
+    const path = clean === '.' ? '' : clean.replace(/^\/+/, '');
+    if (parts.length === 1) {
+      if (args.length > 1) throw new RuntimeError(`invalid --cgroup argument: ${arg} (missing <controller>: prefix)`);
+      out.set('', path);
+      continue;
+    }
+    for (const c of parts[0].split(',')) {
+      if (!c) throw new RuntimeError(`invalid --cgroup argument: ${arg} (empty <controller> prefix)`);
+      if (out.has(c)) throw new RuntimeError(`invalid --cgroup argument(s): controller ${c} specified multiple times`);
+      out.set(c, path);
+    }
+  }
+  return out;
+}
+
 /** /proc/self/cgroup: each controller (and "name=…"; '' for v2) → cgroup path. */
 export function ownCgroups(text = readFileSync('/proc/self/cgroup', 'utf8')): Map<string, string> {
   const out = new Map<string, string>();

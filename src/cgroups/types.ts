@@ -2,6 +2,7 @@
 // one interface create, delete and the CLI verbs use.
 import type { LinuxResources } from '../config/schema.ts';
 import type { DeviceRule } from './devices.ts';
+import type { SubCgroups } from './path.ts';
 import type { Stats } from './stats.ts';
 
 /**
@@ -47,8 +48,8 @@ export interface CgroupManager {
   readonly record: CgroupRecord;
   /** Makes the directories (and what must exist before a process joins: cpuset's cpus and mems, v1 realtime budgets). */
   create(resources: Resources): void;
-  /** How a new process enters the cgroup as it is born (see CgroupEntry). */
-  entry(): CgroupEntry;
+  /** How a new process enters the cgroup (or, for exec --cgroup, an existing sub-cgroup of it) as it is born (see CgroupEntry). */
+  entry(sub?: SubCgroups): CgroupEntry;
   /** Writes the limits; device rules only when given. */
   apply(resources: Resources, devices?: DeviceRule[]): void;
   freeze(): void;

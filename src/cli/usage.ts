@@ -5,7 +5,7 @@ const VERBS: Record<string, string> = {
   run: 'run [--bundle DIR] [--pid-file F] [--console-socket S] [-d] [--keep] [--preserve-fds N] [--no-pivot] [--no-new-keyring] ID\n  create + start, then wait and exit with the container\'s status (128+N when killed by signal N).',
   state: 'state ID\n  Print the runtime-spec state JSON.',
   kill: 'kill [--all] ID [SIGNAL]\n  Send a signal (name or number, default SIGTERM) to the container\'s init, or with --all to every process in its cgroup.',
-  exec: 'exec [-t] [-d] [--console-socket S] [--pid-file F] [-e K=V] [--cwd D] [-u UID[:GID]] [-g GIDS] [--cap CAP] [--no-new-privs] [--preserve-fds N] ID COMMAND... | exec --process FILE ID\n  Run another process in a running container.',
+  exec: 'exec [-t] [-d] [--console-socket S] [--pid-file F] [-e K=V] [--cwd D] [-u UID[:GID]] [-g GIDS] [--cap CAP] [--no-new-privs] [--apparmor P] [--process-label L] [--cgroup [CTRL[,CTRL...]:]PATH] [--preserve-fds N] [--ignore-paused] ID COMMAND... | exec --process FILE ID\n  Run another process in a running container (--cgroup: in an existing sub-cgroup of its cgroup).',
   ps: 'ps [--format table|json] ID [PS-OPTIONS]\n  The container\'s processes, as ps(1) shows them (default -ef), or their pids as JSON.',
   features: 'features\n  Print the runtime-spec features document.',
   delete: 'delete [--force] ID\n  Delete a stopped (or created) container; --force kills a running one first.',

@@ -5,7 +5,7 @@
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
-import { execCgroupEntry } from '../cgroups/index.ts';
+import { execCgroupEntry, type SubCgroups } from '../cgroups/index.ts';
 import type { Process } from '../config/schema.ts';
 import { ociState } from '../state/status.ts';
 import { writeFileAtomic } from '../state/store.ts';
@@ -15,7 +15,7 @@ import { describeFailure } from './failure.ts';
 import { receiveMaster } from './foreground.ts';
 import { load } from './lifecycle.ts';
 import { CLONE_FLAGS } from './namespaces.ts';
-import { planProcess } from './plan.ts';
+import { planProcess, refuseLabels } from './plan.ts';
 import { writeSeccompState } from './seccomp.ts';
 
 // /proc/<pid>/ns names, user first: its privileges are needed for the others.
@@ -39,6 +39,8 @@ export interface ExecOptions {
   consoleSocket?: string;
   preserveFds?: number;
   ignorePaused?: boolean;
+  /** --cgroup: a sub-cgroup of the container's to start in (see cgroups/path.ts) */
+  subCgroups?: SubCgroups;
 }
 
 export interface Execed {
@@ -70,6 +72,7 @@ export function execProcess(opts: ExecOptions): Execed {
   if (status === 'creating') throw new RuntimeError('cannot exec in a container that is being created');
   const proc = opts.process;
   checkTerminal(proc.terminal === true, opts.detach, opts.consoleSocket);
+  refuseLabels(proc);
   const joinNamespaces = namespacesOf(state.pid);
   const plan = {
     cloneFlags: 0,
@@ -84,12 +87,13 @@ export function execProcess(opts: ExecOptions): Execed {
     initPath,
   };
   // Into the container's cgroup as it is born (its limits, kill --all).
-  let cgroupEntry = execCgroupEntry(state);
+  let cgroupEntry = execCgroupEntry(state, false, opts.subCgroups);
   let handle;
   try {
     handle = addon().spawn({ ...plan, ...cgroupEntry });
   } catch (e) {
-    if ((e as { errno?: number }).errno !== process.getBuiltinModule('node:os').constants.errno.EBUSY) throw e;
+    // A cgroup named by --cgroup is taken as it is (runc: `--cgroup /` turns the fallback off).
+    if (opts.subCgroups || (e as { errno?: number }).errno !== process.getBuiltinModule('node:os').constants.errno.EBUSY) throw e;
     cgroupEntry = execCgroupEntry(state, true);
     handle = addon().spawn({ ...plan, ...cgroupEntry });
   }
@@ -124,7 +128,18 @@ export function execProcess(opts: ExecOptions): Execed {
  */
 export function execProcessSpec(
   base: Process | undefined,
-  f: { args: string[]; env: string[]; cwd?: string; user?: string; additionalGids: number[]; caps: string[]; noNewPrivs: boolean; tty: boolean },
+  f: {
+    args: string[];
+    env: string[];
+    cwd?: string;
+    user?: string;
+    additionalGids: number[];
+    caps: string[];
+    noNewPrivs: boolean;
+    tty: boolean;
+    apparmor?: string;
+    processLabel?: string;
+  },
 ): Process {
   if (f.args.length === 0) throw new RuntimeError('exec: no command given');
   const p: Process = structuredClone(base ?? { cwd: '/', args: [] });
@@ -145,5 +160,7 @@ export function execProcessSpec(
     for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...new Set([...(caps[set] ?? []), ...f.caps])];
   }
   if (f.noNewPrivs) p.noNewPrivileges = true;
+  if (f.apparmor) p.apparmorProfile = f.apparmor;
+  if (f.processLabel) p.selinuxLabel = f.processLabel;
   return p;
 }

@@ -76,11 +76,19 @@ function refuseUnsupported(config: RunnableConfig): void {
   if (linux.personality?.flags?.length) no('linux.personality.flags');
   if (!config.ociVersion.startsWith('1.')) throw new RuntimeError(`ociVersion ${config.ociVersion}: tsrunc implements runtime-spec 1.x`);
   if (config.process.execCPUAffinity) no('process.execCPUAffinity');
-  // A label for an LSM the host does not run cannot be applied (engines set
-  // them only where it runs). mountLabel would need context= on every mount.
-  if (config.process.apparmorProfile && !lsmEnabled('apparmor')) no('process.apparmorProfile (AppArmor is not enabled on this host)');
-  if (config.process.selinuxLabel && !lsmEnabled('selinux')) no('process.selinuxLabel (SELinux is not enabled on this host)');
+  refuseLabels(config.process);
+  // mountLabel would need context= on every mount.
   if (linux.mountLabel) no('linux.mountLabel');
+}
+
+/**
+ * A label for an LSM the host does not run cannot be applied (engines set
+ * them only where it runs): an error, for create and for exec alike. Where
+ * it runs, the child applies it at the user's exec.
+ */
+export function refuseLabels(proc: Process): void {
+  if (proc.apparmorProfile && !lsmEnabled('apparmor')) throw new RuntimeError('process.apparmorProfile (AppArmor is not enabled on this host): not supported by tsrunc');
+  if (proc.selinuxLabel && !lsmEnabled('selinux')) throw new RuntimeError('process.selinuxLabel (SELinux is not enabled on this host): not supported by tsrunc');
 }
 
 export function buildPlan(config: RunnableConfig, opts: PlanOptions) {

@@ -1,5 +1,6 @@
 // exec [flags] ID COMMAND [ARGS...] | exec --process FILE ID
 import { readFileSync } from 'node:fs';
+import { parseSubCgroups } from '../../cgroups/index.ts';
 import { parseProcess } from '../../config/load.ts';
 import { execProcess, execProcessSpec } from '../../container/exec.ts';
 import { foreground } from '../../container/foreground.ts';
@@ -45,6 +46,8 @@ const command: Command = {
         caps: (f.cap as string[] | undefined) ?? [],
         noNewPrivs: f['no-new-privs'] === true,
         tty: f.tty === true,
+        apparmor: f.apparmor as string | undefined,
+        processLabel: f['process-label'] as string | undefined,
       });
     }
     const detach = f.detach === true;
@@ -57,6 +60,7 @@ const command: Command = {
       consoleSocket: f['console-socket'] as string | undefined,
       preserveFds: (f['preserve-fds'] as number | undefined) ?? 0,
       ignorePaused: f['ignore-paused'] === true,
+      subCgroups: parseSubCgroups((f.cgroup as string[] | undefined) ?? []),
     });
     if (detach) return 0;
     return await foreground(pid, consoleFd);
