@@ -8,9 +8,10 @@
 //
 // Usually the child shares Node's memory (CLONE_VM, see spawn.cc), on a stack
 // of its own, until its exec: what it writes in memory is its stack, g_plan,
-// and the calling thread's errno, which the parent therefore never trusts
-// while the child runs. Raw syscalls for set*id: glibc's wrappers would signal
-// the threads of the process whose memory this is.
+// the plan's argv slot for the executable it resolved (the parent reads the
+// plan no more), and the calling thread's errno (see spawn.cc, share_memory).
+// Raw syscalls for set*id: glibc's wrappers would signal the threads of the
+// process whose memory this is.
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
