@@ -1,6 +1,6 @@
 // Bundles the CLI into one minified file, dist/tsrunc, that runs as is:
 //
-//   #!<repo>/build/Release/tsrunc-launch <node> <V8 flags>
+//   #!<repo>/build/Release/tsrunc-launch <node> <flags>
 //   <src/cli/boot.ts, bundled>
 //   /*
 //   <src/cli/main.ts, bundled>

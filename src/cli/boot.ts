@@ -9,7 +9,7 @@
 // are lazy), so the next run of that verb compiles nothing.
 //
 // dist/tsrunc, as scripts/bundle.mjs writes it:
-//   #!/path/to/build/Release/tsrunc-launch /path/to/node
+//   #!/path/to/build/Release/tsrunc-launch /path/to/node <flags>
 //   <this module, bundled>
 //   /*
 //   <the CLI: src/cli/main.ts, bundled>
