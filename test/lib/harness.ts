@@ -7,7 +7,13 @@ import { join, resolve } from 'node:path';
 
 export const repo = resolve(import.meta.dirname, '../..');
 export const runtime = process.env.TSRUNC_BIN ?? join(repo, 'dist/tsrunc');
-export const rootfs = join(repo, 'bundles/busybox/rootfs');
+/**
+ * The busybox rootfs every bundle points at: the run's own copy under its
+ * TMPDIR, which test/lib/tmp-global.ts makes where user namespaces' mapped
+ * uids can reach it (the checkout may lie under a 0700 directory such as
+ * /root); the checkout's own outside a vitest run.
+ */
+export const rootfs = process.env.TSRUNC_TEST_ROOTFS ?? join(repo, 'bundles/busybox/rootfs');
 export const isRoot = process.getuid?.() === 0;
 
 export interface Result {
