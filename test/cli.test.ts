@@ -1,10 +1,11 @@
 // runc's command-line contract beyond the lifecycle: terminals, exec, ps,
 // list, features, kill --all, fds, logs.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as harness from './lib/harness.ts';
 import { cleanup, isRoot, makeBundle, repo, rt, runtime, state, stateRoot, uid, until } from './lib/harness.ts';
 
 const root = stateRoot();
@@ -262,5 +263,27 @@ describe('events --interval', () => {
     const { parseDuration } = await import('../src/cli/commands/events.ts');
     expect(['1us', '1\u00b5s', '1\u03bcs', '1m30s', '250ms', '-2s'].map(parseDuration)).toEqual([0.001, 0.001, 0.001, 90_000, 250, -2000]);
     expect(() => parseDuration('5xs')).toThrow(/invalid duration|missing unit/);
+  });
+});
+
+describe.skipIf(!isRoot)('host errors name what is wrong', () => {
+  it("a rootfs the user namespace's root cannot reach: the rootfs, the host uid and the directory that denies search", () => {
+    // The shared rootfs, reached through a 0700 directory (as a checkout under /root is).
+    const { rootfs } = harness;
+    const priv = mkdtempSync(join(tmpdir(), 'tsrunc-priv-'));
+    chmodSync(priv, 0o700);
+    symlinkSync(rootfs, join(priv, 'rootfs'));
+    const bundle = makeBundle(['true'], (c) => {
+      c.root.path = join(priv, 'rootfs');
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    const r = rt(root, ['run', '-b', bundle, uid()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`bind rootfs ${join(priv, 'rootfs')}: EACCES: the container's root (host uid 100000, gid 100000) cannot search ${priv} (mode 0700, owner 0:0)`);
+    // Reachable, the same bundle runs.
+    chmodSync(priv, 0o711);
+    expect(rt(root, ['run', '-b', bundle, uid()])).toMatchObject({ code: 0, stderr: '' });
   });
 });

@@ -1,6 +1,8 @@
 // A failed step of the cloned child, in words: `mount "proc" on /proc: EPERM`.
-import { addon, type ChildFailure } from '../addon.ts';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { getSystemErrorMessage } from 'node:util';
+import { addon, type ChildFailure } from '../addon.ts';
 import { errnoName } from '../util/errors.ts';
 
 /** The parts of a plan the messages refer to. */
@@ -16,6 +18,54 @@ export interface Described {
   cgroupTasks?: string[];
   cwd: string;
   args: string[];
+  rootfs?: string;
+  /** a new user namespace's maps: its root is a host uid/gid that host permissions apply to */
+  idMaps?: { uid: IdMap[]; gid: IdMap[] };
+}
+
+interface IdMap {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+const EACCES = 13;
+
+/** The host id that id 0 of a user namespace maps to. */
+function hostIdOfRoot(maps: IdMap[]): number | undefined {
+  const m = maps.find((e) => e.containerID <= 0 && 0 < e.containerID + e.size);
+  return m && m.hostID - m.containerID;
+}
+
+/**
+ * Why the container's root (a mapped host uid/gid, with no capability over the
+ * host's files) got EACCES on its way to `path`: the first directory from /
+ * down that it may not search, found after the fact from the modes (ACLs
+ * aside). Undefined when there is no user namespace or no such directory.
+ */
+export function searchDenied(path: string, idMaps: Described['idMaps']): string | undefined {
+  if (!idMaps) return undefined;
+  const uid = hostIdOfRoot(idMaps.uid);
+  const gid = hostIdOfRoot(idMaps.gid);
+  if (uid === undefined || gid === undefined) return undefined;
+  const chain: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    chain.unshift(p);
+    if (p === '/') break;
+  }
+  for (const dir of chain) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch {
+      return undefined;
+    }
+    // The kernel's order: owner bits if it owns it, else group bits, else other bits.
+    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
+    if (!(st.mode & bit))
+      return `the container's root (host uid ${uid}, gid ${gid}) cannot search ${dir} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}, owner ${st.uid}:${st.gid})`;
+  }
+  return undefined;
 }
 
 export function describeFailure(f: ChildFailure, plan: Described, createContainerHooks?: Array<{ path: string }>): string {
@@ -29,7 +79,13 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
     case 'set propagation': {
       const m = plan.mounts?.[f.index];
       const what = m?.bind ? m.source : (m?.type ?? m?.source ?? '?');
-      return `${step} "${what}" on ${m?.target}: ${err}`;
+      const why = f.errno === EACCES && m?.bind && step === 'mount' && m.source ? searchDenied(m.source, plan.idMaps) : undefined;
+      return `${step} "${what}" on ${m?.target}: ${err}${why ? `: ${why}` : ''}`;
+    }
+    case 'bind rootfs':
+    case 'open rootfs': {
+      const why = f.errno === EACCES && plan.rootfs ? searchDenied(plan.rootfs, plan.idMaps) : undefined;
+      return `${step}${plan.rootfs ? ` ${plan.rootfs}` : ''}: ${err}${why ? `: ${why}` : ''}`;
     }
     case 'create device':
       return `create device ${plan.devices?.[f.index]?.path}: ${err}`;
