@@ -287,3 +287,39 @@ describe.skipIf(!isRoot)('host errors name what is wrong', () => {
     expect(rt(root, ['run', '-b', bundle, uid()])).toMatchObject({ code: 0, stderr: '' });
   });
 });
+
+describe('help', () => {
+  const VERBS = ['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'spec', 'exec', 'ps', 'features', 'pause', 'resume', 'update', 'events'];
+  const hasRunc = spawnSync('runc', ['--version'], { stdio: 'ignore' }).status === 0;
+  const help = (args: string[]) => spawnSync(runtime, args, { encoding: 'utf8' });
+  /** The long option names an OPTIONS block lists (lines that start with "   --"). */
+  const optionNames = (text: string) => [...text.matchAll(/^ {3}(--[a-z0-9-]+)/gm)].map((m) => m[1]);
+
+  it('tsrunc -h, --help: runc\'s layout, every command listed, exit 0', () => {
+    for (const flag of ['-h', '--help']) {
+      const r = help([flag]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^NAME:\n {3}tsrunc - /);
+      for (const section of ['USAGE:', 'VERSION:', 'COMMANDS:', 'GLOBAL OPTIONS:']) expect(r.stdout).toContain(`\n${section}\n`);
+      for (const v of VERBS) expect(r.stdout).toMatch(new RegExp(`^ {3}${v} +\\S`, 'm'));
+      for (const g of ['--debug', '--log value', '--log-format value', '--root value']) expect(r.stdout).toContain(`   ${g}`);
+    }
+  });
+
+  it.each(VERBS)('tsrunc %s -h / --help / help VERB: NAME, USAGE, OPTIONS with a text for each flag, exit 0; runc\'s options are all there', (verb) => {
+    const outs = [help([verb, '-h']), help([verb, '--help']), help(['help', verb])];
+    for (const r of outs) {
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(outs[0].stdout);
+    }
+    const text = outs[0].stdout;
+    expect(text).toMatch(new RegExp(`^NAME:\\n {3}tsrunc ${verb} - \\S`));
+    expect(text).toMatch(new RegExp(`\\nUSAGE:\\n {3}tsrunc ${verb} `));
+    // An option line with no text after its names would be a flag the help forgot.
+    for (const line of text.split('\n').filter((l) => /^ {3}-/.test(l))) expect(line, line).toMatch(/^ {3}\S.*\S {2,}\S/);
+    if (hasRunc) {
+      const runcNames = optionNames(spawnSync('runc', [verb, '--help'], { encoding: 'utf8' }).stdout);
+      expect(optionNames(text)).toEqual(expect.arrayContaining(runcNames));
+    }
+  });
+});

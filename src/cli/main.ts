@@ -42,21 +42,29 @@ async function main(argv: string[]): Promise<number> {
     out(`tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
     return 0;
   }
-  const name = rest[0];
-  if (!name || flags.help || name === 'help') {
-    const { usage } = await import('./usage.ts');
-    out(usage(rest[name === 'help' ? 1 : 0]));
+  let name = rest[0];
+  // `tsrunc help VERB` (and `h`) is `tsrunc VERB --help`, as in runc.
+  const helpFor = name === 'help' || name === 'h';
+  if (helpFor) name = rest[1];
+  if (!name || (flags.help && !helpFor)) {
+    const [{ usage }, { SPEC_VERSION }] = await Promise.all([import('./usage.ts'), import('../config/default.ts')]);
+    out(usage(VERSION, SPEC_VERSION));
     return 0;
   }
   const load = COMMANDS[name];
   if (!load) throw new RuntimeError(`No help topic for '${name}'`);
+  if (helpFor) {
+    const [{ verbUsage }, cmd] = await Promise.all([import('./usage.ts'), load()]);
+    out(verbUsage(name, cmd.default.flags));
+    return 0;
+  }
   if (flags['systemd-cgroup']) throw new RuntimeError('systemd cgroup driver: systemd is not running (tsrunc supports the cgroupfs driver only)');
   const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true };
   const cmd = (await load()).default;
   const parsed = parseArgs(rest.slice(1), cmd.flags, name);
   if (parsed.flags.help) {
-    const { usage } = await import('./usage.ts');
-    out(usage(name));
+    const { verbUsage } = await import('./usage.ts');
+    out(verbUsage(name, cmd.flags));
     return 0;
   }
   return await cmd.run(globals, parsed);
