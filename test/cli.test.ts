@@ -234,6 +234,66 @@ describe.skipIf(!isRoot)('logging', () => {
     expect(rt(root, ['delete', '--force', id])).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(existsSync(join(root, id))).toBe(false);
   });
+
+  const DEBUG_LINE = /^time="[^"]+" level=debug msg=".*"$/;
+  const debugLines = (stderr: string) => stderr.split('\n').filter(Boolean);
+
+  it('--debug: level=debug lines on stderr for what is done (cgroup paths and writes, mounts, hooks, the exec); stdout unchanged', () => {
+    const id = uid();
+    const bundle = makeBundle(['sh', '-c', 'echo out'], (c) => {
+      c.hooks = { prestart: [{ path: '/bin/true' }] };
+      c.linux.resources.pids = { limit: 50 };
+    });
+    const r = rt(root, ['--debug', 'run', '-b', bundle, id]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('out\n');
+    const lines = debugLines(r.stderr);
+    for (const l of lines) expect(l).toMatch(DEBUG_LINE);
+    const text = lines.join('\n');
+    expect(text).toContain(`msg="tsrunc `);
+    expect(text).toMatch(/cgroup: write \\"50\\" to \S+\/pids.max/);
+    expect(text).toMatch(/create \S+: cgroup pids: \/sys\/fs\/cgroup\S*/);
+    expect(text).toContain('mount proc proc on /proc');
+    expect(text).toContain('running prestart hook #0: /bin/true');
+    expect(text).toContain('exec [\\"sh\\",\\"-c\\",\\"echo out\\"] in / as 0:0');
+  });
+
+  it('--debug works on every verb; --log with json gets the debug lines, and an error stays one line with the bare message', () => {
+    const id = uid();
+    const bundle = makeBundle(['sleep', '100']);
+    const verbs: string[][] = [
+      ['create', '-b', bundle, id],
+      ['state', id],
+      ['start', id],
+      ['list'],
+      ['ps', id],
+      ['exec', id, 'true'],
+      ['update', '--pids-limit', '40', id],
+      ['pause', id],
+      ['resume', id],
+      ['events', '--stats', id],
+      ['kill', id, 'KILL'],
+      ['delete', '-f', id],
+      ['features'],
+      ['spec', '-b', mkdtempSync(join(tmpdir(), 'tsrunc-spec-'))],
+    ];
+    for (const args of verbs) {
+      const plain = args[0] === 'state' || args[0] === 'list' || args[0] === 'features';
+      const r = rt(root, ['--debug', ...args]);
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
+      const lines = debugLines(r.stderr);
+      expect(lines.length, args[0]).toBeGreaterThan(0);
+      for (const l of lines) expect(l, args[0]).toMatch(DEBUG_LINE);
+      if (plain) expect(r.stdout.length).toBeGreaterThan(0);
+    }
+    const log = join(mkdtempSync(join(tmpdir(), 'tsrunc-log-')), 'log.json');
+    const r = rt(root, ['--debug', '--log', log, '--log-format', 'json', 'state', 'nope']);
+    expect(r).toMatchObject({ code: 1, stderr: 'container does not exist\n' });
+    const entries = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.at(-1)).toMatchObject({ level: 'error', msg: 'container does not exist' });
+    expect(entries.slice(0, -1).every((e) => e.level === 'debug')).toBe(true);
+    expect(entries.some((e) => e.msg.startsWith('tsrunc '))).toBe(true);
+  });
 });
 
 describe.skipIf(!isRoot)('more flags', () => {

@@ -1,7 +1,7 @@
 // The cgroup v1 manager (v1 and hybrid hosts): one directory per hierarchy,
 // the same files and the same order of writes as runc's libcontainer/cgroups/fs.
 import { posix } from 'node:path';
-import { logDebug } from '../util/log.ts';
+import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
 import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
@@ -30,6 +30,7 @@ export class V1Manager implements CgroupManager {
   }
 
   private write(dir: string, file: string, value: string): void {
+    if (debugEnabled()) logDebug(`cgroup: write ${JSON.stringify(value)} to ${dir}/${file}`);
     this.io.write(`${dir}/${file}`, value);
   }
 

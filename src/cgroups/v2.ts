@@ -5,6 +5,7 @@
 // The hierarchy's root is record.mount, not a constant, so that this code can
 // be exercised inside any cgroup2 tree (the tests use a private subtree of the
 // hybrid hierarchy on a v1 host).
+import { debugEnabled, logDebug } from '../util/log.ts';
 import { closeSync, openSync, constants as fsc } from 'node:fs';
 import { posix } from 'node:path';
 import { addon } from '../addon.ts';
@@ -44,6 +45,7 @@ export class V2Manager implements CgroupManager {
   }
 
   private write(file: string, value: string, dir = this.dir): void {
+    if (debugEnabled()) logDebug(`cgroup: write ${JSON.stringify(value)} to ${dir}/${file}`);
     this.io.write(`${dir}/${file}`, value);
   }
 

@@ -2,7 +2,7 @@
 // loads only the module of the verb asked for (the bundle keeps every module
 // behind a lazy initializer), so `tsrunc state` never pays for zod.
 import { parseArgs } from './args.ts';
-import { configureLog, logError, type LogFormat } from '../util/log.ts';
+import { configureLog, logDebug, logError, type LogFormat } from '../util/log.ts';
 import { defaultRoot } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { out } from '../util/output.ts';
@@ -62,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
   const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true };
   const cmd = (await load()).default;
   const parsed = parseArgs(rest.slice(1), cmd.flags, name);
+  if (debug) logDebug(`tsrunc ${VERSION} (node ${process.version}): ${name} ${JSON.stringify(rest.slice(1))}, root ${globals.root}`);
   if (parsed.flags.help) {
     const { verbUsage } = await import('./usage.ts');
     out(verbUsage(name, cmd.flags));
@@ -85,8 +86,10 @@ function exit(code: number): never {
 }
 
 main(process.argv.slice(2)).then(exit, (e: unknown) => {
-  // One line, as runc prints it; the stack only with --debug.
+  // One line, as runc prints it (engines read its msg); with --debug the
+  // stack goes first, on a debug line of its own.
   const err = e as Error;
-  logError(debug && err?.stack ? err.stack : (err?.message ?? String(e)));
+  if (debug && err?.stack) logDebug(err.stack);
+  logError(err?.message ?? String(e));
   exit(1);
 });

@@ -19,6 +19,8 @@ import { receiveMaster } from './foreground.ts';
 import { planNamespaces } from './namespaces.ts';
 import { buildPlan } from './plan.ts';
 import { writeSeccompState } from './seccomp.ts';
+import { debugEnabled, logDebug } from '../util/log.ts';
+import { debugPlan } from './debug.ts';
 
 export interface CreateOptions {
   root: string;
@@ -104,6 +106,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
     // The limits hold before the child exists; it is cloned into the cgroup.
     const cgroupEntry = setupCgroup(cgroup, devices, cgroupOwner(cgroup, config, namespaces));
+    if (debugEnabled()) debugPlan(`create ${opts.id}`, plan, cgroup.paths, cgroupEntry.cgroupTasks);
     const handle = addon().spawn({
       ...plan,
       ...cgroupEntry,
@@ -114,6 +117,7 @@ export function createContainer(opts: CreateOptions): Created {
       startContainerHooks: hooks.startContainer,
     });
     pid = handle.pid;
+    if (debugEnabled()) logDebug(`create ${opts.id}: child ${pid} cloned`);
     state.pid = pid;
     state.initStartTime = procStat(pid)?.startTime ?? 0;
     dir.write(state);

@@ -12,6 +12,8 @@ import { writeFileAtomic } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { checkTerminal } from './create.ts';
 import { describeFailure } from './failure.ts';
+import { debugEnabled } from '../util/log.ts';
+import { debugPlan } from './debug.ts';
 import { receiveMaster } from './foreground.ts';
 import { load } from './lifecycle.ts';
 import { CLONE_FLAGS } from './namespaces.ts';
@@ -88,6 +90,7 @@ export function execProcess(opts: ExecOptions): Execed {
   };
   // Into the container's cgroup as it is born (its limits, kill --all).
   let cgroupEntry = execCgroupEntry(state, false, opts.subCgroups);
+  if (debugEnabled()) debugPlan(`exec ${opts.id}`, plan, undefined, cgroupEntry.cgroupTasks);
   let handle;
   try {
     handle = addon().spawn({ ...plan, ...cgroupEntry });

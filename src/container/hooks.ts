@@ -11,12 +11,13 @@
 // poststop failures only warn, as the spec says.
 import type { Hook, Hooks } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
-import { logWarn } from '../util/log.ts';
+import { debugEnabled, logDebug, logWarn } from '../util/log.ts';
 
 export type HookName = keyof Hooks & string;
 
 function runOne(name: string, i: number, hook: Hook, state: string): string | undefined {
   const args = hook.args?.length ? hook.args : [hook.path];
+  if (debugEnabled()) logDebug(`running ${name} hook #${i}: ${hook.path} ${JSON.stringify(args)}`);
   // node:child_process (and the streams and sockets it loads) only when a
   // hook runs: loading it costs ~2 ms, and most containers have no hooks.
   const r = process.getBuiltinModule('node:child_process').spawnSync(hook.path, args.slice(1), {

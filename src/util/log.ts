@@ -48,6 +48,16 @@ export function logWarn(msg: string): void {
   emit('warning', msg);
 }
 
+/**
+ * --debug's lines: what is being done (the verb, cgroup paths and the values
+ * written, mounts, hooks, the process exec'd), as runc's `level=debug` lines,
+ * to stderr or to --log. Callers on a hot path test debugEnabled() first, so
+ * that with --debug off no message string is even built.
+ */
 export function logDebug(msg: string): void {
   if (options.debug) emit('debug', msg);
+}
+
+export function debugEnabled(): boolean {
+  return options.debug;
 }
