@@ -604,6 +604,76 @@ describe.skipIf(!v1 && !v2)(`cgroups ${V}: pause, resume, update, exec, kill --a
     for (const d of allDirs(id)) expect(existsSync(d), d).toBe(false);
   });
 
+  it('update: --cpu-period, --cpu-quota, --cpuset-cpus, --cpu-rt-period and --cpu-rt-runtime each land, alone and in pairs, whatever order the kernel needs; a value the kernel refuses fails with runc\'s message and changes nothing', async (t) => {
+    const id = uid();
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '100']), id]).code).toBe(0);
+    const cpu = dirOf('cpu', id);
+    const cpuset = dirOf('cpuset', id);
+    const rtOn = v1 && hostHas('cpu', 'cpu.rt_runtime_us');
+    if (v1 && !rtOn) t.annotate('--cpu-rt-*: not checked, this kernel has no RT group scheduling (cpu.rt_runtime_us)');
+    // The cpus this cgroup may have: its parent's (on v2, the effective ones).
+    const parentCpus = read(`${posix.dirname(cpuset)}/${v2 ? 'cpuset.cpus.effective' : 'cpuset.effective_cpus'}`);
+    const firstCpu = parentCpus.split(/[-,]/)[0];
+    const want = { period: 100000, quota: -1, cpus: '', rtPeriod: 0, rtRuntime: 0 };
+    if (v1) {
+      want.period = Number(read(`${cpu}/cpu.cfs_period_us`));
+      if (rtOn) {
+        want.rtPeriod = Number(read(`${cpu}/cpu.rt_period_us`));
+        want.rtRuntime = Number(read(`${cpu}/cpu.rt_runtime_us`));
+      }
+    }
+    const check = (what: string) => {
+      if (v2) expect(read(`${cpu}/cpu.max`), what).toBe(`${want.quota > 0 ? want.quota : 'max'} ${want.period}`);
+      else {
+        expect(read(`${cpu}/cpu.cfs_period_us`), what).toBe(String(want.period));
+        expect(read(`${cpu}/cpu.cfs_quota_us`), what).toBe(String(want.quota));
+        if (rtOn) {
+          expect(read(`${cpu}/cpu.rt_period_us`), what).toBe(String(want.rtPeriod));
+          expect(read(`${cpu}/cpu.rt_runtime_us`), what).toBe(String(want.rtRuntime));
+        }
+      }
+      if (want.cpus) expect(read(`${cpuset}/cpuset.cpus`), what).toBe(want.cpus);
+    };
+    const update = (args: string[], change: Partial<typeof want>) => {
+      const r = rt(root, ['update', ...args, id]);
+      expect(r, args.join(' ')).toMatchObject({ code: 0, stderr: '' });
+      Object.assign(want, change);
+      check(args.join(' '));
+    };
+    check('at start');
+    update(['--cpu-period', '50000'], { period: 50000 });
+    update(['--cpu-quota', '20000'], { quota: 20000 });
+    update(['--cpu-period', '100000', '--cpu-quota', '30000'], { period: 100000, quota: 30000 });
+    update(['--cpuset-cpus', firstCpu], { cpus: firstCpu });
+    update(['--cpuset-cpus', parentCpus, '--cpu-period', '200000'], { cpus: parentCpus, period: 200000 });
+    update(['--cpu-quota', '10000', '--cpuset-cpus', firstCpu], { quota: 10000, cpus: firstCpu });
+    update(['--cpu-quota', '-1'], { quota: -1 });
+    if (rtOn) {
+      update(['--cpu-rt-period', '500000'], { rtPeriod: 500000 });
+      update(['--cpu-rt-runtime', '10000'], { rtRuntime: 10000 });
+      update(['--cpu-rt-period', '100000', '--cpu-rt-runtime', '20000'], { rtPeriod: 100000, rtRuntime: 20000 });
+      // A period shorter than the runtime in place: the kernel takes it only after the new runtime.
+      update(['--cpu-rt-period', '10000', '--cpu-rt-runtime', '5000'], { rtPeriod: 10000, rtRuntime: 5000 });
+      update(['--cpu-rt-runtime', '1000', '--cpu-period', '100000'], { rtRuntime: 1000, period: 100000 });
+      update(['--cpu-rt-period', '100000', '--cpu-quota', '50000'], { rtPeriod: 100000, quota: 50000 });
+    }
+    // Refused by the kernel: runc's message, exit 1, and the files (and the
+    // state, which the next update merges into) as they were.
+    const refused: Array<[string[], string]> = [
+      [['--cpu-period', '500'], v2 ? 'cpu.max' : 'cpu.cfs_period_us'],
+      [['--cpu-quota', '500'], v2 ? 'cpu.max' : 'cpu.cfs_quota_us'],
+      ...(rtOn ? [[['--cpu-rt-runtime', '200000'], 'cpu.rt_runtime_us'] as [string[], string]] : []),
+    ];
+    for (const [args, file] of refused) {
+      const r = rt(root, ['update', ...args, id]);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`failed to write \\\\"[^"]*${args[1]}[^"]*\\\\": write ${cpu}/${file.replace('.', '\\.')}: invalid argument`));
+      check(`after the refused ${args.join(' ')}`);
+    }
+    update(['--pids-limit', '30'], {});
+    expect(rt(root, ['delete', '-f', id]).code).toBe(0);
+  });
+
   it("exec'd processes join the container's cgroup; kill --all signals every one of them", async () => {
     const id = uid();
     // init is pid 1 of its namespace: it ignores a SIGTERM it has no handler for, the others die of it.

@@ -186,9 +186,27 @@ export class V1Manager implements CgroupManager {
     }
   }
 
+  /**
+   * The kernel checks each write of the RT pair against the other's current
+   * value (runtime <= period, and the share within the parent's): a period
+   * shorter than the old runtime is refused until the new runtime is in.
+   * So a refused period is retried once the runtime is written (as later
+   * runc does; 1.1.5 fails there), and is never dropped.
+   */
   private setRealtime(dir: string, r: Resources): void {
-    if (r.cpu?.realtimePeriod) this.write(dir, 'cpu.rt_period_us', String(r.cpu.realtimePeriod));
-    if (r.cpu?.realtimeRuntime) this.write(dir, 'cpu.rt_runtime_us', String(r.cpu.realtimeRuntime));
+    const period = r.cpu?.realtimePeriod ? String(r.cpu.realtimePeriod) : '';
+    const runtime = r.cpu?.realtimeRuntime ? String(r.cpu.realtimeRuntime) : '';
+    let retryPeriod = false;
+    if (period) {
+      try {
+        this.write(dir, 'cpu.rt_period_us', period);
+      } catch (e) {
+        if ((e as CgroupError).code !== 'EINVAL' || !runtime) throw e;
+        retryPeriod = true;
+      }
+    }
+    if (runtime) this.write(dir, 'cpu.rt_runtime_us', runtime);
+    if (retryPeriod) this.write(dir, 'cpu.rt_period_us', period);
   }
 
   private setCpu(r: Resources): void {
@@ -230,11 +248,12 @@ export class V1Manager implements CgroupManager {
         } else if (code !== 'EINVAL' || !c.quota) throw e;
       }
     }
-    if (c.quota) {
-      this.write(dir, 'cpu.cfs_quota_us', String(c.quota));
-      if (period) this.write(dir, 'cpu.cfs_period_us', period);
-      if (burst) this.write(dir, 'cpu.cfs_burst_us', burst);
-    }
+    if (c.quota) this.write(dir, 'cpu.cfs_quota_us', String(c.quota));
+    // A period or burst refused before the quota was in goes again now; with
+    // no new quota to wait for, this write's error is the answer (before,
+    // such a value was dropped and update said nothing).
+    if (period) this.write(dir, 'cpu.cfs_period_us', period);
+    if (burst) this.write(dir, 'cpu.cfs_burst_us', burst);
     this.setRealtime(dir, r);
     if (c.idle !== undefined) this.write(dir, 'cpu.idle', String(c.idle));
   }
