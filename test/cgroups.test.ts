@@ -10,7 +10,7 @@
 // In the guest everything is 30-60x slower (software emulation): the tests
 // start few containers, wait with generous deadlines (a passing wait ends as
 // soon as its condition holds) and have long timeouts.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
@@ -445,6 +445,33 @@ describe.skipIf(!v1 && !v2)(`cgroups ${V}: limits`, opts, () => {
     if (existsSync(`${pids}/pids.peak`)) expect(read(`${pids}/pids.peak`)).toBe('20');
     expect(rt(root, ['delete', '-f', id]).code).toBe(0);
     expect(existsSync(pids)).toBe(false);
+  });
+
+  it('linux.resources.devices[].access empty or absent: refused before anything exists, with runc\'s message (runc 1.1.5 and crun refuse it too); "rwm" in any order or repeated is taken', () => {
+    const hasRunc = spawnSync('runc', ['--version'], { stdio: 'ignore' }).status === 0;
+    const runcRoot = mkdtempSync(join(tmpdir(), 'tsrunc-runcroot-'));
+    const cases: Array<[string, object]> = [
+      ['empty', { allow: true, type: 'c', major: 1, minor: 3, access: '' }],
+      ['absent', { allow: true, type: 'c', major: 1, minor: 3 }],
+    ];
+    for (const [what, dev] of cases) {
+      const id = uid();
+      const bundle = makeBundle(['true'], (c) => (c.linux.resources.devices = [{ allow: false, access: 'rwm' }, dev]));
+      const r = rt(root, ['create', '-b', bundle, id]);
+      expect(r.code, what).toBe(1);
+      expect(r.stderr, what).toContain('device access at 1 field cannot be empty');
+      for (const d of allDirs(id)) expect(existsSync(d), d).toBe(false);
+      if (hasRunc) {
+        const rr = spawnSync('runc', ['--root', runcRoot, 'create', '-b', bundle, id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+        expect(rr.status, `runc, ${what}`).toBe(1);
+        expect(rr.stderr, `runc, ${what}`).toContain('device access at 1 field cannot be empty');
+      }
+    }
+    const id = uid();
+    const bundle = makeBundle(['sleep', '100'], (c) => (c.linux.resources.devices = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'mwrr' }]));
+    expect(rt(root, ['run', '-d', '-b', bundle, id])).toMatchObject({ code: 0, stderr: '' });
+    if (v1) expect(read(`${dirOf('devices', id)}/devices.list`).split('\n')).toContain('c 1:3 rwm');
+    expect(rt(root, ['delete', '-f', id]).code).toBe(0);
   });
 
   it(`a device not allowed cannot be opened; one allowed can, for the access allowed (${v2 ? 'the eBPF filter' : 'devices.list'})`, () => {
