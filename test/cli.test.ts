@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as harness from './lib/harness.ts';
-import { cleanup, isRoot, makeBundle, repo, rt, runtime, state, stateRoot, uid, until } from './lib/harness.ts';
+import { cleanup, isRoot, makeBundle, repo, requires, rt, runtime, state, stateRoot, uid, until } from './lib/harness.ts';
 
 const root = stateRoot();
 afterAll(() => cleanup(root));
@@ -20,7 +20,9 @@ function running(args: string[], mutate?: (c: any) => void): string {
   return id;
 }
 
-describe.skipIf(!isRoot || !hasPython)('terminals', () => {
+describe('terminals', () => {
+  requires(isRoot, 'needs root');
+  requires(hasPython, 'needs python3 with socket.recv_fds (Python 3.9+)');
   it('--console-socket receives the pty master; the shell talks through it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsrunc-console-'));
     const sock = join(dir, 'console.sock');

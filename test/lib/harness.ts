@@ -4,6 +4,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { beforeEach } from 'vitest';
 
 export const repo = resolve(import.meta.dirname, '../..');
 export const runtime = process.env.TSRUNC_BIN ?? join(repo, 'dist/tsrunc');
@@ -107,4 +108,12 @@ export function cleanup(root: string): void {
   for (const r of [rt(root, ['list', '-q'])])
     for (const id of r.stdout.split('\n').filter(Boolean)) rt(root, ['delete', '--force', id]);
   rmSync(root, { recursive: true, force: true });
+}
+
+/**
+ * Skips every test of the enclosing describe unless `ok`, saying why (vitest's
+ * describe.skipIf gives no reason): the reason names what the host lacks.
+ */
+export function requires(ok: boolean, reason: string): void {
+  if (!ok) beforeEach((t) => t.skip(reason));
 }
