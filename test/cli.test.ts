@@ -357,6 +357,14 @@ describe('help', () => {
   /** The long option names an OPTIONS block lists (lines that start with "   --"). */
   const optionNames = (text: string) => [...text.matchAll(/^ {3}(--[a-z0-9-]+)/gm)].map((m) => m[1]);
 
+  it('an unknown command (checkpoint among them): runc\'s "No help topic" and exit status 3', () => {
+    for (const args of [['checkpoint', 'x'], ['help', 'nope'], ['nope', '-h']]) {
+      const r = help(args);
+      expect(r.status, args.join(' ')).toBe(3);
+      expect(r.stderr).toContain(`No help topic for '${args[0] === 'help' ? 'nope' : args[0]}'`);
+    }
+  });
+
   it('tsrunc -h, --help: runc\'s layout, every command listed, exit 0', () => {
     for (const flag of ['-h', '--help']) {
       const r = help([flag]);

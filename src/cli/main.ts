@@ -52,7 +52,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const load = COMMANDS[name];
-  if (!load) throw new RuntimeError(`No help topic for '${name}'`);
+  if (!load) {
+    // urfave/cli's answer to an unknown command, and runc's exit status 3
+    // (checkpoint and restore among them: engines read that as unsupported).
+    logError(`No help topic for '${name}'`);
+    return 3;
+  }
   if (helpFor) {
     const [{ verbUsage }, cmd] = await Promise.all([import('./usage.ts'), load()]);
     out(verbUsage(name, cmd.default.flags));
