@@ -22,9 +22,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import {
+  cgroupsKind, configTweak, findRuntimes, fmt, hybrid, log, makeBundle, pad, prepareRootfs, repo,
+  runtimeArgv, sh, stats, tick, timedWrapper as wrapperRun, unshareBin, why,
+} from './lib.mjs';
 
 // ---------------------------------------------------------------- arguments
 function usage(code) {
@@ -70,61 +71,6 @@ if (process.getuid() !== 0) {
 }
 
 // ---------------------------------------------------------------- helpers
-const log = (s) => process.stderr.write(s + '\n');
-
-function which(name) {
-  const dirs = (process.env.PATH || '').split(':').concat(['/usr/local/sbin', '/usr/sbin', '/sbin', '/usr/bin', '/bin']);
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = path.join(d, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      if (fs.statSync(p).isFile()) return p;
-    } catch {}
-  }
-  return null;
-}
-
-function sh(cmd, args, { stdio = ['ignore', 'pipe', 'pipe'], timeout = 60_000 } = {}) {
-  const r = spawnSync(cmd, args, { stdio, timeout, encoding: 'utf8' });
-  return {
-    ok: !r.error && r.status === 0,
-    status: r.status,
-    signal: r.signal,
-    error: r.error,
-    stdout: r.stdout || '',
-    stderr: r.stderr || '',
-  };
-}
-
-function why(r) {
-  if (r.error) return r.error.code === 'ETIMEDOUT' ? 'timed out' : r.error.message;
-  const lines = (r.stderr || '').trim().split('\n').filter(Boolean);
-  let last = lines.length ? lines[lines.length - 1] : '';
-  const m = last.match(/msg="(.*)"/); // runc's logrus format
-  if (m) last = m[1];
-  const code = r.signal ? `signal ${r.signal}` : `exit ${r.status}`;
-  return last ? `${code}: ${last}`.slice(0, 200) : code;
-}
-
-function stats(xs) {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const pct = (p) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-  return {
-    n: s.length,
-    median: s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2,
-    p90: pct(90),
-    mean: s.reduce((a, b) => a + b, 0) / s.length,
-    min: s[0],
-    max: s[s.length - 1],
-  };
-}
-
-const fmt = (x, d = 2) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(d));
-const pad = (s, w, left = false) => (left ? String(s).padEnd(w) : String(s).padStart(w));
-const tick = () => new Promise((r) => setImmediate(r));
-
 function readProcMem(pid) {
   const out = { vmrss_kb: null, pss_kb: null };
   const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -141,76 +87,23 @@ function readProcMem(pid) {
   return out;
 }
 
-// ---------------------------------------------------------------- host checks
-function isHybridCgroups() {
-  try {
-    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' '));
-    const at = (p) => mounts.filter((m) => m[1] === p).map((m) => m[2]);
-    return at('/sys/fs/cgroup/unified').includes('cgroup2') && !at('/sys/fs/cgroup').includes('cgroup2');
-  } catch {
-    return false;
-  }
-}
-const hybrid = isHybridCgroups();
-const unshareBin = which('unshare');
-const WRAP_SCRIPT = 'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$@"';
-
 // ---------------------------------------------------------------- workspace
-const srcConfig = path.join(repo, 'bundles/busybox/config.json');
-const srcRootfs = path.join(repo, 'bundles/busybox/rootfs');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-bench-'));
-const rootfs = path.join(work, 'rootfs');
-
-function prepareRootfs() {
-  if (fs.existsSync(path.join(srcRootfs, 'bin/busybox'))) {
-    const r = sh('cp', ['-a', srcRootfs, rootfs]);
-    if (!r.ok) throw new Error(`copying rootfs: ${why(r)}`);
-  } else {
-    log(`bench: ${srcRootfs} missing, building a temporary one (run scripts/setup.sh to keep it)`);
-    const r = sh('bash', [path.join(repo, 'scripts/make-rootfs.sh'), rootfs]);
-    if (!r.ok) throw new Error(`make-rootfs.sh: ${why(r)}`);
-  }
-}
-
-function makeBundle(name, tweak = () => {}) {
-  const cfg = JSON.parse(fs.readFileSync(srcConfig, 'utf8'));
-  cfg.process.args = ['true'];
-  cfg.process.terminal = false;
-  cfg.root = { ...(cfg.root || {}), path: rootfs, readonly: true };
-  if (cfg.linux) delete cfg.linux.cgroupsPath;
-  tweak(cfg);
-  const dir = path.join(work, 'bundle-' + name);
-  fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
-  return dir;
-}
+let rootfs;
 
 // ---------------------------------------------------------------- runtimes
 // Each runtime: { name, bin, wrap, bundle, root, error, samples[], failures, lastError }
 const runtimes = [];
-function addRuntime(name, bin, missingMsg, { wrap = false, tweak } = {}) {
-  const rt = { name, bin, wrap, bundle: null, root: null, error: null, version: null, samples: [], failures: 0, lastError: null, ids: new Set() };
+function addRuntime(found) {
+  const rt = { ...found, bundle: null, root: null, samples: [], failures: 0, lastError: null, ids: new Set() };
   runtimes.push(rt);
-  if (!bin) {
-    rt.error = missingMsg;
-    return rt;
-  }
-  if (wrap && !unshareBin) {
-    rt.error = 'unshare(1) not found (needed for hybrid cgroups)';
-    return rt;
-  }
-  rt.root = fs.mkdtempSync(path.join(work, `root-${name}-`));
-  rt.bundle = makeBundle(name, tweak);
-  const v = sh(bin, ['--version'], { timeout: 10_000 });
-  rt.version = (v.stdout || v.stderr).trim().split('\n')[0] || null;
+  if (rt.error) return rt;
+  rt.root = fs.mkdtempSync(path.join(work, `root-${rt.name}-`));
+  rt.bundle = makeBundle(path.join(work, 'bundle-' + rt.name), rootfs, ['true'], configTweak(rt.name));
   return rt;
 }
 
-// argv for `RUNTIME --root R <args…>`, wrapped for crun on hybrid hosts.
-function argv(rt, args, { wrap = rt.wrap } = {}) {
-  const direct = [rt.bin, '--root', rt.root, ...args];
-  return wrap ? [unshareBin, '-m', 'sh', '-c', WRAP_SCRIPT, 'sh', ...direct] : direct;
-}
+const argv = (rt, args) => runtimeArgv(rt, rt.root, args, rt.wrap);
 
 function cleanupContainer(rt, id) {
   // delete never needs the wrapper (crun delete works on hybrid hosts)
@@ -240,10 +133,8 @@ function timedRun(rt) {
 // The wrapper alone, as a pseudo-runtime.
 const wrapper = { name: 'unshare-wrap', samples: [], failures: 0, lastError: null, error: null };
 function timedWrapper() {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(unshareBin, ['-m', 'sh', '-c', WRAP_SCRIPT, 'sh', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  return r.status === 0 ? { ok: true, ms } : { ok: false, ms, reason: why({ ...r, stderr: r.stderr || '' }) };
+  const r = wrapperRun();
+  return r.ok ? { ok: true, ms: r.ms } : { ok: false, ms: r.ms, reason: why(r) };
 }
 
 function measureMemory(rt) {
@@ -295,17 +186,8 @@ function finalCleanup() {
 }
 
 async function main() {
-  prepareRootfs();
-
-  const tsrunc = fs.existsSync(opts.tsrunc) ? opts.tsrunc : null;
-  addRuntime('tsrunc', tsrunc, `not built (${path.relative(repo, opts.tsrunc) || opts.tsrunc} missing)`);
-  addRuntime('runc', which('runc'), 'not installed (apt-get install runc)');
-  addRuntime('crun', which('crun'), 'not installed (apt-get install crun)', {
-    wrap: hybrid,
-    tweak: (cfg) => {
-      if (/^1\.2/.test(cfg.ociVersion || '')) cfg.ociVersion = '1.1.0';
-    },
-  });
+  rootfs = prepareRootfs(work);
+  for (const found of findRuntimes(opts.tsrunc)) addRuntime(found);
   const crun = runtimes.find((r) => r.name === 'crun');
   const useWrapper = crun.wrap && !crun.error;
 
@@ -395,7 +277,7 @@ async function main() {
   }
   out.push('');
   out.push(`versions: ${runtimes.map((r) => `${r.name}=${r.version ? JSON.stringify(r.version) : '-'}`).join('  ')}`);
-  out.push(`host: ${os.release()}, ${os.cpus().length} cpus, cgroups ${hybrid ? 'hybrid (v1 + v2 unified)' : fs.existsSync('/sys/fs/cgroup/cgroup.controllers') ? 'v2' : 'v1'}, node ${process.version}`);
+  out.push(`host: ${os.release()}, ${os.cpus().length} cpus, cgroups ${cgroupsKind()}, node ${process.version}`);
   process.stdout.write(out.join('\n') + '\n');
 
   if (opts.json) {
