@@ -87,6 +87,11 @@ setup_build() {
      && [[ -z "$(find "${dirs[@]}" scripts/bundle.mjs -newer dist/tsrunc -print -quit 2>/dev/null)" ]]; then
     return 0
   fi
+  # CMake's cache names the checkout's path: a moved checkout starts the build afresh.
+  if [[ -f build/CMakeCache.txt ]] && ! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$REPO_ROOT/addon" build/CMakeCache.txt; then
+    say "build/ was made for another checkout path: removing it"
+    rm -rf build
+  fi
   say "npm run build"
   # npm puts node_modules/.bin (Node 24) first on PATH for the build scripts.
   npm run --silent build >&2 || die "npm run build failed"
