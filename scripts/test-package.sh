@@ -13,7 +13,9 @@
 #      --version, spec, create, state, start, kill, delete, run; and a read-only
 #      install (a read-only bind mount over the package) runs the same;
 #   5. podman against the installed CLI (test/engines/podman.test.ts, TSRUNC_BIN);
-#   6. the installed tsrunc-spec-tests against runc.
+#   6. the installed tsrunc-spec-tests against runc;
+#   7. the release tarball (scripts/release.sh) unpacked into a stand-in for /usr/local:
+#      `run` with its bin/tsrunc and its own Node, PATH without any other.
 # Each step says what failed; the exit status is that of the first failure.
 # TEST_PACKAGE_ENGINES=0 leaves out step 5 (it installs podman the first time).
 set -euo pipefail
@@ -125,5 +127,15 @@ if ((src > 1)) || [[ ! -s $work/spec-runc.md ]] || ! grep -q '| runc ' "$work/sp
   say "FAILED: spec-tests on runc (exit status $src)"
   rc=1
 fi
+say "7. the release tarball"
+tarball=$(bash scripts/release.sh "$work" | tail -1) || fail "scripts/release.sh"
+mkdir "$work/usrlocal"
+tar -C "$work/usrlocal" --strip-components=1 -xzf "$tarball"
+[[ -L $work/usrlocal/bin/tsrunc ]] || fail "the tarball has no bin/tsrunc"
+if tar xzOf "$tarball" --wildcards '*/dist/tsrunc*' '*/prebuilds/*' | grep -aqF "$repo"; then fail "the release names the build tree ($repo)"; fi
+rrc=0
+env -i PATH="$work/usrlocal/bin:/usr/sbin:/sbin" HOME="$work/roothome" tsrunc --root "$work/root-rel" run --bundle "$bundle3" pkgtest-rel </dev/null || rrc=$?
+[[ $rrc -eq 3 ]] || { say "FAILED: run with the release's tsrunc: exit status $rrc, not the program's 3"; rc=1; }
+
 ((rc == 0)) && say "ok"
 exit $rc
