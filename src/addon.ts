@@ -73,11 +73,13 @@ export function addon(): Addon {
     try {
       process.dlopen(module, buildDir + 'tsrunc.napi.node');
     } catch (e) {
-      // An install on a platform the package has no prebuilds for (scripts/install.mjs refuses those).
-      throw new Error(
-        `cannot load tsrunc's native addon ${buildDir}tsrunc.napi.node: ${(e as Error).message}; ` +
-          `tsrunc ships prebuilt binaries for linux-x64 only: on ${process.platform}-${process.arch} build it from source (README, "Install")`,
-      );
+      // An install on a platform the package has no prebuilds for (scripts/install.mjs refuses those), or a broken one.
+      const platform = `${process.platform}-${process.arch}`;
+      const hint =
+        platform === 'linux-x64'
+          ? 'the install is incomplete: reinstall tsrunc'
+          : `tsrunc ships prebuilt binaries for linux-x64 only: on ${platform} build it from source (README, "Install")`;
+      throw new Error(`cannot load tsrunc's native addon: ${(e as Error).message}; ${hint}`);
     }
     loaded = module.exports;
   }

@@ -259,7 +259,8 @@ export async function main(argv: string[]): Promise<number> {
       runs.push({ runtime: rt, run });
     }
     const report = buildReport(runs, known, {
-      command: `npm run spec-tests -- ${argv.join(' ')}`.trim(),
+      // The tool (bin.mjs, or the installed package) or this checkout's npm script.
+      command: `${/bin\.mjs$/.test(process.argv[1] ?? '') || import.meta.filename.endsWith('.mjs') ? 'tsrunc-spec-tests' : 'npm run spec-tests --'} ${argv.join(' ')}`.trim(),
       host: hostInfo(),
       strict: o.strict,
     });
