@@ -1,28 +1,39 @@
-// Bundles the CLI into one minified file, dist/tsrunc, that runs as is:
+// Bundles the CLI into one minified file, dist/tsrunc.cjs, and puts beside it
+// what runs it:
 //
-//   #!<repo>/build/Release/tsrunc-launch <node> <flags>
-//   <src/cli/boot.ts, bundled>
-//   /*
-//   <src/cli/main.ts, bundled>
-//   */
+//   dist/tsrunc        the launcher (addon/launch/launch.c, from prebuilds/): the
+//                      command itself, which execs `dist/node FLAGS dist/tsrunc.cjs`
+//   dist/node          a link to the Node that runs this build (relative when it
+//                      is inside the checkout: node_modules/node, Node 24)
+//   dist/node.flags    that Node's flags (below)
+//   dist/tsrunc.cjs    <src/cli/boot.ts, bundled>
+//                      /*
+//                      <src/cli/main.ts, bundled>
+//                      */
+//
+// Nothing names a path of this machine outside the checkout's own links:
+// the launcher finds the rest beside itself (/proc/self/exe), so the tree can
+// move and dist/tsrunc can be reached through a symlink. An installed package
+// gets its dist/node and dist/node.flags from scripts/install.mjs, a release
+// tarball from scripts/release.sh (a Node binary of its own).
 //
 // boot.ts compiles the commented-out CLI with a V8 code cache kept per verb in
 // dist/tsrunc.cache/ (why and how: boot.ts). A new build empties that dir.
 //
 // CommonJS, not ESM: Node's ESM loader costs ~9 ms more at startup (module
 // jobs, and builtin facades that evaluate every lazy getter of node:fs).
-// dist/package.json says so, since the package itself is "type": "module".
+// The .cjs name says so (the package itself is "type": "module") without a
+// dist/package.json for Node to look up.
 //
 // Every verb's module stays behind a lazy initializer (esbuild keeps dynamic
-// imports lazy inside one bundle), so a verb pays only for what it uses. The
-// shebang names the Node that runs this build (Node 24 from the `node`
-// devDependency under npm scripts): engines exec dist/tsrunc directly, and
-// /usr/bin/node may be older.
+// imports lazy inside one bundle), so a verb pays only for what it uses.
+// dist/node is the Node that runs this build (Node 24 from the `node`
+// devDependency under npm scripts), not the one in PATH: engines exec
+// dist/tsrunc with their own PATH, and /usr/bin/node may be older.
 //
-// A #! line hands its interpreter one argument; tsrunc-launch
-// (addon/launch/launch.c) splits it into Node and these flags, as
-// `env -S` would, ~0.7 ms sooner. Each is measured on `run` of busybox `true`
-// here (bench/run.mjs):
+// The flags in dist/node.flags (nodeFlags(), also used by scripts/install.mjs
+// and scripts/release.sh). Each is measured on `run` of busybox `true` here
+// (bench/run.mjs):
 // --no-rehash-snapshot: V8 keeps the string-hash seed its snapshot was built
 //   with, instead of drawing a new one and rehashing every table in Node's
 //   snapshot; since Node 24.15 drawing one also searches for the primes of the
@@ -45,52 +56,45 @@
 // --v8-pool-size=1: with nothing to compile in the background, one V8 worker
 //   thread (for GC) rather than four to start.
 // Node 22 warns on stderr that --jitless turns off --expose-wasm unless told
-// so itself (--no-expose-wasm, which Node 24 refuses): the build tries the
-// flags and keeps the first set under which this Node is silent, because a
+// so itself (--no-expose-wasm, which Node 24 refuses): node-flags.mjs tries the
+// flags and keeps the first set under which that Node is silent, because a
 // verb that succeeds prints only its output.
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { linkNode, nodeFlags } from './node-flags.mjs';
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) throw new Error(`bundle: run under Node 22+ (this is ${process.version}); use npm run build`);
 
-const launcher = resolve('build/Release/tsrunc-launch');
+const prebuilds = resolve(`prebuilds/${process.platform}-${process.arch}`);
+const launcher = `${prebuilds}/tsrunc-launch`;
 if (!existsSync(launcher)) throw new Error(`bundle: ${launcher} is missing: build the addon first (npm run build:addon)`);
-const FLAGS = ['--no-rehash-snapshot', '--min-semi-space-size=8', '--jitless', '--v8-pool-size=1'];
-const quiet = (flags) => {
-  const r = spawnSync(process.execPath, [...flags, '-e', '0'], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout === '' && r.stderr === '';
-};
-const flags = [FLAGS, [...FLAGS, '--no-expose-wasm']].find(quiet);
-if (!flags) throw new Error(`bundle: ${process.execPath} does not start silently with ${FLAGS.join(' ')}`);
-for (const p of [launcher, process.execPath]) if (/\s/.test(p)) throw new Error(`bundle: a #! line cannot carry a path with white space: ${p}`);
-const shebang = `#!${launcher} ${[process.execPath, ...flags].join(' ')}\n`;
-// Linux reads at most 255 bytes of a #! line (BINPRM_BUF_SIZE, since 5.1).
-if (shebang.length > 255) throw new Error(`bundle: the #! line is longer than Linux reads: ${shebang}`);
+const flags = nodeFlags(process.execPath);
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node22', logLevel: 'error', write: false };
 const text = async (opts) => (await build({ ...common, ...opts })).outputFiles[0].text;
 
 mkdirSync('dist', { recursive: true });
-writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
+// Left by builds before dist/tsrunc.cjs: dist/tsrunc was then the bundle itself.
+rmSync('dist/package.json', { force: true });
 
-// dist/tsrunc, or with TSRUNC_BUNDLE_DEV=1 dist/tsrunc-dev: the same layout with
-// names kept (for --cpu-prof), its cache in dist/tsrunc-dev.cache/.
+// dist/tsrunc.cjs, or with TSRUNC_BUNDLE_DEV=1 dist/tsrunc-dev.cjs: the same
+// layout with names kept (for --cpu-prof; run it with dist/node), its cache in
+// dist/tsrunc-dev.cache/.
 const dev = Boolean(process.env.TSRUNC_BUNDLE_DEV);
 const out = dev ? 'dist/tsrunc-dev' : 'dist/tsrunc';
 const minify = dev ? { minifyWhitespace: true, minifySyntax: true } : { minify: true };
 const OPEN = '\n/*\n';
 const CLOSE = '\n*/\n';
-const cli = await text({ entryPoints: ['src/cli/main.ts'], outfile: out, ...minify });
+const cli = await text({ entryPoints: ['src/cli/main.ts'], outfile: `${out}.cjs`, ...minify });
 // The CLI lives in a block comment, found by its last opening line (boot.ts).
 if (cli.includes('*/') || cli.includes(OPEN)) throw new Error('bundle: the CLI contains "*/" or its own opening line and cannot sit in a comment; see src/cli/boot.ts');
 const nonAscii = /[^\x00-\x7f]/.exec(cli);
 if (nonAscii) throw new Error(`bundle: the CLI has a non-ASCII character (${JSON.stringify(cli.slice(nonAscii.index - 40, nonAscii.index + 10))}): escape it in the source; see src/cli/boot.ts`);
 const boot = await text({
   entryPoints: ['src/cli/boot.ts'],
-  outfile: out,
+  outfile: `${out}.cjs`,
   ...minify,
   define: {
     BUILD_ID: JSON.stringify(createHash('sha256').update(cli).digest('hex').slice(0, 16)),
@@ -98,7 +102,14 @@ const boot = await text({
     CLI_CLOSE: JSON.stringify(CLOSE),
   },
 });
-writeFileSync(`${out}.tmp`, shebang + boot.trimEnd() + OPEN + cli.trimEnd() + CLOSE, { mode: 0o755 });
-chmodSync(`${out}.tmp`, 0o755);
+writeFileSync(`${out}.cjs.tmp`, boot.trimEnd() + OPEN + cli.trimEnd() + CLOSE, { mode: 0o644 });
 rmSync(`${out}.cache`, { recursive: true, force: true });
-renameSync(`${out}.tmp`, out);
+renameSync(`${out}.cjs.tmp`, `${out}.cjs`);
+if (!dev) {
+  // Inside the checkout the link is relative, so the checkout can move.
+  const inside = process.execPath.startsWith(`${resolve('.')}/`);
+  linkNode('dist', inside ? relative(resolve('dist'), process.execPath) : process.execPath, flags);
+  copyFileSync(launcher, 'dist/tsrunc.tmp');
+  chmodSync('dist/tsrunc.tmp', 0o755);
+  renameSync('dist/tsrunc.tmp', 'dist/tsrunc');
+}

@@ -5,7 +5,7 @@
 #   1. Debian packages (apt-get only when one is missing)
 #   2. npm ci when node_modules is missing or older than package-lock.json
 #   3. npm run build when addon/, src/ or scripts/bundle.mjs is newer than dist/tsrunc,
-#      or build/Release lacks what dist/tsrunc needs
+#      or prebuilds/<platform>-<arch>/ or dist/ lacks what dist/tsrunc needs
 #   4. the busybox rootfs of bundles/busybox/
 # Progress goes to stderr, and only when something is being done.
 #
@@ -80,9 +80,17 @@ setup_build() {
   fi
   local dirs=() d
   for d in addon src; do [[ -e "$d" ]] && dirs+=("$d"); done
-  if [[ -e dist/tsrunc && -x build/Release/tsrunc-launch && -e build/Release/tsrunc.node ]] \
+  local pre
+  pre=prebuilds/$(node_modules/.bin/node -p 'process.platform + "-" + process.arch')
+  if [[ -x dist/tsrunc && -e dist/tsrunc.cjs && -x dist/node && -e dist/node.flags \
+        && -x $pre/tsrunc-launch && -x $pre/tsrunc-init && -e $pre/tsrunc.napi.node ]] \
      && [[ -z "$(find "${dirs[@]}" scripts/bundle.mjs -newer dist/tsrunc -print -quit 2>/dev/null)" ]]; then
     return 0
+  fi
+  # CMake's cache names the checkout's path: a moved checkout starts the build afresh.
+  if [[ -f build/CMakeCache.txt ]] && ! grep -qxF "CMAKE_HOME_DIRECTORY:INTERNAL=$REPO_ROOT/addon" build/CMakeCache.txt; then
+    say "build/ was made for another checkout path: removing it"
+    rm -rf build
   fi
   say "npm run build"
   # npm puts node_modules/.bin (Node 24) first on PATH for the build scripts.

@@ -5,6 +5,10 @@
 #   2. spec-tests --compare  the conformance suite on tsrunc, runc and crun, side by side
 #   3. npm run test:engines  podman, containerd and dockerd running tsrunc (and runc)
 #   4. npm run test:v2       the cgroup tests again, in a qemu guest with pure cgroup v2
+#   5. scripts/test-package.sh   the package, not the checkout: npm pack, npm install -g as an
+#                            unprivileged user into a clean prefix, the lifecycle with the
+#                            installed CLI (writable and read-only), podman with it, and the
+#                            installed tsrunc-spec-tests against runc
 # Each stage runs even when an earlier one failed; the exit status says if any did.
 set -uo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
@@ -31,6 +35,7 @@ stage 'tests (npm test)' npm test
 stage 'conformance: tsrunc, runc, crun' sh -c 'npm run --silent spec-tests -- --compare tsrunc,runc,crun || { echo "(the compare failed: tsrunc alone decides)"; npm run --silent spec-tests -- --runtime tsrunc; }'
 if [[ -f test/engines/vitest.config.ts ]]; then stage 'engines' npm run --silent test:engines; fi
 stage 'cgroup v2 (qemu guest)' npm run --silent test:v2
+stage 'package: pack, install, lifecycle, podman, spec-tests' bash scripts/test-package.sh
 
 if ((${#failed[@]})); then
   printf '\nfailed stages: %s\n' "${failed[*]}"

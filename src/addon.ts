@@ -1,5 +1,9 @@
-// The native half: loaded once, from build/Release next to the package root
-// (the bundle lives in dist/, the sources in src/: both one level down).
+// The native half: loaded once, from prebuilds/<platform>-<arch>/ at the
+// package root (the bundle lives in dist/, the sources in src/: both one level
+// down), where the build puts it (addon/CMakeLists.txt) and the package ships
+// it: the layout of N-API prebuilds. One fixed path, not node-gyp-build's
+// search (a readdir and a require on every run), because the build and the
+// install (scripts/install.mjs) make sure it is the one there.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -56,7 +60,7 @@ export interface Addon {
   steps: string[];
 }
 
-export const buildDir = join(here, '../build/Release/');
+export const buildDir = join(here, `../prebuilds/${process.platform}-${process.arch}/`);
 export const initPath = buildDir + 'tsrunc-init';
 
 let loaded: Addon | undefined;
@@ -66,7 +70,17 @@ export function addon(): Addon {
     // process.dlopen, not require(): the same load without the module
     // resolution around it (~0.3 ms of every run).
     const module = { exports: {} as Addon };
-    process.dlopen(module, buildDir + 'tsrunc.node');
+    try {
+      process.dlopen(module, buildDir + 'tsrunc.napi.node');
+    } catch (e) {
+      // An install on a platform the package has no prebuilds for (scripts/install.mjs refuses those), or a broken one.
+      const platform = `${process.platform}-${process.arch}`;
+      const hint =
+        platform === 'linux-x64'
+          ? 'the install is incomplete: reinstall tsrunc'
+          : `tsrunc ships prebuilt binaries for linux-x64 only: on ${platform} build it from source (README, "Install")`;
+      throw new Error(`cannot load tsrunc's native addon: ${(e as Error).message}; ${hint}`);
+    }
     loaded = module.exports;
   }
   return loaded;

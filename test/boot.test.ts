@@ -1,36 +1,44 @@
 // dist/tsrunc's boot (src/cli/boot.ts): the CLI compiled with a V8 code cache
-// per verb, kept beside the file. Each test runs a copy of dist/tsrunc in a
-// tree of its own (dist/ and a link to build/), so its cache is its own.
+// per verb, kept beside the file (or in the user's cache where dist/ cannot
+// take it), and the launcher (addon/launch/launch.c) that runs it. Each test
+// runs a copy of dist/ in a tree of its own (with a link to prebuilds/), so its
+// cache is its own, and its own user cache dir (XDG_CACHE_HOME).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repo, runtime } from './lib/harness.ts';
+import { isRoot, repo, runtime } from './lib/harness.ts';
 
 const shipped = runtime === join(repo, 'dist/tsrunc');
+const dist = join(repo, 'dist');
 
-function copyOfCli(): { bin: string; cache: string } {
+function copyOfCli(): { tree: string; bin: string; cache: string; userCache: string; env: NodeJS.ProcessEnv } {
   const tree = mkdtempSync(join(tmpdir(), 'tsrunc-boot-'));
   mkdirSync(join(tree, 'dist'));
-  symlinkSync(join(repo, 'build'), join(tree, 'build'));
-  const bin = join(tree, 'dist/tsrunc');
-  copyFileSync(runtime, bin);
-  copyFileSync(join(repo, 'dist/package.json'), join(tree, 'dist/package.json'));
-  chmodSync(bin, 0o755);
-  return { bin, cache: `${bin}.cache` };
+  symlinkSync(join(repo, 'prebuilds'), join(tree, 'prebuilds'));
+  for (const f of ['tsrunc', 'tsrunc.cjs', 'node.flags']) copyFileSync(join(dist, f), join(tree, 'dist', f));
+  symlinkSync(realpathSync(join(dist, 'node')), join(tree, 'dist/node'));
+  const xdg = join(tree, 'xdg');
+  return { tree, bin: join(tree, 'dist/tsrunc'), cache: join(tree, 'dist/tsrunc.cache'), userCache: join(xdg, 'tsrunc'), env: { ...process.env, XDG_CACHE_HOME: xdg } };
 }
 
+let env: NodeJS.ProcessEnv = process.env;
 function tsrunc(bin: string, ...args: string[]) {
-  const r = spawnSync(bin, args, { encoding: 'utf8' });
+  const r = spawnSync(bin, args, { encoding: 'utf8', env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+function cli(): ReturnType<typeof copyOfCli> {
+  const c = copyOfCli();
+  env = c.env;
+  return c;
 }
 
 const files = (dir: string) => readdirSync(dir).sort();
 
 describe.skipIf(!shipped)('boot: the code cache', () => {
   it('a verb writes its cache at its first run and reads it, unchanged, after', () => {
-    const { bin, cache } = copyOfCli();
+    const { bin, cache } = cli();
     const first = tsrunc(bin, '--version');
     expect(first).toMatchObject({ code: 0, stderr: '' });
     expect(files(cache)).toEqual([expect.stringMatching(/^other-[0-9a-f]{16}$/)]);
@@ -51,7 +59,7 @@ describe.skipIf(!shipped)('boot: the code cache', () => {
   });
 
   it('a corrupt cache is rejected by V8, the verb runs all the same, and the cache is rewritten', () => {
-    const { bin, cache } = copyOfCli();
+    const { bin, cache } = cli();
     const expected = tsrunc(bin, 'spec', '--help');
     const file = join(cache, files(cache)[0]);
     const garbage = Buffer.alloc(statSync(file).size, 0x5a);
@@ -62,14 +70,11 @@ describe.skipIf(!shipped)('boot: the code cache', () => {
 
   // A good cache: were it read, V8 would take it and nothing would be written;
   // not read, it is written anew (write + rename: another inode, mode 0644).
-  it.each([
-    ['a cache file', (file: string) => chmodSync(file, 0o666)],
-    ['a cache directory', (file: string) => chmodSync(dirname(file), 0o777)],
-  ])('%s that others could write is not read, and the cache is replaced by one of ours', (_what, loosen) => {
-    const { bin, cache } = copyOfCli();
+  it('a cache file that others could write is not read, and the cache is replaced by one of ours', () => {
+    const { bin, cache } = cli();
     tsrunc(bin, '--version');
     const file = join(cache, files(cache)[0]);
-    loosen(file);
+    chmodSync(file, 0o666);
     const before = statSync(file);
     expect(tsrunc(bin, '--version')).toMatchObject({ code: 0, stderr: '' });
     const after = statSync(file);
@@ -77,8 +82,20 @@ describe.skipIf(!shipped)('boot: the code cache', () => {
     expect(after.mode & 0o777).toBe(0o644);
   });
 
+  it("a cache directory that others could write is neither read nor written: the user's cache takes it", () => {
+    const { bin, cache, userCache } = cli();
+    tsrunc(bin, '--version');
+    const file = join(cache, files(cache)[0]);
+    chmodSync(cache, 0o777);
+    const before = statSync(file);
+    expect(tsrunc(bin, '--version')).toMatchObject({ code: 0, stderr: '' });
+    expect(statSync(file).ino).toBe(before.ino);
+    expect(files(userCache)).toEqual([files(cache)[0]]);
+    expect(statSync(userCache).mode & 0o777).toBe(0o700);
+  });
+
   it("a cache from another build of the CLI, and a dead writer's temp file, are removed when this build writes the verb's own", () => {
-    const { bin, cache } = copyOfCli();
+    const { bin, cache } = cli();
     mkdirSync(cache);
     writeFileSync(join(cache, 'other-0000000000000000'), 'stale');
     writeFileSync(join(cache, 'list-0000000000000000'), 'stale');
@@ -87,9 +104,30 @@ describe.skipIf(!shipped)('boot: the code cache', () => {
     expect(files(cache)).toEqual(['list-0000000000000000', expect.stringMatching(/^other-(?!0{16})[0-9a-f]{16}$/)]);
   });
 
+  it("a read-only install writes the cache to the user's cache and reads it from there", (ctx) => {
+    ctx.skip(!isRoot, 'needs root for a read-only bind mount (unshare -m)');
+    const { tree, bin, cache, userCache } = cli();
+    // dist/ read-only in a mount namespace of its own, as an install on a read-only filesystem.
+    const ro = (...args: string[]) => {
+      const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"', 'sh', join(tree, 'dist'), bin, ...args], { encoding: 'utf8', env });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const first = ro('--version');
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(() => readdirSync(cache)).toThrow(/ENOENT/);
+    expect(files(userCache)).toEqual([expect.stringMatching(/^other-[0-9a-f]{16}$/)]);
+    const st = statSync(join(userCache, files(userCache)[0]));
+    // Read and taken: not written again.
+    expect(ro('--version')).toEqual(first);
+    const again = statSync(join(userCache, files(userCache)[0]));
+    expect([again.ino, again.mtimeMs]).toEqual([st.ino, st.mtimeMs]);
+  });
+
   it('where no cache can be written the CLI works as without one', () => {
-    const { bin, cache } = copyOfCli();
+    const { bin, cache, userCache } = cli();
     writeFileSync(cache, 'a file where the cache directory would go');
+    mkdirSync(dirname(userCache), { recursive: true });
+    writeFileSync(userCache, 'and one where the user cache would go');
     const r = tsrunc(bin, '--version');
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^tsrunc version /);
@@ -97,28 +135,66 @@ describe.skipIf(!shipped)('boot: the code cache', () => {
   });
 });
 
-describe('boot: the layout of dist/tsrunc', () => {
+describe('boot: the launcher (dist/tsrunc)', () => {
+  // A stand-in for the CLI that shows how Node was started.
+  const probe = 'console.log(JSON.stringify([process.execPath, process.execArgv, process.argv.slice(2)]))\n';
+  function tree() {
+    const c = copyOfCli();
+    writeFileSync(join(c.tree, 'dist/tsrunc.cjs'), probe);
+    return c;
+  }
+  const run = (bin: string, args: string[], e: NodeJS.ProcessEnv = process.env) => {
+    const r = spawnSync(bin, args, { encoding: 'utf8', env: e });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it.skipIf(!shipped)('starts dist/node with dist/node.flags on the CLI beside it, found through symlinks and after a move', () => {
+    const { tree: t, bin } = tree();
+    const flags = readFileSync(join(t, 'dist/node.flags'), 'utf8').trim().split(' ');
+    const node = realpathSync(join(t, 'dist/node'));
+    const links = mkdtempSync(join(tmpdir(), 'tsrunc-boot-bin-'));
+    symlinkSync(bin, join(links, 'tsrunc'));
+    symlinkSync(join(links, 'tsrunc'), join(links, 'tsrunc2'));
+    for (const b of [bin, join(links, 'tsrunc'), join(links, 'tsrunc2')])
+      expect(run(b, ['a', 'b c', ''])).toEqual({ code: 0, stdout: `${JSON.stringify([node, flags, ['a', 'b c', '']])}\n`, stderr: '' });
+    // The tree moved: the link in the bin dir now dangles, the tree still runs.
+    const moved = `${t}-moved`;
+    spawnSync('mv', [t, moved]);
+    expect(run(join(moved, 'dist/tsrunc'), ['x']).stdout).toBe(`${JSON.stringify([node, flags, ['x']])}\n`);
+  });
+
+  it.skipIf(!shipped)("without dist/node it runs `node` from PATH without flags, and says so when there is none", () => {
+    const { tree: t, bin } = tree();
+    const node = realpathSync(join(t, 'dist/node'));
+    rmSync(join(t, 'dist/node'));
+    const path = mkdtempSync(join(tmpdir(), 'tsrunc-boot-path-'));
+    symlinkSync(node, join(path, 'node'));
+    expect(run(bin, ['y'], { PATH: `/nonexistent:${path}` })).toEqual({ code: 0, stdout: `${JSON.stringify([node, [], ['y']])}\n`, stderr: '' });
+    const none = run(bin, ['y'], { PATH: '/nonexistent' });
+    expect(none.code).toBe(127);
+    expect(none.stderr).toBe(`tsrunc: no Node to run: ${join(t, 'dist/node')} is missing and there is no node in PATH (install Node >= 22, then reinstall tsrunc)\n`);
+  });
+
+  it.skipIf(!shipped)('names no path of the build machine: dist/node is relative inside the checkout, the rest names none', () => {
+    expect(readlinkSync(join(dist, 'node'))).not.toMatch(/^\//);
+    for (const f of [join(dist, 'tsrunc'), join(dist, 'tsrunc.cjs'), ...readdirSync(join(repo, 'prebuilds'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name))])
+      expect(readFileSync(f).includes(repo), f).toBe(false);
+  });
+});
+
+describe('boot: the layout of dist/tsrunc.cjs', () => {
   it.skipIf(!shipped)('the CLI sits in one block comment after the boot code, and errors point into it', () => {
-    const text = readFileSync(runtime, 'utf8');
-    // tsrunc-launch starts the Node that built it with the flags
-    // scripts/bundle.mjs chose: the kernel hands a #! interpreter one
-    // argument, which tsrunc-launch splits at spaces.
-    const shebang = text.slice(0, text.indexOf('\n'));
-    expect(shebang).toMatch(/^#!\/\S+\/build\/Release\/tsrunc-launch \/\S+\/node --no-rehash-snapshot --min-semi-space-size=8 --jitless --v8-pool-size=1( --no-expose-wasm)?$/);
-    expect(shebang.length).toBeLessThan(256);
-    const [launcher, ...words] = shebang.slice(2).split(' ');
-    const argv = spawnSync(launcher, [words.join(' '), '-p', 'JSON.stringify([process.execArgv, process.argv.slice(1)])', 'a', 'b c'], { encoding: 'utf8' });
-    expect(argv.stderr).toBe('');
-    expect(JSON.parse(argv.stdout)).toEqual([[...words.slice(1), '-p', 'JSON.stringify([process.execArgv, process.argv.slice(1)])'], ['a', 'b c']]);
+    const text = readFileSync(join(dist, 'tsrunc.cjs'), 'utf8');
+    expect(readFileSync(join(dist, 'node.flags'), 'utf8')).toMatch(/^--no-rehash-snapshot --min-semi-space-size=8 --jitless --v8-pool-size=1( --no-expose-wasm)?\n$/);
     // A verb that succeeds prints only its output: nothing of Node's on stderr.
     expect(spawnSync(runtime, ['--version'], { encoding: 'utf8' })).toMatchObject({ status: 0, stdout: expect.stringMatching(/^tsrunc version .*\nnode: v\d+/s), stderr: '' });
     expect(text.endsWith('\n*/\n')).toBe(true);
     const open = text.lastIndexOf('\n/*\n');
     expect(text.slice(open + 4, -4)).not.toContain('*/');
-    // --debug prints the stack: its frames are in dist/tsrunc, on the CLI's lines.
+    // --debug prints the stack: its frames are in dist/tsrunc.cjs, on the CLI's lines.
     const r = spawnSync(runtime, ['--debug', '--root', mkdtempSync(join(tmpdir(), 'tsrunc-boot-root-')), 'state', 'nothing-here'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    const line = Number(/dist\/tsrunc:(\d+):\d+/.exec(r.stderr)?.[1]);
+    const line = Number(/dist\/tsrunc\.cjs:(\d+):\d+/.exec(r.stderr)?.[1]);
     expect(line).toBeGreaterThan(text.slice(0, open).split('\n').length);
   });
 });

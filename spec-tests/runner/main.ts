@@ -5,6 +5,7 @@
 //   npm run spec-tests -- --compare tsrunc,runc,crun --markdown spec-tests/RESULTS.md
 //
 // See spec-tests/README.md, "The runner".
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { buildReport, renderMarkdown, renderSummaryMarkdown, renderTerminal, rep
 import {
   OCI_VERSION_ENV,
   busyboxRootfs,
+  makeRootfsScript,
   describeCgroups,
   describeRuntime,
   hostCgroupMode,
@@ -30,8 +32,8 @@ Runs the OCI runtime-spec conformance suite (spec-tests/*.test.ts) against
 runc-compatible runtimes, as root, and prints a table per spec file.
 
   -r, --runtime RT         runtime to test (repeatable): "tsrunc" (this repo's
-                           dist/tsrunc), a name in PATH (runc, crun, youki) or a
-                           path. Default: $TSRUNC_BIN, else tsrunc
+                           dist/tsrunc, or tsrunc in PATH), a name in PATH (runc,
+                           crun, youki) or a path. Default: $TSRUNC_BIN, else tsrunc
   -c, --compare RT,RT,…    several runtimes, side by side
       --json FILE          write the report as JSON
       --markdown FILE      write the report as Markdown
@@ -197,8 +199,14 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!existsSync(join(busyboxRootfs, 'bin/busybox'))) {
-    say(`tsrunc-spec-tests: ${busyboxRootfs} is missing: run scripts/setup.sh first`);
-    return 2;
+    // The installed tool ships no busybox (a GPL binary of this machine's
+    // architecture): it makes the rootfs from the host's, as setup.sh does.
+    say(`tsrunc-spec-tests: making ${busyboxRootfs} from the host's static busybox (scripts/make-rootfs.sh)`);
+    const r = spawnSync('bash', [makeRootfsScript, busyboxRootfs], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) {
+      say(`tsrunc-spec-tests: ${busyboxRootfs} is missing and could not be made (install busybox-static, or set BUSYBOX to a static busybox)`);
+      return 2;
+    }
   }
   const known = loadKnownDifferences(o.known);
   const cgroups = hostCgroupMode();
@@ -251,7 +259,8 @@ export async function main(argv: string[]): Promise<number> {
       runs.push({ runtime: rt, run });
     }
     const report = buildReport(runs, known, {
-      command: `npm run spec-tests -- ${argv.join(' ')}`.trim(),
+      // The tool (bin.mjs, or the installed package) or this checkout's npm script.
+      command: `${/bin\.mjs$/.test(process.argv[1] ?? '') || import.meta.filename.endsWith('.mjs') ? 'tsrunc-spec-tests' : 'npm run spec-tests --'} ${argv.join(' ')}`.trim(),
       host: hostInfo(),
       strict: o.strict,
     });

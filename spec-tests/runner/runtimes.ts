@@ -9,7 +9,9 @@ import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 export const repo = resolve(import.meta.dirname, '../..');
 export const busyboxConfig = join(repo, 'bundles/busybox/config.json');
 export const busyboxRootfs = join(repo, 'bundles/busybox/rootfs');
-export const harnessFile = join(repo, 'test/lib/harness.ts');
+// test/lib/harness.js in the tsrunc-spec-tests package (scripts/pack-spec-tests.mjs)
+export const harnessFile = join(repo, existsSync(join(repo, 'test/lib/harness.ts')) ? 'test/lib/harness.ts' : 'test/lib/harness.js');
+export const makeRootfsScript = join(repo, 'scripts/make-rootfs.sh');
 
 /** The env var the harness reads to override the bundles' ociVersion. */
 export const OCI_VERSION_ENV = 'SPEC_TESTS_OCI_VERSION';
@@ -57,14 +59,17 @@ export function which(cmd: string): string | undefined {
 }
 
 /**
- * "tsrunc" is this repository's dist/tsrunc; another bare name is looked up in
+ * "tsrunc" is this repository's dist/tsrunc, or where there is none (the
+ * tsrunc-spec-tests package) tsrunc in PATH; another bare name is looked up in
  * PATH (runc, crun, youki, …); anything with a slash is a path.
  */
 export function resolveRuntimePath(spec: string): string {
   if (spec === 'tsrunc') {
     const p = join(repo, 'dist/tsrunc');
-    if (!existsSync(p)) throw new Error(`${p} does not exist: build tsrunc first (npm run build)`);
-    return p;
+    if (existsSync(p)) return p;
+    const inPath = which('tsrunc');
+    if (!inPath) throw new Error(`${p} does not exist (build tsrunc first: npm run build) and there is no tsrunc in PATH`);
+    return inPath;
   }
   if (!spec.includes('/')) {
     const p = which(spec);

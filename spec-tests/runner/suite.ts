@@ -1,12 +1,18 @@
 // Runs the conformance suite (spec-tests/*.test.ts) once, for one runtime,
 // through vitest's Node API, and returns one record per test.
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { parseTestName, skipReason, type ParsedName } from './names.ts';
 import { repo } from './runtimes.ts';
 
-/** The conformance files: spec-tests/*.test.ts, not spec-tests/runner/ (the runner's own tests). */
-export const CONFORMANCE_INCLUDE = ['spec-tests/*.test.ts'];
+/**
+ * The conformance files: spec-tests/*.test.ts, not spec-tests/runner/ (the
+ * runner's own tests); compiled to .test.js in the tsrunc-spec-tests package,
+ * where Node would not strip types (it refuses to under node_modules).
+ */
+export const CONFORMANCE_INCLUDE = ['spec-tests/*.test.ts', 'spec-tests/*.test.js'];
+const globalSetup = existsSync(join(repo, 'test/lib/tmp-global.ts')) ? 'test/lib/tmp-global.ts' : 'test/lib/tmp-global.js';
 
 export type Outcome = 'pass' | 'fail' | 'skip';
 
@@ -128,7 +134,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteRun> {
         pool: 'forks',
         maxWorkers: opts.workers ?? 2,
         // one TMPDIR for the run, removed at its end, as in vitest.config.ts
-        globalSetup: ['test/lib/tmp-global.ts'],
+        globalSetup: [globalSetup],
         testTimeout: 30_000,
         hookTimeout: 30_000,
         reporters: [collector],

@@ -1,4 +1,4 @@
-// The first code dist/tsrunc runs: it compiles the CLI (main.ts) with a V8
+// The first code dist/tsrunc.cjs runs: it compiles the CLI (main.ts) with a V8
 // code cache, so that a verb does not compile its functions again each run.
 //
 // Why: every tsrunc process runs one verb once, and V8 compiles each function
@@ -8,8 +8,8 @@
 // the top-level compile, which holds almost nothing of a bundle whose modules
 // are lazy), so the next run of that verb compiles nothing.
 //
-// dist/tsrunc, as scripts/bundle.mjs writes it:
-//   #!/path/to/build/Release/tsrunc-launch /path/to/node <flags>
+// dist/tsrunc.cjs, as scripts/bundle.mjs writes it (dist/tsrunc, the launcher,
+// runs Node on it: addon/launch/launch.c):
 //   <this module, bundled>
 //   /*
 //   <the CLI: src/cli/main.ts, bundled>
@@ -27,8 +27,11 @@
 // the source only its length. A cache is code we will run, so it is used only
 // if it and its directory are ours (or root's) and writable by no one else.
 // It is written when it was missing or V8 rejected it (a new Node), at exit
-// after the verb's work, with write + rename; if that fails the next run
-// simply compiles again.
+// after the verb's work, with write + rename. Where dist/ cannot take it (a
+// read-only install, or one owned by another user) it goes to the user's
+// cache instead, $XDG_CACHE_HOME/tsrunc or ~/.cache/tsrunc (without a HOME,
+// $TMPDIR/tsrunc-cache-<uid>), which is read when dist/ has none; if that
+// fails too the next run simply compiles again.
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
@@ -74,9 +77,20 @@ function readCache(dir: string, name: string): Buffer | undefined {
   }
 }
 
-function writeCache(dir: string, verb: string, name: string, data: Buffer): void {
+/** Where the cache goes when dist/tsrunc.cache cannot take it. */
+function userCacheDir(): string {
+  const env = process.env;
+  if (env.XDG_CACHE_HOME?.startsWith('/')) return join(env.XDG_CACHE_HOME, 'tsrunc');
+  if (env.HOME?.startsWith('/') && env.HOME !== '/') return join(env.HOME, '.cache/tsrunc');
+  return join(env.TMPDIR?.startsWith('/') ? env.TMPDIR : '/tmp', `tsrunc-cache-${process.geteuid!()}`);
+}
+
+/** true when the cache is in place. */
+function writeCache(dir: string, verb: string, name: string, data: Buffer, mode: number): boolean {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    mkdirSync(dir, { recursive: true, mode });
+    // One we would not read (another user's install) is not one to write.
+    if (!trusted(statSync(dir))) return false;
     // This verb's caches from other builds will never match again, and a
     // temp file is left only by a writer that died (a live one losing its
     // temp file just fails its rename).
@@ -88,12 +102,19 @@ function writeCache(dir: string, verb: string, name: string, data: Buffer): void
     const tmp = join(dir, `.${name}.${process.pid}`);
     writeFileSync(tmp, data, { mode: 0o644 });
     renameSync(tmp, join(dir, name));
+    return true;
   } catch {
-    // A read-only install, say: every run compiles, as without a cache.
+    // A read-only install, say: the caller tries the user's cache.
+    return false;
   }
 }
 
 function boot(): void {
+  // Without dist/node the launcher runs whatever `node` PATH has.
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    process.stderr.write(`tsrunc: needs Node >= 22; ${process.execPath} is ${process.version}\n`);
+    process.exit(1);
+  }
   // The file is ASCII (the build checks): latin1 reads it as is into a
   // one-byte string, with no UTF-8 decoding, and V8 handles those fastest.
   const text = readFileSync(__filename, 'latin1');
@@ -103,17 +124,41 @@ function boot(): void {
   let lines = 0;
   for (let i = text.indexOf('\n'); i >= 0 && i < start; i = text.indexOf('\n', i + 1)) lines++;
 
-  const dir = `${__filename}.cache`;
   const verb = verbOf(process.argv.slice(2));
   const name = `${verb}-${BUILD_ID}`;
-  const cachedData = readCache(dir, name);
-  // The wrapper Node puts around a CommonJS module; its first line is the CLI's first.
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${body}\n})`, {
-    filename: __filename,
-    lineOffset: lines,
-    cachedData,
-  });
-  if (!cachedData || script.cachedDataRejected) process.once('exit', () => writeCache(dir, verb, name, script.createCachedData()));
+  const compile = (cachedData: Buffer | undefined) =>
+    // The wrapper Node puts around a CommonJS module; its first line is the CLI's first.
+    new Script(`(function (exports, require, module, __filename, __dirname) {${body}\n})`, {
+      filename: __filename,
+      lineOffset: lines,
+      cachedData,
+    });
+  // dist/tsrunc.cjs -> dist/tsrunc.cache
+  const own = `${__filename.slice(0, __filename.lastIndexOf('.'))}.cache`;
+  let cachedData = readCache(own, name);
+  let script: Script | undefined;
+  if (cachedData) {
+    script = compile(cachedData);
+    if (script.cachedDataRejected) cachedData = undefined;
+  }
+  if (!cachedData) {
+    // dist/ has none (or one of another Node): the user's, where a read-only install writes.
+    const user = userCacheDir();
+    const alt = readCache(user, name);
+    if (alt) {
+      const s = compile(alt);
+      if (!s.cachedDataRejected) [cachedData, script] = [alt, s];
+    }
+  }
+  script ??= compile(undefined);
+  if (!cachedData) {
+    const made = script;
+    process.once('exit', () => {
+      const data = made.createCachedData();
+      // The user's: 0700, as nothing there is anyone else's business.
+      if (!writeCache(own, verb, name, data, 0o755)) writeCache(userCacheDir(), verb, name, data, 0o700);
+    });
+  }
   script.runInThisContext()(exports, require, module, __filename, __dirname);
 }
 

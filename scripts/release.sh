@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# scripts/release.sh [OUT_DIR]: the release tarball, for machines without npm
+# (or without Node): tsrunc-<version>-<platform>-<arch>.tar.gz and its .sha256,
+# in OUT_DIR (default: the repository root). Built on and for this machine's
+# platform (linux-x64 here; no other is cross-built).
+#
+#   tsrunc-0.1.0-linux-x64/
+#     bin/tsrunc -> ../lib/tsrunc/dist/tsrunc
+#     lib/tsrunc/dist/tsrunc            the launcher (addon/launch/launch.c)
+#     lib/tsrunc/dist/tsrunc.cjs        the CLI
+#     lib/tsrunc/dist/node              Node itself (the build's, node_modules/node), a copy
+#     lib/tsrunc/dist/node.flags        its flags (scripts/node-flags.mjs)
+#     lib/tsrunc/prebuilds/<platform>-<arch>/   tsrunc.napi.node, tsrunc-init, tsrunc-launch
+#     lib/tsrunc/README.md
+#
+# Installed with
+#   tar -C /usr/local --strip-components=1 -xzf tsrunc-0.1.0-linux-x64.tar.gz
+# (/usr/local/bin/tsrunc, /usr/local/lib/tsrunc/), or unpacked anywhere with a
+# symlink to bin/tsrunc in PATH: the launcher finds the rest beside itself.
+# The Node inside is tsrunc's own and not in PATH. Needs libseccomp2 (Debian,
+# Ubuntu and Fedora have it installed: systemd links it) and glibc, as the addon does.
+set -euo pipefail
+repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+out=$(mkdir -p -- "${1:-$repo}" && cd -- "${1:-$repo}" && pwd)
+cd "$repo"
+bash scripts/setup.sh
+node=node_modules/node/bin/node
+version=$("$node" -p 'require("./package.json").version')
+platform=$("$node" -p 'process.platform + "-" + process.arch')
+name=tsrunc-$version-$platform
+stage=$(mktemp -d)
+trap 'rm -rf -- "$stage"' EXIT
+top=$stage/$name
+lib=$top/lib/tsrunc
+mkdir -p "$top/bin" "$lib/dist" "$lib/prebuilds"
+cp dist/tsrunc dist/tsrunc.cjs "$lib/dist/"
+cp -r "prebuilds/$platform" "$lib/prebuilds/"
+cp "$(readlink -f "$node")" "$lib/dist/node"
+"$node" --input-type=module -e "
+  import { nodeFlags } from '$repo/scripts/node-flags.mjs';
+  import { writeFileSync } from 'node:fs';
+  writeFileSync('$lib/dist/node.flags', nodeFlags('$lib/dist/node').join(' ') + '\n');"
+ln -s ../lib/tsrunc/dist/tsrunc "$top/bin/tsrunc"
+cp README.md "$lib/"
+# Reproducible: one owner, one time, sorted names.
+tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$(git log -1 --format=%ct 2>/dev/null || echo 0)" -cf - "$name" | gzip -n >"$out/$name.tar.gz.tmp"
+mv "$out/$name.tar.gz.tmp" "$out/$name.tar.gz"
+(cd "$out" && sha256sum "$name.tar.gz" >"$name.tar.gz.sha256")
+echo "$out/$name.tar.gz"
