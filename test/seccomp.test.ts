@@ -2,11 +2,11 @@
 // loaded by the child (noNewPrivileges false) or by tsrunc-init (true), the
 // same for exec'd processes, and SCMP_ACT_NOTIFY's fd sent to listenerPath.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, isRoot, makeBundle, rt, state, stateRoot, uid, until } from './lib/harness.ts';
+import { cleanup, isRoot, makeBundle, repo, rt, runtime, state, stateRoot, uid, until } from './lib/harness.ts';
 
 const root = stateRoot();
 afterAll(() => cleanup(root));
@@ -290,5 +290,251 @@ describe.skipIf(!isRoot || !hasPython)('seccomp SCMP_ACT_NOTIFY', () => {
     expect(exec.link).toBe('anon_inode:seccomp notify');
     expect(exec.msg).toMatchObject({ fds: ['seccompFd'], pid: expect.any(Number), state: { id, status: 'running', pid: initPid } });
     expect(rt(root, ['delete', '--force', id]).code).toBe(0);
+  });
+});
+
+// ---- Profiles as other tools write them (issue 19 §1) ----
+//
+// A deny-by-default allowlist of 2018, written here after the shape of the
+// default profiles of that time (docker 18.06, the OCI runtime-tools
+// generator): nothing newer than statx. Under it, today's libc meets
+// faccessat2, clone3, close_range, rseq... which the profile does not name.
+
+const ALLOW_2018 = `accept accept4 access adjtimex alarm bind brk capget capset chdir chmod chown chown32
+clock_getres clock_gettime clock_nanosleep close connect copy_file_range creat dup dup2 dup3 epoll_create
+epoll_create1 epoll_ctl epoll_ctl_old epoll_pwait epoll_wait epoll_wait_old eventfd eventfd2 execve execveat
+exit exit_group faccessat fadvise64 fadvise64_64 fallocate fanotify_mark fchdir fchmod fchmodat fchown
+fchown32 fchownat fcntl fcntl64 fdatasync fgetxattr flistxattr flock fork fremovexattr fsetxattr fstat
+fstat64 fstatat64 fstatfs fstatfs64 fsync ftruncate ftruncate64 futex futimesat getcpu getcwd getdents
+getdents64 getegid getegid32 geteuid geteuid32 getgid getgid32 getgroups getgroups32 getitimer getpeername
+getpgid getpgrp getpid getppid getpriority getrandom getresgid getresgid32 getresuid getresuid32 getrlimit
+get_robust_list getrusage getsid getsockname getsockopt get_thread_area gettid gettimeofday getuid getuid32
+getxattr inotify_add_watch inotify_init inotify_init1 inotify_rm_watch io_cancel ioctl io_destroy
+io_getevents ioprio_get ioprio_set io_setup io_submit ipc kill lchown lchown32 lgetxattr link linkat listen
+listxattr llistxattr _llseek lremovexattr lseek lsetxattr lstat lstat64 madvise memfd_create mincore mkdir
+mkdirat mknod mknodat mlock mlock2 mlockall mmap mmap2 mprotect mq_getsetattr mq_notify mq_open
+mq_timedreceive mq_timedsend mq_unlink mremap msgctl msgget msgrcv msgsnd msync munlock munlockall munmap
+nanosleep newfstatat _newselect open openat pause pipe pipe2 poll ppoll prctl pread64 preadv preadv2
+prlimit64 pselect6 pwrite64 pwritev pwritev2 read readahead readlink readlinkat readv recv recvfrom
+recvmmsg recvmsg remap_file_pages removexattr rename renameat renameat2 restart_syscall rmdir rt_sigaction
+rt_sigpending rt_sigprocmask rt_sigqueueinfo rt_sigreturn rt_sigsuspend rt_sigtimedwait rt_tgsigqueueinfo
+sched_getaffinity sched_getattr sched_getparam sched_get_priority_max sched_get_priority_min
+sched_getscheduler sched_rr_get_interval sched_setaffinity sched_setattr sched_setparam sched_setscheduler
+sched_yield seccomp select semctl semget semop semtimedop send sendfile sendfile64 sendmmsg sendmsg sendto
+setfsgid setfsgid32 setfsuid setfsuid32 setgid setgid32 setgroups setgroups32 setitimer setpgid
+setpriority setregid setregid32 setresgid setresgid32 setresuid setresuid32 setreuid setreuid32 setrlimit
+set_robust_list setsid setsockopt set_thread_area set_tid_address setuid setuid32 setxattr shmat shmctl
+shmdt shmget shutdown sigaltstack signalfd signalfd4 sigreturn socket socketcall socketpair splice stat
+stat64 statfs statfs64 statx symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill time
+timer_create timer_delete timerfd_create timerfd_gettime timerfd_settime timer_getoverrun timer_gettime
+timer_settime times tkill truncate truncate64 ugetrlimit umask uname unlink unlinkat utime utimensat utimes
+vfork vmsplice wait4 waitid waitpid write writev`.split(/\s+/);
+
+const ARCHES: Record<string, string[]> = {
+  x64: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+  arm64: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'],
+};
+const EPERM = 1;
+const ENOSYS = 38;
+
+/** The 2018 allowlist (minus `minus`) as such profiles were written: with the conditional rules for clone, personality and arch_prctl. */
+function profile2018(errno: number, { minus = [] as string[], extra = [] as unknown[], only }: { minus?: string[]; extra?: unknown[]; only?: string[] } = {}) {
+  const names = (only ?? ALLOW_2018).filter((n) => !minus.includes(n));
+  const conditional = only ? [] : [
+    // clone without namespace flags (CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET).
+    { names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 2114060288, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }] },
+    { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }] },
+    { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }] },
+    { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0xffffffff, op: 'SCMP_CMP_EQ' }] },
+    { names: ['arch_prctl'], action: 'SCMP_ACT_ALLOW' },
+  ];
+  return {
+    defaultAction: 'SCMP_ACT_ERRNO',
+    ...(errno === EPERM ? {} : { defaultErrnoRet: errno }),
+    architectures: ARCHES[process.arch] ?? [],
+    syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }, ...conditional, ...extra],
+  };
+}
+
+// The freestanding probe (test/lib/seccomp_probe.c): needs execve, write and
+// exit_group, nothing else, so that a profile can hold tsrunc to its list.
+const PROBE_NEEDS = ['write', 'exit_group'];
+const hasCC = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
+const probeDir = mkdtempSync(join(tmpdir(), 'tsrunc-seccomp-probe-'));
+const probe = join(probeDir, 'probe');
+const probeBuilt =
+  hasCC &&
+  spawnSync('cc', ['-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-builtin', '-O1', `-I${join(repo, 'addon')}`,
+    '-o', probe, join(repo, 'test/lib/seccomp_probe.c')], { stdio: 'inherit' }).status === 0;
+const withProbe = (c: any) => c.mounts.push({ destination: '/probe', type: 'bind', source: probe, options: ['bind', 'ro'] });
+
+/**
+ * The syscalls a profile must allow for tsrunc to reach the user's program:
+ * the list README.md ("Seccomp") states. Everything else tsrunc does happens
+ * before the filter, or falls back when refused.
+ */
+const TSRUNC_NEEDS = {
+  /** always: the user's program */
+  always: ['execve'],
+  /** with the exec fifo (create/start; run with startContainer hooks): its "0" */
+  fifo: ['write'],
+  /**
+   * noNewPrivileges false: tsrunc-init runs under the filter: its settings
+   * (read), the exec fifo (openat, or open; close, or fcntl: the fifo's
+   * O_PATH fd must not reach the user's program)
+   */
+  initUnderFilter: ['read', 'openat', 'close'],
+  /** startContainer hooks under the filter (noNewPrivileges false): stdin and stdout set up with dup3 (or dup2) */
+  hooks: ['clone', 'wait4', 'dup3'],
+  /** SCMP_ACT_NOTIFY: the notify fd to the listener */
+  notify: ['sendmsg'],
+};
+
+/**
+ * create + start, waiting for the container to stop; what create, start and
+ * the container wrote (the container inherits create's stdout and stderr,
+ * which are files here, read once it has stopped).
+ */
+async function createStart(b: string, extra: string[] = []) {
+  const id = uid('seccomp');
+  const dir = mkdtempSync(join(tmpdir(), 'tsrunc-io-'));
+  const out = openSync(join(dir, 'out'), 'w+');
+  const err = openSync(join(dir, 'err'), 'w+');
+  try {
+    const c = spawnSync(runtime, ['--root', root, 'create', ...extra, '-b', b, id], { stdio: ['ignore', out, err], timeout: 30_000 });
+    let code = c.status ?? -1;
+    if (code === 0) {
+      const s = rt(root, ['start', id]);
+      code = s.code;
+      writeSync(err, s.stderr);
+      await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+    }
+    rt(root, ['delete', '--force', id]);
+    return { code, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+  }
+}
+
+describe.skipIf(!isRoot)('seccomp: allowlists as other tools write them', () => {
+  for (const nnp of [true, false])
+    for (const errno of [EPERM, ENOSYS]) {
+      const what = `noNewPrivileges ${nnp}, default errno ${errno === EPERM ? 'EPERM' : 'ENOSYS'}`;
+      it(`a 2018 allowlist: run, create+start with a startContainer hook, exec (${what})`, async () => {
+        const sc = profile2018(errno);
+        const cmd = ['sh', '-c', 'echo hi; ls /bin/true >/dev/null && grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'];
+        const expected = `hi\nNoNewPrivs:\t${nnp ? 1 : 0}\nSeccomp:\t2\n`;
+        expect(rt(root, ['run', '-b', bundle(cmd, sc, nnp), uid('seccomp')])).toMatchObject({ code: 0, stdout: expected, stderr: '' });
+        const hooked = bundle(cmd, sc, nnp, (c) => (c.hooks = { startContainer: [{ path: '/bin/true', timeout: 5 }] }));
+        expect(await createStart(hooked)).toMatchObject({ code: 0, stdout: expected, stderr: '' });
+        const id = uid('seccomp');
+        expect(rt(root, ['run', '-d', '-b', bundle(['sleep', '30'], sc, nnp), id])).toMatchObject({ code: 0, stderr: '' });
+        expect(rt(root, ['exec', id, ...cmd])).toMatchObject({ code: 0, stdout: expected, stderr: '' });
+        expect(rt(root, ['exec', '--user', '1000:1000', id, 'sh', '-c', 'echo $(id -u)'])).toMatchObject({ code: 0, stdout: '1000\n' });
+        expect(rt(root, ['delete', '--force', id]).code).toBe(0);
+      });
+    }
+
+  it.skipIf(!probeBuilt)('the -ENOSYS stub: numbers past the profile\'s last syscall, and clone3 when unnamed, answer ENOSYS', () => {
+    // x86_64 numbers (the probe takes numbers): mkdir 83, clone3 435, faccessat2 439, 1000: none.
+    if (process.arch !== 'x64') return;
+    const cmd = ['/probe', '83', '435', '439', '1000'];
+    const run1 = (sc: unknown) => rt(root, ['run', '-b', bundle(cmd, sc, true, withProbe), uid('seccomp')]);
+    // Default EPERM: named-and-not-allowed (mkdir, under the last one) stays EPERM; the rest is ENOSYS.
+    expect(run1(profile2018(EPERM, { minus: ['mkdir'] })).stdout).toBe('83=-1\n435=-38\n439=-38\n1000=-38\n');
+    // A profile that names faccessat2 (439) but not clone3: clone3 still ENOSYS, 439 allowed (EFAULT from the probe's arguments).
+    const newer = profile2018(EPERM, { minus: ['mkdir'], extra: [{ names: ['faccessat2'], action: 'SCMP_ACT_ALLOW' }] });
+    expect(run1(newer).stdout).toMatch(/^83=-1\n435=-38\n439=-\d+\n1000=-38\n$/);
+    expect(run1(newer).stdout).not.toContain('439=-38');
+    // ... and clone3 named as refused: the profile's answer, not ENOSYS.
+    const named = profile2018(EPERM, { minus: ['mkdir'], extra: [{ names: ['faccessat2'], action: 'SCMP_ACT_ALLOW' }, { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: 95 }] });
+    expect(run1(named).stdout).toMatch(/^83=-1\n435=-95\n/);
+    // Default KILL: past the last syscall still ENOSYS (not SIGSYS); an allow-by-default profile has no stub.
+    const kill = { ...profile2018(EPERM, { minus: ['mkdir'] }), defaultAction: 'SCMP_ACT_KILL_PROCESS' };
+    const k = rt(root, ['run', '-b', bundle(['/probe', '1000'], kill, true, withProbe), uid('seccomp')]);
+    expect(k).toMatchObject({ code: 0, stdout: '1000=-38\n' });
+    const allow = run1(allowBut(['mkdir'], 'SCMP_ACT_ERRNO')).stdout;
+    expect(allow).toMatch(/^83=-1\n435=-\d+\n439=-\d+\n1000=-38\n$/);
+    expect(allow).not.toMatch(/435=-38|439=-38/);
+  });
+
+  it.skipIf(!probeBuilt)("tsrunc's own list (README) plus the program's needs is enough: run, create+start with a hook", async () => {
+    const all = [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.fifo, ...TSRUNC_NEEDS.initUnderFilter, ...TSRUNC_NEEDS.hooks];
+    for (const nnp of [true, false])
+      for (const errno of [EPERM, ENOSYS]) {
+        const need = nnp ? [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.fifo] : all;
+        const sc = profile2018(errno, { only: [...new Set([...need, ...PROBE_NEEDS])] });
+        const tag = { nnp, errno };
+        const r = rt(root, ['run', '-b', bundle(['/probe'], sc, nnp, withProbe), uid('seccomp')]);
+        expect({ ...tag, ...r }).toMatchObject({ ...tag, code: 0, stdout: 'ok\n', stderr: '' });
+        // A user other than root: its capabilities set before the filter, CAP_SYS_ADMIN gone at the exec.
+        const user = bundle(['/probe'], sc, nnp, (c) => {
+          withProbe(c);
+          c.process.user = { uid: 1000, gid: 1000 };
+        });
+        expect({ ...tag, ...rt(root, ['run', '-b', user, uid('seccomp')]) }).toMatchObject({ ...tag, code: 0, stdout: 'ok\n', stderr: '' });
+        // startContainer hooks: under the filter without noNewPrivileges; the probe is the hook.
+        const b = bundle(['/probe'], sc, nnp, (c) => {
+          withProbe(c);
+          c.hooks = { startContainer: [{ path: '/probe', timeout: 5 }] };
+        });
+        // (A hook's stdout is tsrunc's stderr, as in runc.)
+        expect({ ...tag, ...(await createStart(b)) }).toMatchObject({ ...tag, code: 0, stdout: 'ok\n', stderr: 'ok\n' });
+      }
+  });
+
+  it.skipIf(!probeBuilt)('exec under exactly the list (the exec\'d process takes the container\'s profile)', () => {
+    for (const nnp of [true, false]) {
+      const sc = profile2018(EPERM, { only: [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.initUnderFilter, ...PROBE_NEEDS] });
+      const id = uid('seccomp');
+      // A created container takes exec (as runc's does): its init waits at
+      // the exec fifo, before the filter when noNewPrivileges is true.
+      expect({ nnp, ...rt(root, ['create', '-b', bundle(['/probe'], sc, nnp, withProbe), id]) }).toMatchObject({ nnp, code: 0 });
+      expect({ nnp, ...rt(root, ['exec', id, '/probe']) }).toMatchObject({ nnp, code: 0, stdout: 'ok\n', stderr: '' });
+      expect(rt(root, ['delete', '--force', id]).code).toBe(0);
+    }
+  });
+
+  it.skipIf(!probeBuilt)('the same 2018 list minus each syscall tsrunc makes in or after the old loading point still works', async () => {
+    // Before this change tsrunc loaded the filter before setting the user and
+    // ran all of this under it; now each is made before the filter, or has a
+    // fallback (init.c), or is one tsrunc no longer makes.
+    const after = ['setgroups', 'setresgid', 'setresuid', 'capset', 'prctl', 'umask', 'chdir', 'getcwd', 'newfstatat', 'stat',
+      'faccessat', 'prlimit64', 'fcntl', 'close', 'rt_sigaction', 'rt_sigprocmask', 'execveat', 'pread64', 'lseek', 'dup3',
+      'ppoll', 'munmap', 'mmap', 'nanosleep', 'kill'];
+    for (const name of after) {
+      const sc = profile2018(EPERM, { minus: [name] });
+      const b = bundle(['/probe'], sc, false, (c) => {
+        withProbe(c);
+        c.process.user = { uid: 1000, gid: 1000 };
+        c.hooks = { startContainer: [{ path: '/probe', timeout: 5 }] };
+      });
+      expect({ name, ...(await createStart(b)) }).toMatchObject({ name, code: 0, stdout: 'ok\n', stderr: 'ok\n' });
+    }
+  });
+
+  it('a terminal (run -t from a tty, create with --console-socket) under a 2018 allowlist', async () => {
+    if (!hasPython) return;
+    const ptyTools = join(repo, 'test/lib/pty_tools.py');
+    for (const nnp of [true, false]) {
+      const b = bundle(['sh'], profile2018(EPERM), nnp, (c) => (c.process.terminal = true));
+      const r = spawnSync('python3', [ptyTools, 'pty', join(repo, 'dist/tsrunc'), '--root', root, 'run', '-b', b, uid('seccomp'), '--keys',
+        'sleep:0.5|echo tty-$((6*7))\\r|sleep:0.3|exit 5\\r'], { encoding: 'utf8', timeout: 30_000 });
+      expect({ nnp, out: r.stdout, status: r.status }).toMatchObject({ nnp, out: expect.stringContaining('tty-42'), status: 5 });
+      const dir = mkdtempSync(join(tmpdir(), 'tsrunc-console-'));
+      const sock = join(dir, 'console.sock');
+      const receiver = spawn('python3', [ptyTools, 'console', sock, 'echo console-$((6*7))\\nexit 3\\n']);
+      let output = '';
+      receiver.stdout.on('data', (d) => (output += d));
+      await until(() => output.includes('ready'), 5000, 'receiver');
+      const id = uid('seccomp');
+      expect(rt(root, ['create', '--console-socket', sock, '-b', b, id])).toMatchObject({ code: 0, stderr: '' });
+      expect(rt(root, ['start', id]).code).toBe(0);
+      await new Promise((res) => receiver.on('exit', res));
+      expect(output).toContain('console-42');
+      await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+      expect(rt(root, ['delete', id]).code).toBe(0);
+    }
   });
 });

@@ -248,7 +248,8 @@ int sealed_memfd(Napi::Env env, const char* name, const std::string& data) {
   int mfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) throw_errno(env, "memfd_create", errno);
   if (write(mfd, data.data(), data.size()) != (ssize_t)data.size() ||
-      fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+      fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0 ||
+      lseek(mfd, 0, SEEK_SET) != 0) {  // tsrunc-init read()s it from the start (init.c)
     int e = errno;
     close(mfd);
     throw_errno(env, "write settings memfd", e);
