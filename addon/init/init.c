@@ -186,8 +186,10 @@ static long load_seccomp(unsigned flags, unsigned len, const void *prog, long li
     if (r <= 0) return r < 0 ? r : -32;
     sent += r;
   }
-  /* The notify fd (the kernel makes it close-on-exec) and the listener's
-     socket (made so in start_c) go with the exec: no close to be refused. */
+  /* The connection ends here, so that an agent reading to EOF goes on at
+     once; if a profile refuses close, at the exec (close-on-exec, made so in
+     start_c). The notify fd is close-on-exec from the kernel. */
+  sys3(__NR_close, listener, 0, 0);
   return 0;
 }
 
@@ -208,7 +210,8 @@ static long run_hook(const char **p, long state_fd) {
     unsigned n = 14;
     put_num(sp, &n, state_fd);
     sp[n] = 0;
-    long in = open_path(sp, O_RDONLY);
+    /* Close-on-exec, as everything of ours: the hook gets stdio, nothing more. */
+    long in = open_path(sp, O_RDONLY | O_CLOEXEC);
     if (in >= 0 && sys3(__NR_dup3, in, 0, 0) < 0) {
 #ifdef __NR_dup2
       sys3(__NR_dup2, in, 0, 0);
@@ -278,7 +281,9 @@ void start_c(long *sp) {
   long listener = (int)u32(&p), listener_state = (int)u32(&p);
   const char *sc_prog = p;
   p += (unsigned long)sc_len * 8;
-  /* Ours alone: no startContainer hook (nor the user's program) inherits them. */
+  /* Ours alone: no startContainer hook (nor the user's program) inherits them.
+     (Under a filter that refuses fcntl, a hook may see the state fd.) */
+  if (state_fd >= 0) sys3(__NR_fcntl, state_fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
   if (listener >= 0) {
     sys3(__NR_fcntl, listener, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
     sys3(__NR_fcntl, listener_state, 2, 1);
