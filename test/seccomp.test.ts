@@ -1,12 +1,12 @@
 // config-linux.md "Seccomp": the filter compiled with libseccomp in tsrunc,
 // loaded by the child (noNewPrivileges false) or by tsrunc-init (true), the
 // same for exec'd processes, and SCMP_ACT_NOTIFY's fd sent to listenerPath.
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, isRoot, makeBundle, repo, rt, runtime, state, stateRoot, uid, until } from './lib/harness.ts';
+import { cleanup, isRoot, makeBundle, repo, rootfs, rt, runtime, state, stateRoot, uid, until } from './lib/harness.ts';
 
 const root = stateRoot();
 afterAll(() => cleanup(root));
@@ -606,4 +606,82 @@ describe.skipIf(!isRoot || !hasPython)('seccomp SCMP_ACT_NOTIFY with tools\' pro
       expect((await a.got())[0].link).toBe('anon_inode:seccomp notify');
     });
   }
+});
+
+// ---- process.cwd while still privileged (issue 14, exec/cwd) ----
+//
+// runc's finalizeNamespace: chdir before the user and capabilities change,
+// so that a cwd only the runtime's full root can enter works; refused there
+// with EACCES or EPERM, chdir again as the user (who may own it: a volume
+// chowned to the container's user, or root squashed by NFS).
+
+/** A host directory with mode 0700, owned by uid:gid, bound at /d. */
+function lockedDir(uidOwner: number, gidOwner: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrunc-cwd-'));
+  chmodSync(dir, 0o755);
+  const d = join(dir, 'd');
+  mkdirSync(d);
+  chownSync(d, uidOwner, gidOwner);
+  chmodSync(d, 0o700);
+  return (c: any) => c.mounts.push({ destination: '/d', type: 'bind', source: d, options: ['bind'] });
+}
+
+describe.skipIf(!isRoot)('process.cwd is entered while still privileged', () => {
+  it('a cwd only full root can enter (0700, another owner; the container keeps no CAP_DAC_*): run, create, exec --user 0', async () => {
+    const mount = lockedDir(1000, 1000);
+    const b = makeBundle(['pwd'], (c) => {
+      mount(c);
+      c.process.cwd = '/d';
+    });
+    expect(JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')).process.capabilities.effective).not.toContain('CAP_DAC_OVERRIDE');
+    expect(rt(root, ['run', '-b', b, uid('cwd')])).toMatchObject({ code: 0, stdout: '/d\n', stderr: '' });
+    expect(await createStart(b)).toMatchObject({ code: 0, stdout: '/d\n', stderr: '' });
+    // A user that may not enter it: the cwd is set before the switch (runc does the same).
+    const user = makeBundle(['pwd'], (c) => {
+      mount(c);
+      c.process.cwd = '/d';
+      c.process.user = { uid: 2000, gid: 2000 };
+    });
+    expect(rt(root, ['run', '-b', user, uid('cwd')])).toMatchObject({ code: 0, stdout: '/d\n' });
+    const id = uid('cwd');
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '30'], mount), id])).toMatchObject({ code: 0 });
+    expect(rt(root, ['exec', '--user', '0', '--cwd', '/d', id, 'pwd'])).toMatchObject({ code: 0, stdout: '/d\n', stderr: '' });
+    expect(rt(root, ['delete', '--force', id]).code).toBe(0);
+  });
+
+  it('refused to root (EACCES), tried again as the user, who owns it (user namespace, gid not mapped)', () => {
+    // Container root has CAP_DAC_OVERRIDE only over inodes whose uid and gid
+    // are both mapped; the directory's gid (host 0) is not, its uid is the user's.
+    const fs = join(mkdtempSync(join(tmpdir(), 'tsrunc-rootfs-')), 'rootfs');
+    chmodSync(join(fs, '..'), 0o755);
+    cpSync(rootfs, fs, { recursive: true, verbatimSymlinks: true });
+    execFileSync('chown', ['-R', '100000:100000', fs]);
+    const mount = lockedDir(101000, 0);
+    const b = makeBundle(['pwd'], (c) => {
+      mount(c);
+      c.root = { path: fs, readonly: false };
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts = c.mounts.map((m: any) => (m.type === 'devpts' ? { ...m, options: m.options.filter((o: string) => o !== 'gid=5') } : m));
+      c.process.cwd = '/d';
+      c.process.user = { uid: 1000, gid: 1000 };
+    });
+    expect(rt(root, ['run', '-b', b, uid('cwd')])).toMatchObject({ code: 0, stdout: '/d\n', stderr: '' });
+    // Neither root nor the user can enter: the error names the cwd.
+    const none = lockedDir(102000, 0);
+    const n = makeBundle(['pwd'], (c) => {
+      none(c);
+      c.root = { path: fs, readonly: false };
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts = c.mounts.map((m: any) => (m.type === 'devpts' ? { ...m, options: m.options.filter((o: string) => o !== 'gid=5') } : m));
+      c.process.cwd = '/d';
+      c.process.user = { uid: 1000, gid: 1000 };
+    });
+    const r = rt(root, ['run', '-b', n, uid('cwd')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('chdir to cwd \\"/d\\": EACCES');
+  });
 });
