@@ -685,3 +685,44 @@ describe.skipIf(!isRoot)('process.cwd is entered while still privileged', () => 
     expect(r.stderr).toContain('chdir to cwd \\"/d\\": EACCES');
   });
 });
+
+// ---- startContainer hooks inside the container (issue 14, hooks) ----
+
+const ldconfig = '/sbin/ldconfig';
+const staticLdconfig = existsSync(ldconfig) && !spawnSync('ldd', [ldconfig], { encoding: 'utf8' }).stdout.includes('=>');
+
+describe.skipIf(!isRoot)('startContainer hooks in the container, under the profile', () => {
+  it.skipIf(!staticLdconfig)('ldconfig as a startContainer hook writes the container\'s ld.so.cache, not the host\'s (a 2018 allowlist, with and without noNewPrivileges)', async () => {
+    const hostCache = existsSync('/etc/ld.so.cache') ? readFileSync('/etc/ld.so.cache') : undefined;
+    for (const nnp of [true, false]) {
+      const fs = join(mkdtempSync(join(tmpdir(), 'tsrunc-rootfs-')), 'rootfs');
+      cpSync(rootfs, fs, { recursive: true, verbatimSymlinks: true });
+      mkdirSync(join(fs, 'sbin'), { recursive: true });
+      writeFileSync(join(fs, 'sbin/ldconfig'), '');
+      // The host's static ldconfig, bound where the hook's path resolves: in the container.
+      const b = bundle(['sh', '-c', 'test -s /etc/ld.so.cache && echo cached'], profile2018(EPERM), nnp, (c) => {
+        c.root = { path: fs, readonly: false };
+        c.mounts.push({ destination: '/sbin/ldconfig', type: 'bind', source: ldconfig, options: ['bind', 'ro'] });
+        c.hooks = { startContainer: [{ path: '/sbin/ldconfig', args: ['ldconfig'] }] };
+      });
+      expect({ nnp, ...(await createStart(b)) }).toMatchObject({ nnp, code: 0, stdout: 'cached\n' });
+      expect(existsSync(join(fs, 'etc/ld.so.cache'))).toBe(true);
+    }
+    if (hostCache) expect(readFileSync('/etc/ld.so.cache').equals(hostCache)).toBe(true);
+  });
+
+  it('a failing startContainer hook fails start (exit 1, the hook named) and run, under a 2018 allowlist', () => {
+    for (const nnp of [true, false]) {
+      const id = uid('seccomp');
+      const b = bundle(['echo', 'must not run'], profile2018(EPERM), nnp, (c) => (c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 7'] }] }));
+      expect(rt(root, ['create', '-b', b, id])).toMatchObject({ code: 0, stdout: '' });
+      const s = rt(root, ['start', id]);
+      expect({ nnp, code: s.code }).toEqual({ nnp, code: 1 });
+      expect(s.stderr).toContain('startContainer hook #0: exit status 7');
+      expect(rt(root, ['list', '-q']).stdout).not.toContain(id);
+      const r = rt(root, ['run', '-b', b, uid('seccomp')]);
+      expect({ nnp, code: r.code, out: r.stdout }).toEqual({ nnp, code: 1, out: '' });
+      expect(r.stderr).toContain('startContainer hook #0: exit status 7');
+    }
+  });
+});
