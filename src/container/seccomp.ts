@@ -1,11 +1,12 @@
 // linux.seccomp (config-linux.md "Seccomp"): checked here, compiled into a BPF
 // program by the addon (libseccomp, in this process, at planning time, so a
-// filter libseccomp refuses fails create before anything exists), and loaded
-// with seccomp(2) on the container's side:
-//  - process.noNewPrivileges false: by the cloned child, before it changes
-//    user and capabilities (seccomp(2) then needs CAP_SYS_ADMIN, which the
-//    container may not keep). The rest of its setup, tsrunc-init and the
-//    startContainer hooks run under the filter, as runc's init does.
+// filter libseccomp refuses fails create before anything exists; runc's
+// -ENOSYS stub is put in front of it there), and loaded with seccomp(2) on the
+// container's side, as late as the rules allow (README, "Seccomp"):
+//  - process.noNewPrivileges false: by the cloned child, at the end of its
+//    setup, holding on to CAP_SYS_ADMIN (which seccomp(2) then needs) until
+//    its exec of tsrunc-init. tsrunc-init and the startContainer hooks run
+//    under the filter, as runc's init does.
 //  - noNewPrivileges true: by tsrunc-init, after the startContainer hooks, just
 //    before the exec of the user's program.
 // The same filter applies to `exec`'d processes (the container's config).
