@@ -453,6 +453,18 @@ describe.skipIf(!isRoot)('seccomp: allowlists as other tools write them', () => 
       }
   });
 
+  it.skipIf(!probeBuilt || !hasPython)('SCMP_ACT_NOTIFY under exactly the list: sendmsg added', async () => {
+    const all = [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.fifo, ...TSRUNC_NEEDS.initUnderFilter, ...TSRUNC_NEEDS.notify];
+    for (const nnp of [true, false]) {
+      const a = await agent(0, 0);
+      const need = nnp ? [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.fifo, ...TSRUNC_NEEDS.notify] : all;
+      const sc = { ...profile2018(EPERM, { only: [...new Set([...need, ...PROBE_NEEDS])], extra: [{ names: MKDIR, action: 'SCMP_ACT_NOTIFY' }] }), listenerPath: a.sock };
+      expect({ nnp, ...rt(root, ['run', '-b', bundle(['/probe'], sc, nnp, withProbe), uid('seccomp')]) }).toMatchObject({ nnp, code: 0, stdout: 'ok\n', stderr: '' });
+      expect({ nnp, ...(await createStart(bundle(['/probe'], sc, nnp, withProbe))) }).toMatchObject({ nnp, code: 0, stdout: 'ok\n', stderr: '' });
+      expect((await a.got()).map((g) => g.link)).toEqual(['anon_inode:seccomp notify', 'anon_inode:seccomp notify']);
+    }
+  });
+
   it.skipIf(!probeBuilt)('exec under exactly the list (the exec\'d process takes the container\'s profile)', () => {
     for (const nnp of [true, false]) {
       const sc = profile2018(EPERM, { only: [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.initUnderFilter, ...PROBE_NEEDS] });

@@ -522,6 +522,9 @@ void load_seccomp(Plan* p) {
   // One message: the JSON, with the notify fd attached to its first byte.
   int err = send_with_fd(p->seccomp_listener_fd, state, state_len, (int)fd);
   if (err) child_fail(p, STEP_SECCOMP_LISTENER, err);
+  // Under the filter now: a refused close leaves a close-on-exec fd for the
+  // exec to close; a refused munmap leaves the state's pages mapped in the
+  // memory this child shares with the parent, which unmaps nothing of ours.
   close((int)fd);
   close(p->seccomp_listener_fd);
   close(p->seccomp_state_fd);
