@@ -2,7 +2,7 @@
 // loaded by the child (noNewPrivileges false) or by tsrunc-init (true), the
 // same for exec'd processes, and SCMP_ACT_NOTIFY's fd sent to listenerPath.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { ENOSYS, EPERM, profile2018 } from './lib/seccomp-profiles.ts';
 
 const root = stateRoot();
 afterAll(() => cleanup(root));
+afterAll(() => rmSync(probeDir, { recursive: true, force: true }));
 const hasPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds'], { stdio: 'ignore' }).status === 0;
 
 const SIGSYS_STATUS = 128 + 31;
@@ -331,6 +332,7 @@ const PROBE_NEEDS = ['write', 'exit_group'];
 const hasCC = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
 const probeDir = mkdtempSync(join(tmpdir(), 'tsrunc-seccomp-probe-'));
 const probe = join(probeDir, 'probe');
+const NO_PROBE = 'needs cc -static on x86_64 or aarch64 to build test/lib/seccomp_probe.c';
 const probeBuilt =
   hasCC &&
   spawnSync('cc', ['-static', '-nostdlib', '-ffreestanding', '-fno-stack-protector', '-fno-builtin', '-O1', `-I${join(repo, 'addon')}`,
@@ -405,9 +407,10 @@ describe.skipIf(!isRoot)('seccomp: allowlists as other tools write them', () => 
       });
     }
 
-  it.skipIf(!probeBuilt)('the -ENOSYS stub: numbers past the profile\'s last syscall, and clone3 when unnamed, answer ENOSYS', () => {
+  it('the -ENOSYS stub: numbers past the profile\'s last syscall, and clone3 when unnamed, answer ENOSYS', (t) => {
+    t.skip(!probeBuilt, NO_PROBE);
     // x86_64 numbers (the probe takes numbers): mkdir 83, clone3 435, faccessat2 439, 1000: none.
-    if (process.arch !== 'x64') return;
+    t.skip(process.arch !== 'x64', 'the syscall numbers here are x86_64\'s');
     const cmd = ['/probe', '83', '435', '439', '1000'];
     const run1 = (sc: unknown) => rt(root, ['run', '-b', bundle(cmd, sc, true, withProbe), uid('seccomp')]);
     // Default EPERM: named-and-not-allowed (mkdir, under the last one) stays EPERM; the rest is ENOSYS.
@@ -428,7 +431,8 @@ describe.skipIf(!isRoot)('seccomp: allowlists as other tools write them', () => 
     expect(allow).not.toMatch(/435=-38|439=-38/);
   });
 
-  it.skipIf(!probeBuilt)("tsrunc's own list (README) plus the program's needs is enough: run, create+start with a hook", async () => {
+  it("tsrunc's own list (README) plus the program's needs is enough: run, create+start with a hook", async (t) => {
+    t.skip(!probeBuilt, NO_PROBE);
     const all = [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.fifo, ...TSRUNC_NEEDS.initUnderFilter, ...TSRUNC_NEEDS.hooks];
     for (const nnp of [true, false])
       for (const errno of [EPERM, ENOSYS]) {
@@ -453,7 +457,9 @@ describe.skipIf(!isRoot)('seccomp: allowlists as other tools write them', () => 
       }
   });
 
-  it.skipIf(!probeBuilt || !hasPython)('SCMP_ACT_NOTIFY under exactly the list: sendmsg added', async () => {
+  it('SCMP_ACT_NOTIFY under exactly the list: sendmsg added', async (t) => {
+    t.skip(!probeBuilt, NO_PROBE);
+    t.skip(!hasPython, 'needs python3 with socket.recv_fds (the seccomp agent)');
     const all = [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.fifo, ...TSRUNC_NEEDS.initUnderFilter, ...TSRUNC_NEEDS.notify];
     for (const nnp of [true, false]) {
       const a = await agent(0, 0);
@@ -465,7 +471,8 @@ describe.skipIf(!isRoot)('seccomp: allowlists as other tools write them', () => 
     }
   });
 
-  it.skipIf(!probeBuilt)('exec under exactly the list (the exec\'d process takes the container\'s profile)', () => {
+  it('exec under exactly the list (the exec\'d process takes the container\'s profile)', (t) => {
+    t.skip(!probeBuilt, NO_PROBE);
     for (const nnp of [true, false]) {
       const sc = profile2018(EPERM, { only: [...TSRUNC_NEEDS.always, ...TSRUNC_NEEDS.initUnderFilter, ...PROBE_NEEDS] });
       const id = uid('seccomp');
@@ -477,7 +484,8 @@ describe.skipIf(!isRoot)('seccomp: allowlists as other tools write them', () => 
     }
   });
 
-  it.skipIf(!probeBuilt)('the same 2018 list minus each syscall tsrunc makes in or after the old loading point still works', async () => {
+  it('the same 2018 list minus each syscall tsrunc makes in or after the old loading point still works', async (t) => {
+    t.skip(!probeBuilt, NO_PROBE);
     // Before this change tsrunc loaded the filter before setting the user and
     // ran all of this under it; now each is made before the filter, or has a
     // fallback (init.c), or is one tsrunc no longer makes.
@@ -495,8 +503,8 @@ describe.skipIf(!isRoot)('seccomp: allowlists as other tools write them', () => 
     }
   });
 
-  it('a terminal (run -t from a tty, create with --console-socket) under a 2018 allowlist', async () => {
-    if (!hasPython) return;
+  it('a terminal (run -t from a tty, create with --console-socket) under a 2018 allowlist', async (t) => {
+    t.skip(!hasPython, 'needs python3 (test/lib/pty_tools.py)');
     const ptyTools = join(repo, 'test/lib/pty_tools.py');
     for (const nnp of [true, false]) {
       const b = bundle(['sh'], profile2018(EPERM), nnp, (c) => (c.process.terminal = true));
@@ -644,7 +652,8 @@ const ldconfig = '/sbin/ldconfig';
 const staticLdconfig = existsSync(ldconfig) && !spawnSync('ldd', [ldconfig], { encoding: 'utf8' }).stdout.includes('=>');
 
 describe.skipIf(!isRoot)('startContainer hooks in the container, under the profile', () => {
-  it.skipIf(!staticLdconfig)('ldconfig as a startContainer hook writes the container\'s ld.so.cache, not the host\'s (a 2018 allowlist, with and without noNewPrivileges)', async () => {
+  it('ldconfig as a startContainer hook writes the container\'s ld.so.cache, not the host\'s (a 2018 allowlist, with and without noNewPrivileges)', async (t) => {
+    t.skip(!staticLdconfig, 'needs a static /sbin/ldconfig on the host');
     const hostCache = existsSync('/etc/ld.so.cache') ? readFileSync('/etc/ld.so.cache') : undefined;
     for (const nnp of [true, false]) {
       const fs = join(mkdtempSync(join(tmpdir(), 'tsrunc-rootfs-')), 'rootfs');
