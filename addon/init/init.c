@@ -22,12 +22,41 @@
  * still had CAP_SYS_ADMIN, see addon/src/seccomp.cc) with seccomp(2), sends
  * its notify fd to the listener when it has one, and writes "0" (or the reason
  * something failed) for `start` to read.
+ *
+ * Under a seccomp filter: with noNewPrivileges, only what follows the load
+ * (sendmsg to a listener, the fifo's write, the user's execve); without it,
+ * all of this program runs under the filter the child loaded. So every
+ * syscall here either is one of the few a profile must allow (README,
+ * "Seccomp"), or has a fallback when a profile refuses it (EPERM, ENOSYS, or
+ * whatever errno the profile chose): close -> FD_CLOEXEC, openat -> open,
+ * dup3 -> dup2, pidfd_open + ppoll -> wait4(WNOHANG) + nanosleep; the
+ * signal handlers are a nicety that may be refused. Every fd it opens is
+ * close-on-exec, so nothing needs closing after the filter is loaded.
  */
 #include <fcntl.h>
 
 #include "../freestanding.h"
 
 static void say(const char *s) { sys3(__NR_write, 2, (long)s, slen(s)); }
+
+/* openat, or open where a filter refuses openat but still knows open. */
+static long open_path(const char *path, long flags) {
+  long fd = sys4(__NR_openat, AT_FDCWD, (long)path, flags, 0);
+#ifdef __NR_open
+  if (fd < 0 && fd != -2 /* ENOENT */ && fd != -6 /* ENXIO */) {
+    long fd2 = sys3(__NR_open, (long)path, flags, 0);
+    if (fd2 >= 0) return fd2;
+  }
+#endif
+  return fd;
+}
+
+/* Gone from this process, or at least from the user's program: 0, or -1
+   when neither close nor FD_CLOEXEC was allowed. */
+static int drop_fd(long fd) {
+  if (sys3(__NR_close, fd, 0, 0) == 0) return 0;
+  return sys3(__NR_fcntl, fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */) == 0 ? 0 : -1;
+}
 
 static void die(const char *what, const char *arg, long err) {
   char num[12];
@@ -136,7 +165,7 @@ static long load_seccomp(unsigned flags, unsigned len, const void *prog, long li
     while ((r = sys4(__NR_pread64, state_fd, (long)buf + n, cap - n, n)) > 0) n += r;
     if (r < 0) return r;
     if (n == 0 || n == cap) return -61; /* ENODATA: none, or more than we hold */
-    sys3(__NR_close, state_fd, 0, 0);
+    drop_fd(state_fd);
   }
   struct kfprog fp = {(unsigned short)len, prog};
   *what = "load seccomp filter";
@@ -157,7 +186,9 @@ static long load_seccomp(unsigned flags, unsigned len, const void *prog, long li
     if (r <= 0) return r < 0 ? r : -32;
     sent += r;
   }
-  sys3(__NR_close, fd, 0, 0);
+  /* The connection ends here, so that an agent reading to EOF goes on at
+     once; if a profile refuses close, at the exec (close-on-exec, made so in
+     start_c). The notify fd is close-on-exec from the kernel. */
   sys3(__NR_close, listener, 0, 0);
   return 0;
 }
@@ -179,27 +210,49 @@ static long run_hook(const char **p, long state_fd) {
     unsigned n = 14;
     put_num(sp, &n, state_fd);
     sp[n] = 0;
-    long in = sys3(__NR_openat, AT_FDCWD, (long)sp, O_RDONLY);
-    if (in >= 0) sys3(__NR_dup3, in, 0, 0);
-    sys3(__NR_dup3, 2, 1, 0);
+    /* Close-on-exec, as everything of ours: the hook gets stdio, nothing more. */
+    long in = open_path(sp, O_RDONLY | O_CLOEXEC);
+    if (in >= 0 && sys3(__NR_dup3, in, 0, 0) < 0) {
+#ifdef __NR_dup2
+      sys3(__NR_dup2, in, 0, 0);
+#endif
+    }
+    if (sys3(__NR_dup3, 2, 1, 0) < 0) {
+#ifdef __NR_dup2
+      sys3(__NR_dup2, 2, 1, 0);
+#endif
+    }
     sys3(__NR_execve, (long)path, (long)hook_argv, (long)hook_envp);
     sys3(__NR_exit_group, 127, 0, 0);
   }
+  int status = 0;
   if (timeout) {
     long pidfd = sys3(434 /* pidfd_open */, pid, 0, 0);
+    long r = -1;
     if (pidfd >= 0) {
       struct kpollfd pfd = {(int)pidfd, 1 /* POLLIN */, 0};
       struct kts ts = {(long)timeout, 0};
-      long r = sys4(__NR_ppoll, (long)&pfd, 1, (long)&ts, 0);
-      sys3(__NR_close, pidfd, 0, 0);
-      if (r == 0) {
-        sys3(__NR_kill, pid, 9, 0);
-        sys4(__NR_wait4, pid, 0, 0, 0);
-        return 0x10000;
+      r = sys4(__NR_ppoll, (long)&pfd, 1, (long)&ts, 0);
+      drop_fd(pidfd);
+    }
+    if (r < 0) {
+      /* No pidfd (kernel < 5.3, or a filter that predates it): poll the
+         child every 10 ms; without nanosleep either, wait without a limit. */
+      struct kts tick = {0, 10000000};
+      for (unsigned long waited = 0; r < 0; waited += 10) {
+        long w = sys4(__NR_wait4, pid, (long)&status, 1 /* WNOHANG */, 0);
+        if (w == pid) return status;
+        if (w < 0 && w != -4) break;
+        if (waited >= (unsigned long)timeout * 1000) r = 0;
+        else if (sys3(__NR_nanosleep, (long)&tick, 0, 0) < 0) break;
       }
     }
+    if (r == 0) {
+      sys3(__NR_kill, pid, 9, 0);
+      sys4(__NR_wait4, pid, 0, 0, 0);
+      return 0x10000;
+    }
   }
-  int status = 0;
   while (sys4(__NR_wait4, pid, (long)&status, 0, 0) == -4 /* EINTR */) {
   }
   return status;
@@ -214,9 +267,11 @@ void start_c(long *sp) {
   long sfd = 0;
   for (const char *c = argv[1]; *c; c++) sfd = sfd * 10 + (*c - '0');
   long len = 0, r;
-  /* pread: the memfd's offset is still where its writer left it. */
-  while ((r = sys4(__NR_pread64, sfd, (long)settings + len, (long)sizeof settings - len, len)) > 0) len += r;
-  sys3(__NR_close, sfd, 0, 0);
+  /* read: its writer left the memfd's offset at 0 (spawn.cc, sealed_memfd). */
+  while ((r = sys3(__NR_read, sfd, (long)settings + len, (long)sizeof settings - len)) > 0 || r == -4)
+    if (r > 0) len += r;
+  if (r < 0) die("read settings", argv[1], r);
+  drop_fd(sfd);
   if (len < 32 || settings[0] != 'T' || settings[1] != 'S' || settings[2] != 'I' || settings[3] != '2')
     die("bad settings", argv[1], 22);
   const char *p = settings + 4;
@@ -226,7 +281,9 @@ void start_c(long *sp) {
   long listener = (int)u32(&p), listener_state = (int)u32(&p);
   const char *sc_prog = p;
   p += (unsigned long)sc_len * 8;
-  /* Ours alone: no startContainer hook (nor the user's program) inherits them. */
+  /* Ours alone: no startContainer hook (nor the user's program) inherits them.
+     (Under a filter that refuses fcntl, a hook may see the state fd.) */
+  if (state_fd >= 0) sys3(__NR_fcntl, state_fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
   if (listener >= 0) {
     sys3(__NR_fcntl, listener, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
     sys3(__NR_fcntl, listener_state, 2, 1);
@@ -241,9 +298,10 @@ void start_c(long *sp) {
     unsigned n = 14;
     put_num(path, &n, fifo_fd);
     path[n] = 0;
-    w = sys3(__NR_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC);
+    w = open_path(path, O_WRONLY | O_CLOEXEC);
     if (w < 0) die("open exec fifo", path, w);
-    sys3(__NR_close, fifo_fd, 0, 0);
+    /* A path into the host's state directory: never the user's program's. */
+    if (drop_fd(fifo_fd) < 0) die("close exec fifo", path, -1);
   }
   for (unsigned i = 0; i < nhooks; i++) {
     long st = run_hook(&p, state_fd);
@@ -264,7 +322,7 @@ void start_c(long *sp) {
       sys3(__NR_exit_group, 1, 0, 0);
     }
   }
-  if (state_fd >= 0) sys3(__NR_close, state_fd, 0, 0);
+  if (state_fd >= 0) drop_fd(state_fd);
   if (sc_len) {
     /* Last but the fifo's "0": a failure here still reaches `start`. */
     const char *what = "";
@@ -285,7 +343,7 @@ void start_c(long *sp) {
   if (w >= 0) {
     long r2 = sys3(__NR_write, w, (long)"0", 1);
     if (r2 != 1) die("write exec fifo", "", r2);
-    sys3(__NR_close, w, 0, 0);
+    /* Opened close-on-exec: `start` sees its end at the exec. */
   }
   long r3 = sys3(__NR_execve, (long)argv[2], (long)(argv + 3), (long)envp);
   die("exec", argv[2], r3);

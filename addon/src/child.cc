@@ -473,7 +473,24 @@ void do_sysctls(Plan* p) {
   }
 }
 
-void do_user(Plan* p) {
+// CAP_SYS_ADMIN: what seccomp(2) needs without no_new_privs.
+constexpr int kCapSysAdmin = 21;
+
+void set_caps(Plan* p, uint64_t extra) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  for (int w = 0; w < 2; w++) {
+    data[w].effective = (uint32_t)((p->cap_effective | extra) >> (32 * w));
+    data[w].permitted = (uint32_t)((p->cap_permitted | extra) >> (32 * w));
+    data[w].inheritable = (uint32_t)(p->cap_inheritable >> (32 * w));
+  }
+  if (syscall(SYS_capset, &hdr, data) < 0) fail(STEP_CAPS);
+}
+
+// The user and capabilities of the process. `keep`: capabilities it holds on
+// to beyond the config's effective and permitted sets (CAP_SYS_ADMIN while
+// the child still has a seccomp filter to load; the exec drops it).
+void do_user(Plan* p, uint64_t keep) {
   if (p->apply_caps) {
     for (int c = 0; c <= p->last_cap; c++)
       if (!(p->cap_bounding & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
@@ -492,14 +509,7 @@ void do_user(Plan* p) {
   }
   if (p->apply_caps) {
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(STEP_CAPS);
-    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-    struct __user_cap_data_struct data[2] = {};
-    for (int w = 0; w < 2; w++) {
-      data[w].effective = (uint32_t)(p->cap_effective >> (32 * w));
-      data[w].permitted = (uint32_t)(p->cap_permitted >> (32 * w));
-      data[w].inheritable = (uint32_t)(p->cap_inheritable >> (32 * w));
-    }
-    if (syscall(SYS_capset, &hdr, data) < 0) fail(STEP_CAPS);
+    set_caps(p, keep);
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) fail(STEP_CAPS);
     for (int c = 0; c <= p->last_cap; c++)
       if ((p->cap_ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
@@ -791,11 +801,33 @@ void reset_signals() {
               p->sched_runtime, p->sched_deadline, p->sched_period};
     if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(STEP_SCHEDULER);
   }
-  load_seccomp(p);  // seccomp.cc: without no_new_privs, while CAP_SYS_ADMIN is still ours
-  do_user(p);
+  // From here to the exec of tsrunc-init, the order is set by the seccomp
+  // filter (see seccomp.cc): without no_new_privs the child loads it, which
+  // needs CAP_SYS_ADMIN, so the process keeps CAP_SYS_ADMIN in its effective
+  // and permitted sets until the load; everything tsrunc does itself comes
+  // before it, so that no profile can refuse tsrunc its own work. After it,
+  // only the exec: execve computes the new permitted and effective sets from
+  // the inheritable, ambient and bounding sets alone (no file capabilities on
+  // tsrunc-init's memfd), and those already are the config's, so the kept
+  // CAP_SYS_ADMIN ends there without a capset the filter could refuse.
+  bool child_loads = !p->seccomp_bpf.empty() && !p->seccomp_in_init;
+  uint64_t keep = 0;
+  if (child_loads && p->apply_caps && !((p->cap_effective & p->cap_permitted) & (1ULL << kCapSysAdmin)))
+    keep = 1ULL << kCapSysAdmin;
+  // Without process.capabilities a non-root user keeps none across setuid:
+  // load while still root (everything below then runs under the filter).
+  if (child_loads && !p->apply_caps) load_seccomp(p);
+
+  // The cwd while still root (as runc): a directory only root can enter works
+  // for a root process too. Refused (EACCES, EPERM: root of a user namespace
+  // that the directory's owner is not mapped into), it is tried again as the
+  // user, who may own it (runc's finalizeNamespace).
+  bool cwd_pending = chdir(p->cwd.c_str()) < 0;
+  if (cwd_pending && errno != EACCES && errno != EPERM) fail(STEP_CWD);
+  do_user(p, keep);
+  if (cwd_pending && chdir(p->cwd.c_str()) < 0) fail(STEP_CWD);
   if (p->umask >= 0) umask((mode_t)p->umask); else umask(022);
 
-  if (chdir(p->cwd.c_str()) < 0) fail(STEP_CWD);
   // A cwd reached through a leaked fd (/proc/self/fd/N) would sit outside the
   // container's root; the kernel then reports it as "(unreachable)/..."
   // (CVE-2024-21626).
@@ -810,7 +842,14 @@ void reset_signals() {
 
   // Every fd but stdio and the preserved ones is closed at exec. The exec
   // fifo survives one exec (tsrunc-init closes it before the user's exec).
-  if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(STEP_FDS);
+  // Without close_range (kernel < 5.11; or refused by a filter the parent
+  // process runs under), fd by fd up to the limit.
+  if (syscall(SYS_close_range, 3 + p->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    if (errno != ENOSYS && errno != EPERM && errno != EINVAL) fail(STEP_FDS);
+    struct rlimit64 rl;
+    long limit = prlimit64(0, RLIMIT_NOFILE, nullptr, &rl) == 0 && rl.rlim_cur < (1u << 20) ? (long)rl.rlim_cur : 1L << 20;
+    for (long fd = 3 + p->preserve_fds; fd < limit; fd++) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+  }
   // Node marks even 0, 1 and 2 close-on-exec at startup: clear it on stdio too.
   for (int fd = 0; fd < 3 + p->preserve_fds; fd++)
     if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) fail(STEP_FDS, fd);
@@ -820,7 +859,19 @@ void reset_signals() {
 
   pass_seccomp_fds(p);  // seccomp.cc: what tsrunc-init needs to load it
   reset_signals();
+
+  if (child_loads && p->apply_caps) {
+    load_seccomp(p);  // seccomp.cc
+  }
   syscall(SYS_execveat, p->init_fd, "", p->argv_init.data(), p->envp.data(), AT_EMPTY_PATH);
+  // A filter that predates execveat (or refuses it): the same file through
+  // procfs, when the container has it at /proc.
+  if (errno == ENOSYS || errno == EPERM) {
+    int err = errno;
+    char self[32];
+    syscall(SYS_execve, fd_path(self, p->init_fd), p->argv_init.data(), p->envp.data());
+    errno = err;
+  }
   fail(STEP_EXEC);
 }
 

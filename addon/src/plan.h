@@ -240,8 +240,8 @@ struct Plan {
   int parent_error_fd = -1;
 
   // linux.seccomp (seccomp.cc): a BPF program compiled in the parent, loaded
-  // by the child before it changes user (no_new_privs false: needs
-  // CAP_SYS_ADMIN) or by tsrunc-init just before the user's exec.
+  // by the child just before its exec, CAP_SYS_ADMIN kept until then
+  // (no_new_privs false) or by tsrunc-init just before the user's exec.
   std::string seccomp_bpf;        // struct sock_filter[] as bytes; empty: no filter
   unsigned long seccomp_flags = 0;  // SECCOMP_FILTER_FLAG_* for seccomp(2)
   bool seccomp_in_init = false;   // tsrunc-init loads it (the init blob carries it)
@@ -262,7 +262,7 @@ struct Plan {
 [[noreturn]] void child_main(Plan* plan);
 
 // seccomp.cc, in the child: load_seccomp() loads the filter when the child is
-// the one to (before do_user); pass_seccomp_fds() keeps what tsrunc-init needs
+// the one to (last before the exec); pass_seccomp_fds() keeps what tsrunc-init needs
 // to load it and reach the listener open across the exec (just before it).
 void load_seccomp(Plan* p);
 void pass_seccomp_fds(Plan* p);

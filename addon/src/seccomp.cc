@@ -6,17 +6,23 @@
 // into a classic BPF program (struct sock_filter[]) that travels as bytes, in
 // the Plan for the child and in the settings blob for tsrunc-init.
 //
-// Who loads it (as runc decides):
+// Who loads it (as runc decides), and when: as late as the rules allow, so
+// that tsrunc's own work (cwd, user, executable lookup, fds, signals) is done
+// before any profile can refuse it:
 //  - process.noNewPrivileges false: seccomp(2) needs CAP_SYS_ADMIN, which the
-//    container's capabilities may not keep, so the child loads it before it
-//    changes user and capabilities (load_seccomp, before do_user). The rest of
-//    the child's setup, tsrunc-init and its startContainer hooks then run
-//    under the filter, which must allow them (runc's Go init has the same
-//    constraint).
-//  - noNewPrivileges true: no privilege is needed, so tsrunc-init loads it as
-//    late as it can, after the startContainer hooks, just before the exec of
-//    the user's program (see init/init.c); the child only keeps the listener's
-//    fds open across its exec (pass_seccomp_fds).
+//    container's capabilities may not keep, so the child loads it at the end
+//    of its setup, holding on to CAP_SYS_ADMIN until then (child_main); after
+//    it come only the final capset (when CAP_SYS_ADMIN is to go) and the exec
+//    of tsrunc-init, which then runs under the filter (as runc's init does
+//    for its exec fifo and startContainer hooks). init/init.c says which of
+//    its syscalls fall back when refused.
+//  - noNewPrivileges true: no privilege is needed, so tsrunc-init loads it
+//    after the startContainer hooks, just before the exec of the user's
+//    program (see init/init.c); the child only keeps the listener's fds open
+//    across its exec (pass_seccomp_fds).
+// The syscalls a profile must allow for tsrunc to reach the user's program
+// are listed in README.md ("Seccomp"); test/seccomp.test.ts holds tsrunc to
+// that list. An old allowlist works because of the -ENOSYS stub (below).
 //
 // SCMP_ACT_NOTIFY: the filter is loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER
 // and the notify fd goes to linux.seccomp.listenerPath: the parent connects to
@@ -149,6 +155,162 @@ struct Ctx {
 
 std::string err_text(int rc) { return strerror(rc < 0 ? -rc : rc); }
 
+// ---- The -ENOSYS stub (runc's patchbpf) ----
+//
+// A deny-by-default allowlist written before a syscall existed refuses it
+// with its default errno (usually EPERM). Libraries probe new syscalls and
+// fall back to the old ones only on ENOSYS (glibc: faccessat2, clone3,
+// close_range, statx, openat2...), so such a profile breaks programs that ran
+// fine when it was written. As runc does, a stub in front of libseccomp's
+// program answers ENOSYS, per architecture, for every syscall number greater
+// than the greatest one the profile names, and for clone3 when the profile
+// does not name it (glibc's fork and pthread_create try clone3 first, and its
+// flags hide behind a pointer that no rule can inspect).
+// Skipped, as runc skips it, when the default action lets syscalls through
+// (ALLOW, LOG, TRACE) or already answers ENOSYS. Unlike runc, the native
+// architecture is covered also when the profile lists no architectures.
+
+struct ArchMax {
+  uint32_t audit;          // AUDIT_ARCH_* the kernel reports in seccomp_data.arch
+  int64_t max64 = -1;      // greatest syscall named for the arch (x86_64: its 64-bit ABI)
+  int64_t max32 = -1;      // x86_64 only: the greatest x32 syscall (with __X32_SYSCALL_BIT)
+  int64_t clone3 = -1;     // clone3's number, when the profile does not name it
+  int64_t clone3_x32 = -1;
+  bool has64 = false, has32 = false, s390 = false;
+};
+
+constexpr uint32_t kX32Bit = 0x40000000;
+
+sock_filter stmt(uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; }
+sock_filter jump(uint16_t code, uint32_t k, uint8_t jt, uint8_t jf) { return sock_filter{code, jt, jf, k}; }
+
+// The stub's program: `arch` (the filter's architectures), ENOSYS as the
+// answer, and a fall-through into libseccomp's program, which starts right
+// after it. Throws when a jump would not fit its 8 bits (it cannot with the
+// spec's 23 architectures).
+std::vector<sock_filter> enosys_stub(Napi::Env env, const std::vector<ArchMax>& archs) {
+  // Blocks first, so that their lengths are known; each ends with a jump to
+  // "orig" or "enosys", both placed after the last block and patched below.
+  struct Pending {
+    size_t at;
+    bool to_enosys;
+    bool true_branch;  // which branch of a conditional jump (else: ja)
+    bool ja;
+  };
+  std::vector<std::vector<sock_filter>> blocks;
+  std::vector<std::vector<Pending>> pend;
+  for (auto& a : archs) {
+    std::vector<sock_filter> b;
+    std::vector<Pending> p;
+    b.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, 0));  // seccomp_data.nr
+    auto part = [&](int64_t max, int64_t clone3) {
+      if (max < 0) {
+        p.push_back({b.size(), false, false, true});
+        b.push_back(stmt(BPF_JMP | BPF_JA, 0));
+        return;
+      }
+      if (a.s390) {
+        // s390: an unknown number reaches the filter as 0 (the multiplexer).
+        p.push_back({b.size(), true, true, false});
+        b.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0));
+      }
+      p.push_back({b.size(), true, true, false});
+      b.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)max, 0, 0));
+      if (clone3 >= 0) {
+        p.push_back({b.size(), true, true, false});
+        b.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)clone3, 0, 0));
+      }
+      p.push_back({b.size(), false, false, true});
+      b.push_back(stmt(BPF_JMP | BPF_JA, 0));
+    };
+    if (a.has32 || a.audit == AUDIT_ARCH_X86_64) {
+      // One audit arch, two ABIs: x32 numbers carry bit 30.
+      size_t js = b.size();
+      b.push_back(jump(BPF_JMP | BPF_JSET | BPF_K, kX32Bit, 0, 0));
+      part(a.has64 ? a.max64 : -1, a.clone3);
+      size_t x32_at = b.size();
+      if (x32_at - js - 1 > 255) throw Napi::Error::New(env, "linux.seccomp: -ENOSYS stub: jump too long");
+      b[js].jt = (uint8_t)(x32_at - js - 1);
+      part(a.has32 ? a.max32 : -1, a.clone3_x32);
+    } else {
+      part(a.max64, a.clone3);
+    }
+    blocks.push_back(std::move(b));
+    pend.push_back(std::move(p));
+  }
+  std::vector<sock_filter> out;
+  out.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, 4));  // seccomp_data.arch
+  size_t header = archs.size();
+  for (size_t i = 0; i < archs.size(); i++) out.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, archs[i].audit, 0, 0));
+  size_t other = out.size();
+  out.push_back(stmt(BPF_JMP | BPF_JA, 0));  // another architecture: libseccomp's program decides
+  std::vector<size_t> starts;
+  for (auto& b : blocks) {
+    starts.push_back(out.size());
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  size_t enosys = out.size();
+  out.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+  size_t orig = out.size();
+  auto rel = [&](size_t from, size_t to) -> size_t { return to - from - 1; };
+  for (size_t i = 0; i < header; i++) {
+    size_t d = rel(1 + i, starts[i]);
+    if (d > 255) throw Napi::Error::New(env, "linux.seccomp: -ENOSYS stub: jump too long");
+    out[1 + i].jt = (uint8_t)d;
+  }
+  out[other].k = (uint32_t)rel(other, orig);
+  for (size_t i = 0; i < blocks.size(); i++)
+    for (auto& p : pend[i]) {
+      size_t at = starts[i] + p.at;
+      size_t d = rel(at, p.to_enosys ? enosys : orig);
+      if (p.ja) {
+        out[at].k = (uint32_t)d;
+      } else {
+        if (d > 255) throw Napi::Error::New(env, "linux.seccomp: -ENOSYS stub: jump too long");
+        out[at].jt = (uint8_t)d;
+      }
+    }
+  return out;
+}
+
+// Which architectures the stub covers and the greatest syscall the profile
+// names on each (every rule's names, whatever its action, as runc counts).
+std::vector<ArchMax> last_syscalls(const std::vector<uint32_t>& tokens, const std::vector<std::string>& names) {
+  std::vector<ArchMax> out;
+  auto slot = [&](uint32_t audit) -> ArchMax& {
+    for (auto& a : out)
+      if (a.audit == audit) return a;
+    out.push_back(ArchMax{});
+    out.back().audit = audit;
+    return out.back();
+  };
+  for (uint32_t tok : tokens) {
+    bool x32 = tok == SCMP_ARCH_X32;
+    int64_t max = -1;
+    bool named_clone3 = false;
+    for (auto& n : names) {
+      int nr = seccomp_syscall_resolve_name_arch(tok, n.c_str());
+      if (nr < 0) continue;  // unknown here, or a libseccomp pseudo-syscall
+      if (n == "clone3") named_clone3 = true;
+      if (nr > max) max = nr;
+    }
+    if (max < 0) continue;  // nothing named for this arch: libseccomp's program alone
+    int c3 = named_clone3 ? -1 : seccomp_syscall_resolve_name_arch(tok, "clone3");
+    ArchMax& a = slot(x32 ? (uint32_t)AUDIT_ARCH_X86_64 : tok);
+    a.s390 = tok == SCMP_ARCH_S390 || tok == SCMP_ARCH_S390X;
+    if (x32) {
+      a.has32 = true;
+      a.max32 = max;
+      a.clone3_x32 = c3 >= 0 ? c3 : -1;
+    } else {
+      a.has64 = true;
+      a.max64 = max;
+      a.clone3 = c3 >= 0 ? c3 : -1;
+    }
+  }
+  return out;
+}
+
 // seccompCompile({defaultAction, defaultErrnoRet, architectures, flags, syscalls})
 //   -> { bpf: Buffer (struct sock_filter[]), flags: number, notify: boolean, skipped: string[] }
 // flags: for seccomp(2): the config's (TSYNC dropped), NEW_LISTENER when a
@@ -165,6 +327,8 @@ Napi::Value SeccompCompileImpl(const Napi::CallbackInfo& info) {
   // config's business, never libseccomp's.
   seccomp_attr_set(c.ctx, SCMP_FLTATR_CTL_NNP, 0);
 
+  std::vector<uint32_t> tokens{seccomp_arch_native()};
+  std::vector<std::string> all_names;
   Napi::Value archs = s.Get("architectures");
   if (archs.IsArray()) {
     Napi::Array a = archs.As<Napi::Array>();
@@ -175,6 +339,9 @@ Napi::Value SeccompCompileImpl(const Napi::CallbackInfo& info) {
       if (!tok) throw Napi::Error::New(env, where + ": " + name + " is not supported by libseccomp " + std::to_string(seccomp_version()->major) + "." + std::to_string(seccomp_version()->minor) + "." + std::to_string(seccomp_version()->micro));
       int rc = seccomp_arch_add(c.ctx, tok);
       if (rc < 0 && rc != -EEXIST) throw Napi::Error::New(env, where + ": add " + name + ": " + err_text(rc));
+      bool seen = false;
+      for (uint32_t t : tokens) seen |= t == tok;
+      if (!seen) tokens.push_back(tok);
     }
   }
 
@@ -198,6 +365,8 @@ Napi::Value SeccompCompileImpl(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < list.Length(); i++) {
       Napi::Object call = list.Get(i).As<Napi::Object>();
       const std::string where = "linux.seccomp.syscalls[" + std::to_string(i) + "]";
+      Napi::Array call_names = call.Get("names").As<Napi::Array>();
+      for (uint32_t k = 0; k < call_names.Length(); k++) all_names.push_back(call_names.Get(k).As<Napi::String>().Utf8Value());
       uint32_t act = action(env, str(call, "action"), call.Get("errnoRet"), where + ".action");
       // libseccomp refuses a rule whose action is the default one: it is a no-op.
       if (act == def) continue;
@@ -262,6 +431,12 @@ Napi::Value SeccompCompileImpl(const Napi::CallbackInfo& info) {
   close(mfd);
   if (got != bpf.size() || bpf.empty() || bpf.size() % sizeof(sock_filter))
     throw Napi::Error::New(env, "seccomp_export_bpf: short program");
+  uint32_t kind = def & SECCOMP_RET_ACTION_FULL;
+  bool permissive = kind == SECCOMP_RET_ALLOW || kind == SECCOMP_RET_LOG || kind == SECCOMP_RET_TRACE;
+  if (!permissive && def != (SECCOMP_RET_ERRNO | ENOSYS)) {
+    std::vector<sock_filter> stub = enosys_stub(env, last_syscalls(tokens, all_names));
+    bpf.insert(0, reinterpret_cast<const char*>(stub.data()), stub.size() * sizeof(sock_filter));
+  }
   if (bpf.size() / sizeof(sock_filter) > BPF_MAXINSNS)
     throw Napi::Error::New(env, "linux.seccomp: the filter compiles to " + std::to_string(bpf.size() / sizeof(sock_filter)) +
                                     " BPF instructions, more than the kernel's " + std::to_string(BPF_MAXINSNS));
@@ -347,6 +522,9 @@ void load_seccomp(Plan* p) {
   // One message: the JSON, with the notify fd attached to its first byte.
   int err = send_with_fd(p->seccomp_listener_fd, state, state_len, (int)fd);
   if (err) child_fail(p, STEP_SECCOMP_LISTENER, err);
+  // Under the filter now: a refused close leaves a close-on-exec fd for the
+  // exec to close; a refused munmap leaves the state's pages mapped in the
+  // memory this child shares with the parent, which unmaps nothing of ours.
   close((int)fd);
   close(p->seccomp_listener_fd);
   close(p->seccomp_state_fd);

@@ -239,7 +239,7 @@ int connect_unix(Napi::Env env, const std::string& path, const std::string& what
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
     int e = errno;
     close(fd);
-    throw_errno(env, "connect to " + what + " " + path, e);
+    throw_errno(env, what + " " + path, e);
   }
   return fd;
 }
@@ -248,7 +248,8 @@ int sealed_memfd(Napi::Env env, const char* name, const std::string& data) {
   int mfd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) throw_errno(env, "memfd_create", errno);
   if (write(mfd, data.data(), data.size()) != (ssize_t)data.size() ||
-      fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+      fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0 ||
+      lseek(mfd, 0, SEEK_SET) != 0) {  // tsrunc-init read()s it from the start (init.c)
     int e = errno;
     close(mfd);
     throw_errno(env, "write settings memfd", e);
@@ -399,7 +400,7 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   if (has_console) {
     // Connected here, in the host's mount namespace: the child, which sends
     // the pty master through it, will be inside the container by then.
-    int fd = connect_unix(env, console, "console socket");
+    int fd = connect_unix(env, console, "connect to console socket");
     p->console_fd = move_above(env, fd, min_fd);
   }
   Napi::Value size = o.Get("consoleSize");
@@ -442,7 +443,8 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     std::string listener = str(so, "listenerPath", &has_listener);
     if (has_listener) {
       // Connected here, in the host's mount namespace, like the console socket.
-      int fd = connect_unix(env, listener, "seccomp listenerPath");
+      // runc's words, which its users' scripts look for.
+      int fd = connect_unix(env, listener, "failed to connect with seccomp agent specified in the seccomp profile: connect to");
       p->seccomp_listener_fd = move_above(env, fd, min_fd);
       // The container process state: written by TypeScript before release().
       int mfd = (int)syscall(SYS_memfd_create, "tsrunc-seccomp-state", MFD_CLOEXEC);

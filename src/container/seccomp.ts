@@ -1,11 +1,12 @@
 // linux.seccomp (config-linux.md "Seccomp"): checked here, compiled into a BPF
 // program by the addon (libseccomp, in this process, at planning time, so a
-// filter libseccomp refuses fails create before anything exists), and loaded
-// with seccomp(2) on the container's side:
-//  - process.noNewPrivileges false: by the cloned child, before it changes
-//    user and capabilities (seccomp(2) then needs CAP_SYS_ADMIN, which the
-//    container may not keep). The rest of its setup, tsrunc-init and the
-//    startContainer hooks run under the filter, as runc's init does.
+// filter libseccomp refuses fails create before anything exists; runc's
+// -ENOSYS stub is put in front of it there), and loaded with seccomp(2) on the
+// container's side, as late as the rules allow (README, "Seccomp"):
+//  - process.noNewPrivileges false: by the cloned child, at the end of its
+//    setup, holding on to CAP_SYS_ADMIN (which seccomp(2) then needs) until
+//    its exec of tsrunc-init. tsrunc-init and the startContainer hooks run
+//    under the filter, as runc's init does.
 //  - noNewPrivileges true: by tsrunc-init, after the startContainer hooks, just
 //    before the exec of the user's program.
 // The same filter applies to `exec`'d processes (the container's config).
@@ -38,11 +39,13 @@ const TAKES_ERRNO = new Set(['SCMP_ACT_ERRNO', 'SCMP_ACT_TRACE']);
 const U64_MAX = (1n << 64n) - 1n;
 
 /**
- * Syscalls that may not notify: the process that loads the filter makes them
- * before the listener has the fd, so nobody could ever answer (runc refuses
- * `write` for the same reason in its own init).
+ * Syscalls that may not notify. sendmsg: the process that loads the filter
+ * sends the notify fd with it, so nobody could ever answer. write: tsrunc-init
+ * writes the exec fifo's "0" under the filter, and `start` would then depend
+ * on the agent's answer; runc refuses it too (its init writes to its parent
+ * after the load), with the same message.
  */
-const NO_NOTIFY = new Set(['sendmsg']);
+const NO_NOTIFY = new Set(['sendmsg', 'write']);
 
 function errnoRet(value: number | undefined, action: string, where: string): number | undefined {
   if (value === undefined) return undefined;
@@ -69,7 +72,7 @@ export function planSeccomp(s: Seccomp | undefined, noNewPrivileges: boolean): S
     call.names.forEach((name, k) => {
       if (!name) throw new RuntimeError(`${where}.names[${k}]: empty string is not a valid syscall`);
       if (call.action === 'SCMP_ACT_NOTIFY' && NO_NOTIFY.has(name))
-        throw new RuntimeError(`${where}: SCMP_ACT_NOTIFY cannot be used for ${name} (tsrunc sends the notify fd with it)`);
+        throw new RuntimeError(`${where}: SCMP_ACT_NOTIFY cannot be used for the ${name} syscall`);
     });
     if (call.action === 'SCMP_ACT_NOTIFY' && !s.listenerPath)
       throw new RuntimeError(`${where}: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath`);
