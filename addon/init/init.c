@@ -243,6 +243,14 @@ void start_c(long *sp) {
     path[n] = 0;
     w = sys3(__NR_openat, AT_FDCWD, (long)path, O_WRONLY | O_CLOEXEC);
     if (w < 0) die("open exec fifo", path, w);
+    /* That /proc is the container's, which a mount in its config may have
+       made something other than procfs: nothing is written unless what was
+       opened is the fifo itself (st_dev and st_ino lead struct stat on every
+       architecture this builds for). */
+    unsigned long opened[32], fifo[32];
+    if (sys3(__NR_fstat, w, (long)opened, 0) < 0 || sys3(__NR_fstat, fifo_fd, (long)fifo, 0) < 0 ||
+        opened[0] != fifo[0] || opened[1] != fifo[1])
+      die("open exec fifo: not the fifo", path, -18 /* EXDEV */);
     sys3(__NR_close, fifo_fd, 0, 0);
   }
   for (unsigned i = 0; i < nhooks; i++) {
