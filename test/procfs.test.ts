@@ -127,20 +127,16 @@ describe.skipIf(!isRoot)('procfs writes', () => {
     expect([snapshot(fake), snapshot(plant)]).toEqual(before);
   });
 
-  it('tsrunc-init writes the exec fifo\'s "0" only into the fifo: under a fake /proc, start fails and nothing else is written', () => {
+  it('create refuses a container whose /proc tsrunc-init could not trust to reach its exec fifo; nothing is written', () => {
     const fake = fakeProc();
     const plant = plantDir();
     const before = [snapshot(fake), snapshot(plant)];
     const id = uid('mounts');
     const bundle = makeBundle(['true'], (c) => c.mounts.push({ destination: '/tmp', type: 'bind', source: plant, options: ['rbind'] }, { destination: '/tmp/p', type: 'bind', source: fake, options: ['rbind'] }));
-    expect(rt(root, ['create', '-b', bundle, id]).code).toBe(0);
-    try {
-      const s = rt(root, ['start', id]);
-      // tsrunc-init said why on create's stderr and exited: start finds it stopped.
-      expect(s.code).toBe(1);
-    } finally {
-      rt(root, ['delete', '-f', id]);
-    }
+    const r = rt(root, ['create', '-b', bundle, id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("the container's /proc is not procfs");
+    expect(rt(root, ['state', id]).code).not.toBe(0);
     expect([snapshot(fake), snapshot(plant)]).toEqual(before);
   });
 

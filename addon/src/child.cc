@@ -138,9 +138,9 @@ const char* fd_ref_name(char* buf, int fd) {
 const char* fd_ref(char* buf, int fd) {
   if (g_fd_dir < 0) {
     g_fd_dir = proc_open("self/fd", O_PATH | O_DIRECTORY);
-    if (g_fd_dir < 0) fail(STEP_PROCFS);
+    if (g_fd_dir < 0) fail(STEP_PROCFS, 0);
   }
-  if (fchdir(g_fd_dir) < 0) fail(STEP_PROCFS);
+  if (fchdir(g_fd_dir) < 0) fail(STEP_PROCFS, 0);
   return fd_ref_name(buf, fd);
 }
 
@@ -742,6 +742,23 @@ int open_sources(Plan* p) {
   return fd;
 }
 
+// tsrunc-init reopens the exec fifo through the container's /proc/self/fd (it
+// has no other way in), and writes into it only if what it opened is the
+// fifo. A /proc that a mount made something else would fail it at `start`:
+// found out here, it fails `create` instead, with nothing written anywhere.
+void check_fifo_reachable(Plan* p) {
+  char path[40] = "/proc/self/fd/";
+  size_t n = 14;
+  char digits[12];
+  for (const char* c = fd_ref_name(digits, p->fifo_fd); *c; c++) path[n++] = *c;
+  path[n] = 0;
+  int fd = open(path, O_PATH | O_CLOEXEC);
+  struct stat a, b;
+  bool same = fd >= 0 && fstat(fd, &a) == 0 && fstat(p->fifo_fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  if (fd >= 0) close(fd);
+  if (!same) fail(STEP_PROCFS, -1, EXDEV);
+}
+
 // A new network namespace has `lo`, down; runc brings it up.
 void loopback_up() {
   int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -890,6 +907,7 @@ void reset_signals() {
     if (p->readonly_root && bind_remount("/", MS_RDONLY) < 0) fail(STEP_READONLY_ROOT);
     do_masks(p);
     do_readonly_paths(p);
+    if (p->fifo_fd >= 0) check_fifo_reachable(p);
   } else {
     do_sysctls(p);
   }

@@ -49,6 +49,8 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       // EXDEV: the file tsrunc opened was not on procfs (child.cc, proc_open).
       return `write sysctl ${plan.sysctls?.[f.index]?.path}: ${f.errno === 18 ? 'not on procfs' : err}`;
     case 'open procfs':
+      // index -1: the container's own /proc, checked before tsrunc-init relies on it.
+      if (f.index < 0 && f.errno === 18) return "the container's /proc is not procfs (a mount in the config covers it): tsrunc-init could not reach its exec fifo through /proc/self/fd";
       return `open /proc/self/fd below the host's procfs: ${f.errno === 18 ? 'not on procfs' : err}`;
     case 'setrlimit':
       return `setrlimit ${plan.rlimits[f.index]?.resource}: ${err}`;
