@@ -89,9 +89,9 @@ const PROC_SUPER_MAGIC = 0x9fa0;
  * (mountinfo's root "/"), which the child detaches before it moves the
  * rootfs over "/" (runc 1.1.5's msMoveRoot).
  */
-function hostProcAndSysfs(rootfs: string): string[] {
+export function hostProcAndSysfs(rootfs: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
   const out: string[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+  for (const line of mountinfo.split('\n')) {
     const f = line.split(' ');
     const sep = f.indexOf('-');
     if (sep < 0 || f[3] !== '/') continue;
@@ -103,19 +103,16 @@ function hostProcAndSysfs(rootfs: string): string[] {
 }
 
 /**
- * A read-only /dev is mounted read-write, and made read-only by the child
- * once its devices, links, pts mount and console are in (runc's
- * finalizeRootfs). Returns the flags of that last bind remount, or 0.
+ * A read-only /dev (a tmpfs, runc's default) is mounted read-write, and made
+ * read-only by the child once its devices, links, pts and mqueue mounts and
+ * console are in (runc's finalizeRootfs). Returns the flags of that last bind
+ * remount, or 0. Not a bind: that would be the host's /dev, which runc makes
+ * read-only at once (and nothing may be created in).
  */
 function deferDevReadonly(mounts: MountPlan[]): number {
   const dev = mounts.findLast((m) => m.target === '/dev');
-  if (!dev) return 0;
+  if (!dev || dev.bind) return 0;
   const KEEP = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
-  if (dev.bind) {
-    if (!(dev.remount & MS.RDONLY)) return 0;
-    dev.remount &= ~MS.RDONLY;
-    return (dev.remount & KEEP) | MS.RDONLY;
-  }
   if (!(dev.flags & MS.RDONLY)) return 0;
   dev.flags &= ~MS.RDONLY;
   return (dev.flags & KEEP) | MS.RDONLY;
