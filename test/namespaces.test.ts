@@ -39,7 +39,8 @@ describe.skipIf(!isRoot)('a mount namespace joined by path', () => {
     return child.pid!;
   }
 
-  const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter(Boolean).sort();
+  // Only those below the rootfs: other tests (and other runs) mount elsewhere meanwhile.
+  const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m?.startsWith(rootfs)).sort();
 
   it.each(['/proc/PID/ns/mnt', 'a file the namespace is bind-mounted on'])('by %s: the container runs in it and sees its rootfs', async (how) => {
     const pid = await holder();
