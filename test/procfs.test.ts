@@ -4,13 +4,14 @@
 // id map, oom_score_adj, the time namespace's offsets or a mask, and nothing
 // outside the rootfs changes. Binds at /proc are refused as runc refuses them;
 // one that reaches /proc through a symlink planted by an earlier mount is not
-// seen by that check, and is what the procfs handle (addon/src/child.cc,
+// seen by that check (made at plan time, on the image's symlinks), and is what the procfs handle (addon/src/child.cc,
 // proc_open and fd_ref) is for.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { resolveInRoot } from '../src/container/plan.ts';
 import { cleanup, isRoot, makeBundle, rootfs, rt, state, stateRoot, uid } from './lib/harness.ts';
 
 const root = stateRoot();
@@ -88,6 +89,30 @@ describe.skipIf(!isRoot)('procfs writes', () => {
     const ok = rt(root, ['run', '-b', makeBundle(['cat', '/proc/uptime'], (c) => c.mounts.push({ destination: '/proc/uptime', type: 'bind', source: join(fake, 'keys'), options: ['bind'] })), uid('mounts')]);
     expect(ok.stderr).toBe('');
     expect(ok.stdout).toBe('fake keys\n');
+  });
+
+  it('a bind at a path the image links to /proc is refused too: the destination is resolved in the rootfs first, as runc\'s securejoin does', () => {
+    const top = mkdtempSync(join(tmpdir(), 'tsrunc-linkfs-'));
+    chmodSync(top, 0o755);
+    const fs = join(top, 'rootfs');
+    cpSync(rootfs, fs, { recursive: true, verbatimSymlinks: true });
+    symlinkSync('/proc', join(fs, 'abs'));
+    symlinkSync('../../proc', join(fs, 'rel'));
+    expect(resolveInRoot(fs, '/abs')).toBe('/proc');
+    expect(resolveInRoot(fs, '/rel/sys')).toBe('/proc/sys');
+    expect(resolveInRoot(fs, '/missing/x')).toBe('/missing/x');
+    const fake = fakeProc();
+    const before = snapshot(fake);
+    for (const dest of ['/abs', '/rel']) {
+      const r = rt(root, ['run', '-b', makeBundle(['true'], (c) => {
+        c.root.path = fs;
+        c.mounts.push({ destination: dest, type: 'bind', source: fake, options: ['rbind'] });
+        c.linux.sysctl = { 'kernel.shmmax': '12345678' };
+      }), uid('mounts')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${fs}/proc\\" cannot be mounted because it is not of type proc`);
+    }
+    expect(snapshot(fake)).toEqual(before);
   });
 
   // The bind reaches /proc through /tmp/p, a symlink in the directory an

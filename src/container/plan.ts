@@ -1,6 +1,6 @@
 // config.json -> the flat plan the addon's child executes (addon/src/plan.h).
 // Everything that can be refused is refused here, before anything is created.
-import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import type { RunnableConfig } from '../config/load.ts';
 import type { Process, Seccomp, TimeOffset } from '../config/schema.ts';
@@ -68,7 +68,7 @@ function checkSysctls(sysctl: Record<string, string>, ns: NamespacePlan): Array<
 const LXCFS_PROC = ['/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev'];
 function checkProcMount(m: { destination: string; type?: string; source?: string }, rootfs: string): void {
   if (['proc', 'sysfs', 'tmpfs', 'mqueue', 'cgroup'].includes(m.type ?? '')) return;
-  const dest = posix.normalize('/' + m.destination);
+  const dest = resolveInRoot(rootfs, m.destination);
   if (dest !== '/proc' && !dest.startsWith('/proc/')) return;
   const full = rootfs + dest;
   if (dest === '/proc') {
@@ -83,6 +83,34 @@ function checkProcMount(m: { destination: string; type?: string; source?: string
   if (!LXCFS_PROC.includes(dest)) throw new RuntimeError(`${JSON.stringify(full)} cannot be mounted because it is inside /proc`);
 }
 const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * path inside the rootfs with the rootfs's symlinks followed as if it were
+ * "/" (runc's securejoin), for checkProcMount: "/x" where the image has
+ * x -> /proc is "/proc". What is missing stays as written.
+ */
+export function resolveInRoot(rootfs: string, path: string): string {
+  const todo = posix.normalize('/' + path).split('/').filter(Boolean);
+  const done: string[] = [];
+  for (let links = 0; todo.length; ) {
+    const part = todo.shift()!;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    let target: string | undefined;
+    try {
+      target = readlinkSync(rootfs + '/' + [...done, part].join('/'));
+    } catch {}
+    if (target === undefined || ++links > 255) {
+      done.push(part);
+      continue;
+    }
+    if (target.startsWith('/')) done.length = 0;
+    todo.unshift(...target.split('/').filter((p) => p && p !== '.'));
+  }
+  return '/' + done.join('/');
+}
 
 /**
  * --no-pivot: the host's full proc and sysfs mounts outside the rootfs
