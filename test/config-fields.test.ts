@@ -442,8 +442,14 @@ describe.skipIf(!isRoot)('mounts as runc makes them', () => {
       '27 1 0:25 / /a\\040b rw - sysfs sysfs rw',
     ].join('\n');
     expect(hostProcAndSysfs('/b/rootfs', info)).toEqual(['/proc', '/sys', '/a b']);
-    const r = rt(root, ['run', '--no-pivot', '-b', makeBundle(['sh', '-c', 'ls /proc/self/ns/mnt']), uid('mounts')]);
-    expect(r).toMatchObject({ code: 0, stdout: '/proc/self/ns/mnt\n' });
+    // runc's "--no-pivot must not expose bare /proc": a new user namespace in
+    // the container may mount a proc only if a full one is visible in its
+    // mount namespace, which the host's would be.
+    const r = rt(root, ['run', '--no-pivot', '-b', makeBundle(['unshare', '-mrpf', 'sh', '-c', 'mount -t proc none /proc && echo mounted; echo status $?'], (c) => {
+      for (const set of ['bounding', 'permitted']) c.process.capabilities[set].push('CAP_SETFCAP');
+    }), uid('mounts')]);
+    expect(r.stdout).toBe('status 1\n');
+    expect(r.stderr).toContain('mount: permission denied');
   });
 
   const hasPtyTools = spawnSync('python3', ['-c', 'import pty, socket; socket.recv_fds'], { stdio: 'ignore' }).status === 0;
