@@ -130,9 +130,7 @@ describe.skipIf(!isRoot)('config-linux.md Namespaces', () => {
     }
   };
   const joinName = 'config-linux.md Namespaces: path: the runtime MUST place the container process in the namespace associated with that path (%s) [MUST]';
-  it.each(TYPES.filter((t) => t !== 'mount'))(joinName, joinTest);
-  // tsrunc only runs with a new mount namespace of its own (README.md).
-  tsruncKnownFailure.each(['mount'])(joinName, joinTest);
+  it.each(TYPES)(joinName, joinTest);
 
   it('config-linux.md Namespaces: path: the runtime MUST generate an error if path is not associated with a namespace of type type [MUST]', async () => {
     const holder = await nsHolder(ctx, ['--net']);

@@ -37,6 +37,8 @@ export interface SpawnHandle {
 export interface Addon {
   spawn(plan: unknown): SpawnHandle;
   release(syncFd: number, errorFd: number, pid: number): { pid: number; failure: ChildFailure | null; checkpoint: boolean };
+  /** text to /proc/<pid>/<name>, through a procfs verified as such (no symlink, no mount crossed) */
+  procWrite(pid: number, name: string, text: string): void;
   /** linux.seccomp -> BPF (see addon/src/seccomp.cc) */
   seccompCompile(spec: unknown): { bpf: Buffer; flags: number; notify: boolean; skipped: string[] };
   seccompInfo(): { version: string; archs: string[]; actions: string[]; operators: string[]; knownFlags: string[]; supportedFlags: string[] };

@@ -1,10 +1,11 @@
 // config.md / config-linux.md: what the container gets is what its config says.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, isRoot, makeBundle, rootfs, rt, state, stateRoot, uid } from './lib/harness.ts';
+import { hostProcAndSysfs } from '../src/container/plan.ts';
+import { cleanup, isRoot, makeBundle, repo, rootfs, rt, runtime, state, stateRoot, uid } from './lib/harness.ts';
 
 const root = stateRoot();
 afterAll(() => cleanup(root));
@@ -386,5 +387,85 @@ describe.skipIf(!isRoot)('spec --rootless', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n')[0]).toBe('0');
     expect(r.stdout.split('\n')[1].trim().split(/\s+/)).toEqual(['0', String(process.getuid!()), '1']);
+  });
+});
+
+// issue 14, "mounts": where tsrunc differed from runc 1.1.5.
+describe.skipIf(!isRoot)('mounts as runc makes them', () => {
+  it('a rootfs whose /proc is a symlink is refused with runc\'s words', () => {
+    const fs = ownRootfs();
+    rmSync(join(fs, 'proc'), { recursive: true, force: true });
+    symlinkSync('/tmp', join(fs, 'proc'));
+    const r = run(['true'], (c) => (c.root.path = fs));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error mounting \\"proc\\" to rootfs at \\"/proc\\": filesystem \\"proc\\" must be mounted on ordinary directory');
+  });
+
+  it('a read-only /dev tmpfs: its nodes, pts, shm and mqueue are made first, then it is read-only (runc\'s "ro /dev mount")', () => {
+    const r = run(['sh', '-c', 'grep " /dev " /proc/mounts; ls -d /dev/null /dev/pts/ptmx /dev/shm /dev/mqueue; touch /dev/x 2>&1'], (c) => {
+      c.mounts = c.mounts.map((m: any) => (m.destination === '/dev' ? { ...m, options: [...m.options, 'ro'] } : m));
+    });
+    expect(r.stderr).toBe('');
+    const [mount, ...rest] = r.stdout.trim().split('\n');
+    expect(mount).toMatch(/^tmpfs \/dev tmpfs ro,/);
+    expect(rest.slice(0, 4).sort()).toEqual(['/dev/mqueue', '/dev/null', '/dev/pts/ptmx', '/dev/shm']);
+    expect(rest.at(-1)).toContain('Read-only file system');
+  });
+
+  it('a user namespace with two bind sources below a 0700 directory, and a rootfs below one: opened before the user switch, as runc', () => {
+    const locked = mkdtempSync(join(tmpdir(), 'tsrunc-locked-')); // 0700, root's
+    for (const n of ['a', 'b']) {
+      mkdirSync(join(locked, n), { mode: 0o755 });
+      writeFileSync(join(locked, n, 'f'), `${n}\n`);
+    }
+    const fs = join(mkdtempSync(join(locked, 'rootfs-')), 'rootfs');
+    cpSync(rootfs, fs, { recursive: true, verbatimSymlinks: true });
+    const r = run(['sh', '-c', 'cat /var/f /run/f; id -u'], (c) => {
+      c.root.path = fs;
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts = c.mounts.filter((m: any) => m.type !== 'sysfs' && m.type !== 'cgroup');
+      c.mounts.push({ destination: '/var', type: 'bind', source: join(locked, 'a'), options: ['bind'] }, { destination: '/run', type: 'bind', source: join(locked, 'b'), options: ['bind'] });
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('a\nb\n0\n');
+  });
+
+  it('--no-pivot: the host\'s full proc and sysfs mounts outside the rootfs are the ones detached before the move (runc 1.1.5)', () => {
+    const info = [
+      '22 1 0:21 / /proc rw,nosuid shared:5 - proc proc rw',
+      '23 1 0:22 / /sys rw shared:6 - sysfs sysfs rw',
+      '24 22 0:23 / /proc/sys/fs/binfmt_misc rw - autofs systemd-1 rw',
+      '25 1 0:21 /sys /mnt/procsys rw - proc proc rw',
+      '26 1 0:24 / /b/rootfs/proc rw - proc proc rw',
+      '27 1 0:25 / /a\\040b rw - sysfs sysfs rw',
+    ].join('\n');
+    expect(hostProcAndSysfs('/b/rootfs', info)).toEqual(['/proc', '/sys', '/a b']);
+    // runc's "--no-pivot must not expose bare /proc": a new user namespace in
+    // the container may mount a proc only if a full one is visible in its
+    // mount namespace, which the host's would be.
+    const r = rt(root, ['run', '--no-pivot', '-b', makeBundle(['unshare', '-mrpf', 'sh', '-c', 'mount -t proc none /proc && echo mounted; echo status $?'], (c) => {
+      for (const set of ['bounding', 'permitted']) c.process.capabilities[set].push('CAP_SETFCAP');
+    }), uid('mounts')]);
+    expect(r.stdout).toBe('status 1\n');
+    expect(r.stderr).toContain('mount: permission denied');
+  });
+
+  const hasPtyTools = spawnSync('python3', ['-c', 'import pty, socket; socket.recv_fds'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!hasPtyTools)('the terminal belongs to the process\'s uid (devpts gives gid 5) for run -t and exec -t, as runc', () => {
+    const pty = (...args: string[]) => spawnSync('python3', [join(repo, 'test/lib/pty_tools.py'), 'pty', runtime, '--root', root, ...args, '--keys', 'sleep:0.2'], { encoding: 'utf8', timeout: 30_000 });
+    const bundle = makeBundle(['sh', '-c', 'stat -c %u:%g $(tty)'], (c) => {
+      c.process.terminal = true;
+      c.process.user = { uid: 1000, gid: 1000 };
+    });
+    expect(pty('run', '-b', bundle, uid('mounts')).stdout).toContain('1000:5');
+    const id = uid('mounts');
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '30']), id]).code).toBe(0);
+    try {
+      expect(pty('exec', '-t', '-u', '1001:1001', id, 'sh', '-c', 'stat -c %u:%g $(tty)').stdout).toContain('1001:5');
+    } finally {
+      rt(root, ['delete', '-f', id]);
+    }
   });
 });

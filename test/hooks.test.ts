@@ -1,10 +1,10 @@
 // config.md "POSIX-platform Hooks": each kind at its point, in its namespace,
 // with the state on stdin; failures fail the operation (or only warn).
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, isRoot, makeBundle, rt, state, stateRoot, uid, until } from './lib/harness.ts';
+import { cleanup, isRoot, makeBundle, rootfs, rt, state, stateRoot, uid, until } from './lib/harness.ts';
 
 const root = stateRoot();
 afterAll(() => cleanup(root));
@@ -127,5 +127,33 @@ describe.skipIf(!isRoot)('hooks', () => {
     expect(d.code).toBe(0);
     expect(d.stderr).toContain('poststop hook #0');
     expect(k.lines().map((l) => l.split(' ')[0])).toEqual(['poststart', 'poststop']);
+  });
+});
+
+// runtime-spec: createContainer hooks run in the container's mount namespace
+// after the mounts, before pivot_root; runc runs them with the rootfs as
+// their cwd, so "./lib/..." is the container's (issue 14, hooks).
+describe.skipIf(!isRoot)('createContainer hooks', () => {
+  it('run with the rootfs as cwd, in the container\'s mount namespace: a bind mount made at ./lib/... is what the container sees', () => {
+    const top = mkdtempSync(join(tmpdir(), 'tsrunc-hookfs-'));
+    chmodSync(top, 0o755);
+    const fs = join(top, 'rootfs');
+    cpSync(rootfs, fs, { recursive: true, verbatimSymlinks: true });
+    mkdirSync(join(fs, 'lib'), { recursive: true });
+    const shared = mkdtempSync(join(tmpdir(), 'tsrunc-hookshare-'));
+    writeFileSync(join(shared, 'libfake.so'), 'from the hook\n');
+    const script = join(top, 'hook.sh');
+    writeFileSync(script, `#!/bin/sh\npwd > ${top}/cwd\nmkdir -p lib/hooked\nmount --bind ${shared} ./lib/hooked\n`);
+    chmodSync(script, 0o755);
+    const bundle = makeBundle(['cat', '/lib/hooked/libfake.so'], (c) => {
+      c.root.path = fs;
+      c.hooks = { createContainer: [{ path: script, args: ['hook.sh'], env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] }] };
+    });
+    const r = rt(root, ['run', '-b', bundle, uid('mounts')]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('from the hook\n');
+    expect(readFileSync(join(top, 'cwd'), 'utf8')).toBe(fs + '\n');
+    // Made in the container's mount namespace: nothing is mounted on the host.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(join(fs, 'lib/hooked'));
   });
 });

@@ -351,10 +351,10 @@ const TSRUNC_NEEDS = {
   fifo: ['write'],
   /**
    * noNewPrivileges false: tsrunc-init runs under the filter: its settings
-   * (read), the exec fifo (openat, or open; close, or fcntl: the fifo's
-   * O_PATH fd must not reach the user's program)
+   * (read), the exec fifo (openat, or open; fstat: what opened is the fifo;
+   * close, or fcntl: the fifo's O_PATH fd must not reach the user's program)
    */
-  initUnderFilter: ['read', 'openat', 'close'],
+  initUnderFilter: ['read', 'openat', 'fstat', 'close'],
   /** startContainer hooks under the filter (noNewPrivileges false): stdin and stdout set up with dup3 (or dup2) */
   hooks: ['clone', 'wait4', 'dup3'],
   /** SCMP_ACT_NOTIFY: the notify fd to the listener */

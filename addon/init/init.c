@@ -212,6 +212,12 @@ static long run_hook(const char **p, long state_fd) {
     sp[n] = 0;
     /* Close-on-exec, as everything of ours: the hook gets stdio, nothing more. */
     long in = open_path(sp, O_RDONLY | O_CLOEXEC);
+    /* The container's /proc: the hook reads its state only from the state
+       memfd itself (see the exec fifo's check below), or does not run. */
+    unsigned long opened[32], state[32];
+    if (in >= 0 && (sys3(__NR_fstat, in, (long)opened, 0) < 0 || sys3(__NR_fstat, state_fd, (long)state, 0) < 0 ||
+                    opened[0] != state[0] || opened[1] != state[1]))
+      sys3(__NR_exit_group, 126, 0, 0);
     if (in >= 0 && sys3(__NR_dup3, in, 0, 0) < 0) {
 #ifdef __NR_dup2
       sys3(__NR_dup2, in, 0, 0);
@@ -300,6 +306,14 @@ void start_c(long *sp) {
     path[n] = 0;
     w = open_path(path, O_WRONLY | O_CLOEXEC);
     if (w < 0) die("open exec fifo", path, w);
+    /* That /proc is the container's, which a mount in its config may have
+       made something other than procfs: nothing is written unless what was
+       opened is the fifo itself (st_dev and st_ino lead struct stat on every
+       architecture this builds for). */
+    unsigned long opened[32], fifo[32];
+    if (sys3(__NR_fstat, w, (long)opened, 0) < 0 || sys3(__NR_fstat, fifo_fd, (long)fifo, 0) < 0 ||
+        opened[0] != fifo[0] || opened[1] != fifo[1])
+      die("open exec fifo: not the fifo", path, -18 /* EXDEV */);
     /* A path into the host's state directory: never the user's program's. */
     if (drop_fd(fifo_fd) < 0) die("close exec fifo", path, -1);
   }

@@ -21,6 +21,7 @@ namespace tsrunc {
 
 Napi::Value Spawn(const Napi::CallbackInfo& info);
 Napi::Value Release(const Napi::CallbackInfo& info);
+Napi::Value ProcWrite(const Napi::CallbackInfo& info);
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 Napi::Value SeccompInfo(const Napi::CallbackInfo& info);
@@ -292,6 +293,7 @@ Napi::Value ExitNow(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("release", Napi::Function::New(env, Release));
+  exports.Set("procWrite", Napi::Function::New(env, ProcWrite));
   exports.Set("seccompCompile", Napi::Function::New(env, SeccompCompile));
   exports.Set("seccompInfo", Napi::Function::New(env, SeccompInfo));
   exports.Set("flock", Napi::Function::New(env, Flock));

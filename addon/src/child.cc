@@ -8,8 +8,16 @@
 //
 // Usually the child shares Node's memory (CLONE_VM, see spawn.cc), on a stack
 // of its own, until its exec: what it writes in memory is its stack, g_plan,
-// the plan's argv slot for the executable it resolved (the parent reads the
-// plan no more), and the calling thread's errno (see spawn.cc, share_memory).
+// g_fd_dir, the plan's argv slot for the executable it resolved and its
+// mounts' source_fd (the parent reads the plan no more), and the calling
+// thread's errno (see spawn.cc, share_memory).
+//
+// procfs: the child never trusts a path under /proc. The container's /proc is
+// whatever its mounts put there (a host directory bound over it, reached
+// through a symlink an earlier mount planted, ...): a sysctl, an LSM label or
+// a mount through /proc/self/fd/N would go where that says. Everything goes
+// below plan->proc_fd instead, the host's procfs root, opened and verified by
+// the parent, walked without crossing a mount and checked to land on procfs.
 // Raw syscalls for set*id: glibc's wrappers would signal the threads of the
 // process whose memory this is.
 #include <errno.h>
@@ -56,6 +64,13 @@ namespace {
 constexpr int kPathMax = 4096;
 
 Plan* g_plan;
+// The verified /proc/self/fd of this process (see fd_ref), opened on first use
+// (after the fork into a joined pid namespace, so "self" is the right process).
+int g_fd_dir;
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
 
 [[noreturn]] void fail(int step, int index = -1, int err = -1) {
   ChildError e{step, err < 0 ? errno : err, index};
@@ -80,13 +95,31 @@ bool append(char* dst, size_t* len, const char* src, size_t n) {
   return true;
 }
 
-// "/proc/self/fd/<fd>" into buf (>= 32 bytes).
-const char* fd_path(char* buf, int fd) {
-  const char prefix[] = "/proc/self/fd/";
-  size_t n = 0;
-  for (; prefix[n]; n++) buf[n] = prefix[n];
+// Opens `rel` below the host's procfs root (plan->proc_fd): no symlink out of
+// it, no magic link, no mount crossed, and the file must be on procfs.
+// Returns -1 with errno set (EXDEV: not procfs) on failure.
+int proc_open(const char* rel, int flags) {
+  struct open_how how = {};
+  how.flags = (unsigned long long)(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do {
+    fd = (int)syscall(SYS_openat2, g_plan->proc_fd, rel, &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN);
+  if (fd < 0) return -1;
+  struct statfs st;
+  if (fstatfs(fd, &st) < 0 || st.f_type != PROC_SUPER_MAGIC) {
+    close(fd);
+    errno = EXDEV;
+    return -1;
+  }
+  return fd;
+}
+
+// fd in decimal, into buf (>= 12 bytes).
+const char* fd_ref_name(char* buf, int fd) {
   char digits[12];
-  int d = 0;
+  int d = 0, n = 0;
   unsigned v = (unsigned)fd;
   do {
     digits[d++] = (char)('0' + v % 10);
@@ -97,19 +130,47 @@ const char* fd_path(char* buf, int fd) {
   return buf;
 }
 
+// The name of fd for mount(2) and friends, which take paths: "<fd>", relative
+// to a cwd that is this process's verified /proc/self/fd (so it follows that
+// fd's magic link, never the container's /proc). Callers keep no other
+// relative path in use: the cwd stays there until the next fchdir/chdir, and
+// paths in the root are opened from kRoot, not AT_FDCWD.
+const char* fd_ref(char* buf, int fd) {
+  if (g_fd_dir < 0) {
+    g_fd_dir = proc_open("self/fd", O_PATH | O_DIRECTORY);
+    if (g_fd_dir < 0) fail(STEP_PROCFS, 0);
+  }
+  if (fchdir(g_fd_dir) < 0) fail(STEP_PROCFS, 0);
+  return fd_ref_name(buf, fd);
+}
+
 // Opens `path` (absolute inside the container) relative to the rootfs,
 // resolving every symlink and ".." as if rootfs were "/" (CVE-2021-30465):
 // nothing can lead the open out of the container's root.
+// kRoot as rootfd: the process's root ("/"), whatever its cwd (fd_ref moves it).
+constexpr int kRoot = -1000;
+
 int open_in_root(int rootfd, const char* path, int flags) {
   struct open_how how = {};
   how.flags = (unsigned long long)(flags | O_CLOEXEC);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int own = -1;
+  if (rootfd == kRoot) {
+    own = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (own < 0) return -1;
+    rootfd = own;
+  }
   while (*path == '/') path++;
   if (!*path) path = ".";
   int fd;
   do {
     fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
   } while (fd < 0 && errno == EAGAIN);
+  if (own >= 0) {
+    int e = errno;
+    close(own);
+    errno = e;
+  }
   return fd;
 }
 
@@ -304,8 +365,15 @@ void do_mounts(Plan* p, int rootfd) {
     bool dir = true;
     if (m.bind) {
       struct stat st;
-      if (stat(m.source.c_str(), &st) < 0) fail(STEP_MOUNT, idx);
+      if (m.idmap_tree_fd >= 0 ? fstat(m.idmap_tree_fd, &st) < 0 : fstat(m.source_fd, &st) < 0) fail(STEP_MOUNT, idx);
       dir = S_ISDIR(st.st_mode);
+    } else if (m.has_type && (m.fstype == "proc" || m.fstype == "sysfs")) {
+      // Only ever on a directory: a symlink there (or a file) is refused, as
+      // runc refuses it, rather than followed to wherever it points.
+      int existing = open_in_root(rootfd, m.target.c_str(), O_PATH | O_NOFOLLOW);
+      struct stat st;
+      if (existing >= 0 && (fstat(existing, &st) < 0 || !S_ISDIR(st.st_mode))) fail(STEP_MOUNT_TARGET, idx, ENOTDIR);
+      if (existing >= 0) close(existing);
     }
     bool created = false;
     int tfd = make_target(rootfd, m.target.c_str(), dir, STEP_MOUNT_TARGET, idx, &created);
@@ -316,7 +384,11 @@ void do_mounts(Plan* p, int rootfd) {
       if (syscall(SYS_move_mount, m.idmap_tree_fd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         fail(STEP_IDMAP, idx);
       close(m.idmap_tree_fd);
-    } else if (mount(m.has_source ? m.source.c_str() : nullptr, fd_path(tpath, tfd),
+    } else if (m.bind) {
+      // From the fd opened before the user switch (see MountOp::source_fd).
+      if (mount(fd_ref(spath, m.source_fd), fd_ref(tpath, tfd), nullptr, m.flags, nullptr) < 0) fail(STEP_MOUNT, idx);
+      close(m.source_fd);
+    } else if (mount(m.has_source ? m.source.c_str() : nullptr, fd_ref(tpath, tfd),
                      m.has_type ? m.fstype.c_str() : nullptr, m.flags,
                      m.has_data ? m.data.c_str() : nullptr) < 0) {
       fail(STEP_MOUNT, idx);
@@ -340,7 +412,7 @@ void do_mounts(Plan* p, int rootfd) {
     // Re-open: the fd above names the directory under the new mount.
     tfd = open_in_root(rootfd, m.target.c_str(), O_PATH);
     if (tfd < 0) fail(STEP_MOUNT_REMOUNT, idx);
-    fd_path(spath, tfd);
+    fd_ref(spath, tfd);
     if (m.bind && m.remount && bind_remount(spath, m.remount) < 0) fail(STEP_MOUNT_REMOUNT, idx);
     for (unsigned long prop : m.propagation)
       if (mount(nullptr, spath, nullptr, prop, nullptr) < 0) fail(STEP_MOUNT_PROPAGATION, idx);
@@ -367,7 +439,7 @@ void do_devices(Plan* p, int rootfd) {
       close(f);
       int tfd = open_in_root(rootfd, d.path.c_str(), O_PATH | O_NOFOLLOW);
       if (tfd < 0) fail(STEP_DEVICE, idx);
-      if (mount(d.path.c_str(), fd_path(tpath, tfd), nullptr, MS_BIND, nullptr) < 0)
+      if (mount(d.path.c_str(), fd_ref(tpath, tfd), nullptr, MS_BIND, nullptr) < 0)
         fail(STEP_DEVICE, idx);
       close(tfd);
     } else {
@@ -391,6 +463,23 @@ void do_devices(Plan* p, int rootfd) {
 void enter_root(Plan* p, int rootfd) {
   if (fchdir(rootfd) < 0) fail(STEP_PIVOT_ROOT);
   if (p->no_pivot) {
+    // The host's full proc and sysfs mounts stay in this mount namespace,
+    // outside the chroot: detach them (or cover them where that is refused),
+    // so that no process of the container can reach them, nor mount a new
+    // proc or sysfs on the strength of their being visible (runc 1.1.5).
+    for (size_t i = 0; i < p->no_pivot_hide.size(); i++) {
+      const char* path = p->no_pivot_hide[i].c_str();
+      // A parent detached before took it along: nothing left to do.
+      if (mount(nullptr, path, nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+        if (errno == ENOENT || errno == EINVAL) continue;
+        fail(STEP_UMOUNT_OLD_ROOT, (int)i);
+      }
+      if (umount2(path, MNT_DETACH) < 0) {
+        if (errno != EINVAL && errno != EPERM) fail(STEP_UMOUNT_OLD_ROOT, (int)i);
+        if (mount("tmpfs", path, "tmpfs", 0, nullptr) < 0) fail(STEP_UMOUNT_OLD_ROOT, (int)i);
+      }
+    }
+    if (fchdir(rootfd) < 0) fail(STEP_PIVOT_ROOT);
     if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) fail(STEP_PIVOT_ROOT);
     if (chroot(".") < 0) fail(STEP_PIVOT_ROOT);
   } else {
@@ -418,7 +507,7 @@ void do_masks(Plan* p) {
   int nullfd = -1;
   for (size_t i = 0; i < p->masked_paths.size(); i++) {
     int idx = (int)i;
-    int tfd = open_in_root(AT_FDCWD, p->masked_paths[i].c_str(), O_PATH | O_NOFOLLOW);
+    int tfd = open_in_root(kRoot, p->masked_paths[i].c_str(), O_PATH | O_NOFOLLOW);
     if (tfd < 0) {
       if (errno == ENOENT) continue;
       fail(STEP_MASK_PATH, idx);
@@ -426,7 +515,7 @@ void do_masks(Plan* p) {
     struct stat st;
     if (fstat(tfd, &st) < 0) fail(STEP_MASK_PATH, idx);
     if (S_ISDIR(st.st_mode)) {
-      if (mount("tmpfs", fd_path(tpath, tfd), "tmpfs", MS_RDONLY, "size=0k,mode=0555") < 0)
+      if (mount("tmpfs", fd_ref(tpath, tfd), "tmpfs", MS_RDONLY, "size=0k,mode=0555") < 0)
         fail(STEP_MASK_PATH, idx);
     } else {
       if (nullfd < 0) {
@@ -435,7 +524,7 @@ void do_masks(Plan* p) {
         if (nullfd < 0 || fstat(nullfd, &ns) < 0) fail(STEP_MASK_PATH, idx);
         if (!S_ISCHR(ns.st_mode) || ns.st_rdev != makedev(1, 3)) fail(STEP_MASK_PATH, idx, EXDEV);
       }
-      if (mount(fd_path(npath, nullfd), fd_path(tpath, tfd), nullptr, MS_BIND, nullptr) < 0)
+      if (mount(fd_ref(npath, nullfd), fd_ref(tpath, tfd), nullptr, MS_BIND, nullptr) < 0)
         fail(STEP_MASK_PATH, idx);
     }
     close(tfd);
@@ -448,25 +537,30 @@ void do_readonly_paths(Plan* p) {
   for (size_t i = 0; i < p->readonly_paths.size(); i++) {
     int idx = (int)i;
     const char* path = p->readonly_paths[i].c_str();
-    int tfd = open_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW);
+    int tfd = open_in_root(kRoot, path, O_PATH | O_NOFOLLOW);
     if (tfd < 0) {
       if (errno == ENOENT) continue;
       fail(STEP_READONLY_PATH, idx);
     }
-    if (mount(fd_path(tpath, tfd), tpath, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    if (mount(fd_ref(tpath, tfd), tpath, nullptr, MS_BIND | MS_REC, nullptr) < 0)
       fail(STEP_READONLY_PATH, idx);
     close(tfd);
-    tfd = open_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW);
+    tfd = open_in_root(kRoot, path, O_PATH | O_NOFOLLOW);
     if (tfd < 0) fail(STEP_READONLY_PATH, idx);
-    if (bind_remount(fd_path(tpath, tfd), MS_RDONLY | MS_REC) < 0) fail(STEP_READONLY_PATH, idx);
+    if (bind_remount(fd_ref(tpath, tfd), MS_RDONLY | MS_REC) < 0) fail(STEP_READONLY_PATH, idx);
     close(tfd);
   }
 }
 
+// Through the host's procfs (proc_open), not the container's /proc: a sysctl
+// belongs to the namespaces of the process that writes it, whichever procfs
+// instance the file is opened in.
 void do_sysctls(Plan* p) {
   for (size_t i = 0; i < p->sysctls.size(); i++) {
     const SysctlOp& s = p->sysctls[i];
-    int fd = open(s.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    const char* rel = s.path.c_str();
+    if (s.path.compare(0, 6, "/proc/") != 0) fail(STEP_SYSCTL, (int)i, EINVAL);
+    int fd = proc_open(rel + 6, O_WRONLY | O_NOFOLLOW);
     if (fd < 0) fail(STEP_SYSCTL, (int)i);
     if (write(fd, s.value.data(), s.value.size()) < 0) fail(STEP_SYSCTL, (int)i);
     close(fd);
@@ -564,6 +658,13 @@ void setup_console(Plan* p) {
   slave_path[len] = 0;
   int slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) fail(STEP_CONSOLE);
+  // The terminal belongs to the process's user, as runc's fixStdioPermissions
+  // makes it: the uid only (devpts's gid=5 stays), and not where the kernel
+  // refuses (a uid unmapped in the user namespace, a read-only /dev).
+  struct stat sst;
+  if (p->set_user && fstat(slave, &sst) == 0 && sst.st_uid != p->uid &&
+      fchown(slave, p->uid, (gid_t)-1) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+    fail(STEP_CONSOLE);
   if (p->console_rows || p->console_cols) {
     struct winsize ws = {};
     ws.ws_row = p->console_rows;
@@ -584,7 +685,7 @@ void setup_console(Plan* p) {
     struct stat st;
     if (tfd < 0 || fstat(tfd, &st) < 0) fail(STEP_CONSOLE);
     if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) fail(STEP_CONSOLE, -1, ELOOP);
-    if (mount(fd_path(spath, slave), fd_path(tpath, tfd), nullptr, MS_BIND, nullptr) < 0) fail(STEP_CONSOLE);
+    if (mount(fd_ref(spath, slave), fd_ref(tpath, tfd), nullptr, MS_BIND, nullptr) < 0) fail(STEP_CONSOLE);
     close(tfd);
   }
   if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(STEP_CONSOLE);
@@ -601,7 +702,10 @@ void run_hook(Plan* p, const HookOp& h, int index) {
   long pid = syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0);
   if (pid < 0) fail(STEP_HOOK, index);
   if (pid == 0) {
-    int in = open(fd_path(spath, p->state_fd), O_RDONLY | O_CLOEXEC);
+    // A fresh open of the state memfd (its own offset), through this
+    // process's verified /proc/self/fd, leaving the cwd (the rootfs) as it is.
+    int fds = proc_open("self/fd", O_PATH | O_DIRECTORY);
+    int in = fds < 0 ? -1 : openat(fds, fd_ref_name(spath, p->state_fd), O_RDONLY | O_CLOEXEC);
     if (in < 0 || dup2(in, 0) < 0 || dup2(2, 1) < 0) _exit(126);
     sigset_t none;
     sigemptyset(&none);
@@ -627,6 +731,55 @@ void run_hook(Plan* p, const HookOp& h, int index) {
   while (waitpid((pid_t)pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (status != 0) fail(STEP_HOOK, index, status);
+}
+
+// Opens every bind source (MountOp::source_fd) and returns an O_PATH fd of the
+// rootfs (-1 without one). Called in the container's final mount namespace
+// (fds of another namespace's mounts cannot be bound) and before the child
+// becomes root of a new user namespace: until then it is the host's uid 0,
+// the owner of a 0700 directory of root's, as runc's parent is when it opens
+// them.
+int open_sources(Plan* p) {
+  for (size_t i = 0; i < p->mounts.size(); i++) {
+    MountOp& m = p->mounts[i];
+    if (!m.bind || m.idmap_tree_fd >= 0) continue;
+    m.source_fd = open(m.source.c_str(), O_PATH | O_CLOEXEC);
+    if (m.source_fd < 0) fail(STEP_MOUNT, (int)i);
+  }
+  if (!p->setup_rootfs) return -1;
+  int fd = open(p->rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(STEP_OPEN_ROOTFS);
+  return fd;
+}
+
+// "/proc/self/fd/<fd>" through the container's own /proc, into path (>= 40
+// bytes); true only when it leads to fd's own file, which a mount over /proc
+// could make it not do. (The container's mount namespace is this process's
+// alone until the exec, so nothing changes it between the check and the use.)
+bool container_fd_path(char* path, int fd) {
+  const char prefix[] = "/proc/self/fd/";
+  size_t n = 0;
+  for (; prefix[n]; n++) path[n] = prefix[n];
+  char digits[12];
+  for (const char* c = fd_ref_name(digits, fd); *c; c++) path[n++] = *c;
+  path[n] = 0;
+  int opened = open(path, O_PATH | O_CLOEXEC);
+  struct stat a, b;
+  // The raw fstat: glibc's goes through newfstatat, one more syscall a
+  // profile would have to allow when this runs under the filter (README).
+  bool same = opened >= 0 && syscall(SYS_fstat, opened, &a) == 0 && syscall(SYS_fstat, fd, &b) == 0 &&
+              a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  if (opened >= 0) close(opened);
+  return same;
+}
+
+// tsrunc-init reopens the exec fifo through the container's /proc/self/fd (it
+// has no other way in), and writes into it only if what it opened is the
+// fifo. A /proc that a mount made something else would fail it at `start`:
+// found out here, it fails `create` instead, with nothing written anywhere.
+void check_fifo_reachable(Plan* p) {
+  char path[40];
+  if (!container_fd_path(path, p->fifo_fd)) fail(STEP_PROCFS, -1, EXDEV);
 }
 
 // A new network namespace has `lo`, down; runc brings it up.
@@ -660,6 +813,7 @@ void reset_signals() {
 
 [[noreturn]] void child_main(Plan* p) {
   g_plan = p;
+  g_fd_dir = -1;
   // Until the exec this process runs Node's memory. Non-dumpable, no process
   // of the container can open its /proc/<pid>/exe (the host's node binary)
   // or its memory (CVE-2019-5736). The flag belongs to the memory: with
@@ -699,7 +853,7 @@ void reset_signals() {
   if (p->unshare_flags && unshare(p->unshare_flags) < 0) fail(STEP_UNSHARE);
   if (!p->timens_offsets.empty()) {
     // Only before any process enters the new time namespace: the fork below.
-    int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    int fd = proc_open("self/timens_offsets", O_WRONLY);
     if (fd < 0 || write(fd, p->timens_offsets.data(), p->timens_offsets.size()) < 0) fail(STEP_TIMENS);
     close(fd);
   }
@@ -712,6 +866,9 @@ void reset_signals() {
       _exit(w == (ssize_t)sizeof rec ? 0 : 1);
     }
   }
+  // Still the host's uid 0, in the final mount namespace: open what the
+  // mapped root may not be able to reach (a source below a 0700 directory).
+  int rootfs_src = open_sources(p);
   // The parent has written the id maps; root of the new user namespace owns
   // the namespaces created with it, so every mount below is allowed.
   if (p->userns_root) {
@@ -737,10 +894,14 @@ void reset_signals() {
     // bind and pivot_root below. The configured propagation is set on the
     // container's root once it is the root.
     if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail(STEP_ROOT_PROPAGATION);
-    if (mount(p->rootfs.c_str(), p->rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    // The rootfs bound onto itself (a mount point for pivot_root), from the
+    // fd opened before the user switch: a recursive clone of its tree, moved
+    // over it. The clone's fd is the new mount's root.
+    int rootfd = (int)syscall(SYS_open_tree, rootfs_src, "", 1 /* OPEN_TREE_CLONE */ | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    if (rootfd < 0) fail(STEP_BIND_ROOTFS);
+    if (syscall(SYS_move_mount, rootfd, "", rootfs_src, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       fail(STEP_BIND_ROOTFS);
-    int rootfd = open(p->rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) fail(STEP_OPEN_ROOTFS);
+    close(rootfs_src);
     do_mounts(p, rootfd);
     do_devices(p, rootfd);
     if (p->hooks_checkpoint) {
@@ -754,6 +915,10 @@ void reset_signals() {
       } while (n < 0 && errno == EINTR);
       if (n != 1) _exit(1);
     }
+    // createContainer hooks: in the container's mount namespace, before the
+    // pivot, with the rootfs as their cwd (runtime-spec, and runc), so that
+    // "./lib/..." names the container's.
+    if (!p->create_container_hooks.empty() && fchdir(rootfd) < 0) fail(STEP_HOOK, 0);
     for (size_t i = 0; i < p->create_container_hooks.size(); i++) run_hook(p, p->create_container_hooks[i], (int)i);
     if (p->make_cwd) mkdir_all_in_root(rootfd, p->cwd.c_str(), STEP_MAKE_CWD, -1);
     enter_root(p, rootfd);
@@ -765,10 +930,18 @@ void reset_signals() {
     if (p->readonly_root && bind_remount("/", MS_RDONLY) < 0) fail(STEP_READONLY_ROOT);
     do_masks(p);
     do_readonly_paths(p);
+    if (p->fifo_fd >= 0) check_fifo_reachable(p);
   } else {
     do_sysctls(p);
   }
   if (p->console_fd >= 0) setup_console(p);
+  if (p->dev_readonly_flags) {
+    // A read-only /dev, now that its nodes, links and console are in.
+    char dpath[32];
+    int dfd = open_in_root(kRoot, "/dev", O_PATH | O_NOFOLLOW);
+    if (dfd < 0 || bind_remount(fd_ref(dpath, dfd), p->dev_readonly_flags) < 0) fail(STEP_READONLY_DEV);
+    close(dfd);
+  }
 
   for (size_t i = 0; i < p->rlimits.size(); i++) {
     struct rlimit64 rl = {p->rlimits[i].soft, p->rlimits[i].hard};
@@ -777,13 +950,13 @@ void reset_signals() {
 
   // LSM labels apply at the next exec (as runc's changeOnExec / setexeccon).
   if (!p->apparmor_exec.empty()) {
-    int fd = open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CLOEXEC);
-    if (fd < 0) fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+    int fd = proc_open("self/attr/apparmor/exec", O_WRONLY);
+    if (fd < 0) fd = proc_open("self/attr/exec", O_WRONLY);
     if (fd < 0 || write(fd, p->apparmor_exec.data(), p->apparmor_exec.size()) < 0) fail(STEP_LSM_LABEL);
     close(fd);
   }
   if (!p->selinux_exec.empty()) {
-    int fd = open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+    int fd = proc_open("self/attr/exec", O_WRONLY);
     if (fd < 0 || write(fd, p->selinux_exec.data(), p->selinux_exec.size()) < 0) fail(STEP_LSM_LABEL);
     close(fd);
   }
@@ -868,8 +1041,8 @@ void reset_signals() {
   // procfs, when the container has it at /proc.
   if (errno == ENOSYS || errno == EPERM) {
     int err = errno;
-    char self[32];
-    syscall(SYS_execve, fd_path(self, p->init_fd), p->argv_init.data(), p->envp.data());
+    char self[40];
+    if (container_fd_path(self, p->init_fd)) syscall(SYS_execve, self, p->argv_init.data(), p->envp.data());
     errno = err;
   }
   fail(STEP_EXEC);

@@ -18,6 +18,7 @@ namespace tsrunc {
 // The names are exported to JavaScript (addon.steps) so there is one list.
 #define TSRUNC_STEPS(X)                 \
   X(SYNC, "wait for parent")            \
+  X(PROCFS, "open procfs")              \
   X(CGROUP, "join cgroup")              \
   X(SETNS, "join namespace")            \
   X(UNSHARE, "create namespaces")       \
@@ -48,6 +49,7 @@ namespace tsrunc {
   X(PIVOT_ROOT, "pivot_root")           \
   X(UMOUNT_OLD_ROOT, "detach old root") \
   X(READONLY_ROOT, "remount / read-only") \
+  X(READONLY_DEV, "remount /dev read-only") \
   X(MASK_PATH, "mask path")             \
   X(READONLY_PATH, "make path read-only") \
   X(SYSCTL, "write sysctl")             \
@@ -103,6 +105,12 @@ struct MountOp {
   bool copy_up = false;  // tmpcopyup: what was under the target is copied into the new tmpfs
   bool idmap_recursive = false;
   std::string idmap_uid_map, idmap_gid_map;  // /proc/<pid>/uid_map text
+  // Binds: an O_PATH fd of the source, opened by the child in its final mount
+  // namespace while it is still the host's uid 0 (before it becomes root of a
+  // new user namespace, whose mapped uid may not search the source's
+  // parents: runc opens them before it enters the user namespace too).
+  // Written by the child only (see child.cc's list of shared writes).
+  int source_fd = -1;
   bool bind = false;
   bool has_source = false;
   bool has_type = false;
@@ -124,7 +132,7 @@ struct SymlinkOp {
 };
 
 struct SysctlOp {
-  std::string path;  // /proc/sys/... (built in TypeScript from the key)
+  std::string path;  // /proc/sys/... (built in TypeScript from the key); opened below the procfs handle
   std::string value;
 };
 
@@ -189,6 +197,20 @@ struct Plan {
   unsigned long root_propagation = 0;  // MS_SLAVE|MS_REC by default
   bool readonly_root = false;
   bool no_pivot = false;
+  // --no-pivot: full proc and sysfs mounts outside the rootfs (from the
+  // parent's mountinfo), detached before the MS_MOVE so that the container
+  // cannot reach or re-mount them (runc 1.1.5's msMoveRoot).
+  std::vector<std::string> no_pivot_hide;
+  // A read-only /dev is mounted read-write, and made read-only (a bind
+  // remount with these flags) once the devices, links and console are in it,
+  // as runc does. 0: nothing to do.
+  unsigned long dev_readonly_flags = 0;
+  // O_PATH fd of the root of the host's procfs, opened and verified in the
+  // parent before the container exists: every write into procfs (sysctls,
+  // timens_offsets, LSM attrs) and every /proc/self/fd path the child uses
+  // goes below it, never through the container's /proc, which a mount in the
+  // config may have replaced (CVE-2019-19921, CVE-2025-52881).
+  int proc_fd = -1;
 
   std::vector<MountOp> mounts;
   std::vector<DeviceOp> devices;

@@ -17,7 +17,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <linux/openat2.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -164,6 +166,49 @@ int sealed_copy(Napi::Env env, const std::string& path) {
   return mfd;
 }
 
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+// The root of this process's procfs, as an O_PATH fd: checked to be procfs
+// and its root (inode 1 is the root only on procfs), so that a /proc that is
+// something else fails here, by name. -errno on failure.
+int open_proc_root() {
+  int fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  struct statfs sfs;
+  struct stat st;
+  if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0 || sfs.f_type != PROC_SUPER_MAGIC || st.st_ino != 1) {
+    close(fd);
+    return -EXDEV;
+  }
+  return fd;
+}
+
+// Writes text to /proc/<pid>/<name> through a verified procfs: the file is
+// opened below the procfs root without crossing a mount or following a
+// symlink, and must be on procfs. 0 or an errno.
+int proc_write(int pid, const char* name, const std::string& text) {
+  int root = open_proc_root();
+  if (root < 0) return -root;
+  std::string rel = std::to_string(pid) + "/" + name;
+  struct open_how how = {};
+  how.flags = O_WRONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS;
+  int fd;
+  do {
+    fd = (int)syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN);
+  int err = fd < 0 ? errno : 0;
+  close(root);
+  if (err) return err;
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) err = EXDEV;
+  else if (write(fd, text.data(), text.size()) != (ssize_t)text.size()) err = errno;
+  close(fd);
+  return err;
+}
+
 // A user namespace holding the given mappings, as an fd, for an id-mapped
 // mount: a short-lived child makes it, we write its maps and keep the ns.
 int userns_with_maps(Napi::Env env, const std::string& uid_map, const std::string& gid_map) {
@@ -181,16 +226,8 @@ int userns_with_maps(Napi::Env env, const std::string& uid_map, const std::strin
     close(p[1]);
     throw_errno(env, "clone(CLONE_NEWUSER)", errno);
   }
-  auto write_file = [&](const char* name, const std::string& text) {
-    std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && write(fd, text.data(), text.size()) == (ssize_t)text.size();
-    int e = errno;
-    if (fd >= 0) close(fd);
-    return ok ? 0 : e;
-  };
-  int err = write_file("uid_map", uid_map);
-  if (!err) err = write_file("gid_map", gid_map);
+  int err = proc_write((int)pid, "uid_map", uid_map);
+  if (!err) err = proc_write((int)pid, "gid_map", gid_map);
   int nsfd = -1;
   if (!err) {
     std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
@@ -289,6 +326,8 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   p->root_propagation = (unsigned long)num(o, "rootPropagation", MS_SLAVE | MS_REC);
   p->readonly_root = flag(o, "readonlyRoot");
   p->no_pivot = flag(o, "noPivot");
+  p->no_pivot_hide = strings(o, "noPivotHide");
+  p->dev_readonly_flags = (unsigned long)num(o, "devReadonlyFlags", 0);
   p->wait_for_parent = true;
   p->fork_after_setns = flag(o, "forkAfterSetns");
   p->keyring = str(o, "keyring", &p->has_keyring);
@@ -392,6 +431,9 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     p->cgroup_tasks_fds.push_back(move_above(env, fd, min_fd));
   }
   p->init_fd = move_above(env, sealed_copy(env, str(o, "initPath")), min_fd);
+  int proc = open_proc_root();
+  if (proc < 0) throw_errno(env, "open /proc (the procfs every write into /proc goes through)", -proc);
+  p->proc_fd = move_above(env, proc, min_fd);
   for (auto& m : p->mounts)
     if (!m.idmap_uid_map.empty()) m.idmap_tree_fd = move_above(env, idmapped_tree(env, m), min_fd);
 
@@ -463,6 +505,7 @@ void close_plan_fds(Plan* p) {
   for (auto& j : p->joins) close(j.fd);
   if (p->fifo_fd >= 0) close(p->fifo_fd);
   if (p->init_fd >= 0) close(p->init_fd);
+  if (p->proc_fd >= 0) close(p->proc_fd);
   if (p->seccomp_listener_fd >= 0) close(p->seccomp_listener_fd);
   if (p->cgroup_fd >= 0) close(p->cgroup_fd);
   for (int fd : p->cgroup_tasks_fds) close(fd);
@@ -687,6 +730,18 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // as does its stack, for the rest of this process (which makes one).
   if (shared) (void)p.release();
   return out;
+}
+
+// procWrite(pid, name, text): /proc/<pid>/<name> through a verified procfs
+// (uid_map, gid_map, oom_score_adj: the parent's writes for the container).
+Napi::Value ProcWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  std::string text = info[2].As<Napi::String>().Utf8Value();
+  int err = proc_write(pid, name.c_str(), text);
+  if (err) throw_errno(env, "write /proc/" + std::to_string(pid) + "/" + name, err);
+  return env.Undefined();
 }
 
 // release(syncFd, errorFd, childPid) -> { pid, failure, checkpoint }: with

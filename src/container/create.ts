@@ -4,7 +4,7 @@
 // a "creating" state.json exist before clone, and the pid is recorded before
 // the child is released, so a tsrunc killed at any point leaves `delete`
 // something to find and clean up.
-import { closeSync, ftruncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
 import { cgroupOwner, deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
@@ -125,10 +125,10 @@ export function createContainer(opts: CreateOptions): Created {
       // Written by the parent while the child waits: only a process outside
       // the new user namespace may map arbitrary ids into it.
       const lines = (m: Array<{ containerID: number; hostID: number; size: number }>) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
-      writeFileSync(`/proc/${pid}/uid_map`, lines(plan.idMaps.uid));
-      writeFileSync(`/proc/${pid}/gid_map`, lines(plan.idMaps.gid));
+      addon().procWrite(pid, 'uid_map', lines(plan.idMaps.uid));
+      addon().procWrite(pid, 'gid_map', lines(plan.idMaps.gid));
     }
-    if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
+    if (plan.oomScoreAdj !== undefined) addon().procWrite(pid, 'oom_score_adj', String(plan.oomScoreAdj));
     consoleFd = handle.consoleFd;
     stateFd = handle.stateFd;
     if (stateFd !== undefined) writeSync(stateFd, JSON.stringify(ociState(state, 'creating')));

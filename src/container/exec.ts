@@ -2,7 +2,7 @@
 // every namespace of the container's init (mount and user included: it is
 // single-threaded, unlike Node), forks once more to be inside the pid
 // namespace, and becomes the process (DEVELOPERS.md, invariant 1).
-import { readlinkSync, writeFileSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
 import { execCgroupEntry, type SubCgroups } from '../cgroups/index.ts';
@@ -104,7 +104,7 @@ export function execProcess(opts: ExecOptions): Execed {
   let consoleFd: number | undefined;
   try {
     writeSeccompState(handle.seccompStateFd, plan.seccomp, pid, ociState(state, 'running'));
-    if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
+    if (plan.oomScoreAdj !== undefined) addon().procWrite(pid, 'oom_score_adj', String(plan.oomScoreAdj));
     const released = addon().release(handle.syncFd, handle.errorFd, pid);
     if (released.failure) {
       pid = released.pid;

@@ -73,8 +73,14 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
   const step = addon().steps[f.step] ?? `step ${f.step}`;
   const err = f.errno ? errnoName(f.errno) : 'killed';
   switch (step) {
+    case 'create mount target': {
+      // runc's words for a proc or sysfs mount on something not a directory.
+      const m = plan.mounts?.[f.index];
+      if (f.errno === 20 && !m?.bind && (m?.type === 'proc' || m?.type === 'sysfs'))
+        return `error mounting ${JSON.stringify(m.source ?? m.type)} to rootfs at ${JSON.stringify(m.target)}: filesystem ${JSON.stringify(m.type)} must be mounted on ordinary directory`;
+    }
+    // falls through
     case 'mount':
-    case 'create mount target':
     case 'remount':
     case 'set propagation': {
       const m = plan.mounts?.[f.index];
@@ -96,7 +102,12 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
     case 'make path read-only':
       return `make path read-only ${plan.readonlyPaths?.[f.index]}: ${err}`;
     case 'write sysctl':
-      return `write sysctl ${plan.sysctls?.[f.index]?.path}: ${err}`;
+      // EXDEV: the file tsrunc opened was not on procfs (child.cc, proc_open).
+      return `write sysctl ${plan.sysctls?.[f.index]?.path}: ${f.errno === 18 ? 'not on procfs' : err}`;
+    case 'open procfs':
+      // index -1: the container's own /proc, checked before tsrunc-init relies on it.
+      if (f.index < 0 && f.errno === 18) return "the container's /proc is not procfs (a mount in the config covers it): tsrunc-init could not reach its exec fifo through /proc/self/fd";
+      return `open /proc/self/fd below the host's procfs: ${f.errno === 18 ? 'not on procfs' : err}`;
     case 'setrlimit':
       return `setrlimit ${plan.rlimits[f.index]?.resource}: ${err}`;
     case 'join namespace':

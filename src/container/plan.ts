@@ -1,7 +1,7 @@
 // config.json -> the flat plan the addon's child executes (addon/src/plan.h).
 // Everything that can be refused is refused here, before anything is created.
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
+import { posix, resolve } from 'node:path';
 import type { RunnableConfig } from '../config/load.ts';
 import type { Process, Seccomp, TimeOffset } from '../config/schema.ts';
 import { addon } from '../addon.ts';
@@ -59,6 +59,93 @@ function checkSysctls(sysctl: Record<string, string>, ns: NamespacePlan): Array<
   return Object.entries(sysctl);
 }
 
+/**
+ * runc's checkProcMount (1.1.5), for every mount but proc, sysfs, tmpfs,
+ * mqueue and cgroup ones: at /proc only a procfs may be mounted, and below
+ * it only the files lxcfs emulates. The first guard; the child's own writes
+ * never go through the container's /proc whatever is there (child.cc).
+ */
+const LXCFS_PROC = ['/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev'];
+function checkProcMount(m: { destination: string; type?: string; source?: string }, rootfs: string): void {
+  if (['proc', 'sysfs', 'tmpfs', 'mqueue', 'cgroup'].includes(m.type ?? '')) return;
+  const dest = resolveInRoot(rootfs, m.destination);
+  if (dest !== '/proc' && !dest.startsWith('/proc/')) return;
+  const full = rootfs + dest;
+  if (dest === '/proc') {
+    if (!m.source) return;
+    let isProc = false;
+    try {
+      isProc = statfsSync(m.source).type === PROC_SUPER_MAGIC;
+    } catch {}
+    if (!isProc) throw new RuntimeError(`${JSON.stringify(full)} cannot be mounted because it is not of type proc`);
+    return;
+  }
+  if (!LXCFS_PROC.includes(dest)) throw new RuntimeError(`${JSON.stringify(full)} cannot be mounted because it is inside /proc`);
+}
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * path inside the rootfs with the rootfs's symlinks followed as if it were
+ * "/" (runc's securejoin), for checkProcMount: "/x" where the image has
+ * x -> /proc is "/proc". What is missing stays as written.
+ */
+export function resolveInRoot(rootfs: string, path: string): string {
+  const todo = posix.normalize('/' + path).split('/').filter(Boolean);
+  const done: string[] = [];
+  for (let links = 0; todo.length; ) {
+    const part = todo.shift()!;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    let target: string | undefined;
+    try {
+      target = readlinkSync(rootfs + '/' + [...done, part].join('/'));
+    } catch {}
+    if (target === undefined || ++links > 255) {
+      done.push(part);
+      continue;
+    }
+    if (target.startsWith('/')) done.length = 0;
+    todo.unshift(...target.split('/').filter((p) => p && p !== '.'));
+  }
+  return '/' + done.join('/');
+}
+
+/**
+ * --no-pivot: the host's full proc and sysfs mounts outside the rootfs
+ * (mountinfo's root "/"), which the child detaches before it moves the
+ * rootfs over "/" (runc 1.1.5's msMoveRoot).
+ */
+export function hostProcAndSysfs(rootfs: string, mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): string[] {
+  const out: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep < 0 || f[3] !== '/') continue;
+    const type = f[sep + 1];
+    const point = f[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    if ((type === 'proc' || type === 'sysfs') && point !== rootfs && !point.startsWith(rootfs + '/')) out.push(point);
+  }
+  return out;
+}
+
+/**
+ * A read-only /dev (a tmpfs, runc's default) is mounted read-write, and made
+ * read-only by the child once its devices, links, pts and mqueue mounts and
+ * console are in (runc's finalizeRootfs). Returns the flags of that last bind
+ * remount, or 0. Not a bind: that would be the host's /dev, which runc makes
+ * read-only at once (and nothing may be created in).
+ */
+function deferDevReadonly(mounts: MountPlan[]): number {
+  const dev = mounts.findLast((m) => m.target === '/dev');
+  if (!dev || dev.bind) return 0;
+  const KEEP = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
+  if (!(dev.flags & MS.RDONLY)) return 0;
+  dev.flags &= ~MS.RDONLY;
+  return (dev.flags & KEEP) | MS.RDONLY;
+}
+
 export function lsmEnabled(lsm: 'apparmor' | 'selinux'): boolean {
   return lsm === 'apparmor' ? existsSync('/sys/kernel/security/apparmor') : existsSync('/sys/fs/selinux/enforce');
 }
@@ -95,8 +182,9 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const linux = config.linux ?? {};
   const proc = config.process;
   const ns = opts.namespaces;
-  if (!ns.isNew('mount'))
-    throw new RuntimeError('linux.namespaces: tsrunc needs a new mount namespace (a "mount" entry without "path")');
+  // A mount namespace joined by path is set up as a new one would be (as
+  // runc does): the rootfs is bound, mounted and pivoted to inside it.
+  if (!ns.has('mount')) throw new RuntimeError('linux.namespaces: tsrunc needs a mount namespace (a "mount" entry, new or with a "path")');
   if (config.hostname && !ns.isNew('uts')) throw new RuntimeError('unable to set hostname without a private UTS namespace');
   if (config.domainname && !ns.isNew('uts')) throw new RuntimeError('unable to set domainname without a private UTS namespace');
   const uidMappings = linux.uidMappings ?? [];
@@ -108,9 +196,11 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   refuseUnsupported(config);
   const rootfs = resolveRootfs(config, opts.bundle);
   const containerMaps = linux.uidMappings && linux.gidMappings ? { uid: linux.uidMappings, gid: linux.gidMappings } : undefined;
+  (config.mounts ?? []).forEach((m) => checkProcMount(m, rootfs));
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
     m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, ns.has('user') && !ns.isNew('cgroup')) : [planMount(m, opts.bundle, i, containerMaps)],
   );
+  const devReadonlyFlags = deferDevReadonly(mounts);
   // /dev from the host (a bind) already has its nodes; otherwise make them.
   const devBound = mounts.some((m) => m.target === '/dev' && m.bind);
   // In any user namespace but the host's, mknod is refused: bind the host's nodes.
@@ -155,6 +245,8 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
     rootPropagation,
     readonlyRoot: config.root?.readonly === true,
     noPivot: opts.noPivot === true,
+    noPivotHide: opts.noPivot ? hostProcAndSysfs(rootfs) : undefined,
+    devReadonlyFlags,
     mounts,
     devices,
     symlinks: devBound ? [] : devSymlinks(),
