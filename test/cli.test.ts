@@ -1,7 +1,7 @@
 // runc's command-line contract beyond the lifecycle: terminals, exec, ps,
 // list, features, kill --all, fds, logs.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -330,10 +330,13 @@ describe('events --interval', () => {
 
 describe.skipIf(!isRoot)('host errors name what is wrong', () => {
   it("a rootfs the user namespace's root cannot reach: the rootfs, the host uid and the directory that denies search", () => {
-    // The shared rootfs, reached through a 0700 directory (as a checkout under /root is).
+    // The shared rootfs, reached through a 0700 directory of another user's.
+    // (One of root's, as a checkout under /root, is no longer a problem: the
+    // child opens the rootfs while it is still the host's root, as runc does.)
     const { rootfs } = harness;
     const priv = mkdtempSync(join(tmpdir(), 'tsrunc-priv-'));
     chmodSync(priv, 0o700);
+    chownSync(priv, 12345, 12345);
     symlinkSync(rootfs, join(priv, 'rootfs'));
     const bundle = makeBundle(['true'], (c) => {
       c.root.path = join(priv, 'rootfs');
@@ -343,7 +346,7 @@ describe.skipIf(!isRoot)('host errors name what is wrong', () => {
     });
     const r = rt(root, ['run', '-b', bundle, uid()]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`bind rootfs ${join(priv, 'rootfs')}: EACCES: the container's root (host uid 100000, gid 100000) cannot search ${priv} (mode 0700, owner 0:0)`);
+    expect(r.stderr).toContain(`open rootfs ${join(priv, 'rootfs')}: EACCES: the container's root (host uid 100000, gid 100000) cannot search ${priv} (mode 0700, owner 12345:12345)`);
     // Reachable, the same bundle runs.
     chmodSync(priv, 0o711);
     expect(rt(root, ['run', '-b', bundle, uid()])).toMatchObject({ code: 0, stderr: '' });
