@@ -6,7 +6,7 @@ import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
 import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
-import type { SubCgroups } from './path.ts';
+import { subCgroupDir, type SubCgroups } from './path.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 
 /** The USER_HZ of cpuacct.stat (100 on every Linux architecture runc supports). */
@@ -89,9 +89,8 @@ export class V1Manager implements CgroupManager {
   private subDir(dir: string, sub: SubCgroups | undefined): string {
     if (!sub) return dir;
     const key = Object.keys(this.record.paths).find((c) => this.record.paths[c] === dir && sub.has(c)) ?? '';
-    const rel = sub.get(key) ?? '';
-    if (!rel) return dir;
-    const d = `${dir}/${rel}`;
+    const d = subCgroupDir(dir, sub.get(key) ?? '');
+    if (d === dir) return dir;
     if (!this.io.exists(d)) throw new CgroupError(`exec --cgroup: ${d} does not exist`);
     return d;
   }

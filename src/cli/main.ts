@@ -80,5 +80,5 @@ main(process.argv.slice(2)).then(exit, (e: unknown) => {
   // One line, as runc prints it; the stack only with --debug.
   const err = e as Error;
   logError(debug && err?.stack ? err.stack : (err?.message ?? String(e)));
-  exit(1);
+  exit((e as { exitStatus?: number })?.exitStatus ?? 1);
 });
