@@ -249,6 +249,24 @@ describe.skipIf(!isRoot)('exec exit statuses and --pid-file', () => {
     }
   });
 
+  it("an exec'd process is in the container's cgroup in every hierarchy (a hybrid host's cgroup2 one too, as runc)", () => {
+    const id = uid();
+    const cgroupsPath = `/locks-${process.pid}/exec-${seq}`;
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '1000'], (c) => (c.linux.cgroupsPath = cgroupsPath)), id]).code).toBe(0);
+    try {
+      const pidFile = join(mkdtempSync(join(tmpdir(), 'tsrunc-locks-')), 'p');
+      expect(rt(root, ['exec', '-d', '--pid-file', pidFile, id, 'sleep', '1000'])).toMatchObject({ code: 0, stderr: '' });
+      const lines = (pid: number) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
+      const execd = lines(Number(readFileSync(pidFile, 'utf8')));
+      // From the host: every line, "0::" included where a cgroup2 hierarchy is mounted, names the container's path.
+      for (const l of execd) expect(l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1), l).toBe(cgroupsPath);
+      if (layout?.hierarchies.some((h) => h.fstype === 'cgroup2')) expect(execd.some((l) => l.startsWith('0::'))).toBe(true);
+      expect(execd).toEqual(lines(state(root, id).pid));
+    } finally {
+      rt(root, ['delete', '-f', id]);
+    }
+  });
+
   it('create and run --pid-file in a directory that does not exist: refused before anything runs, the path named', () => {
     const id = uid();
     const r = rt(root, ['create', '--pid-file', '/non-existent/dir/p', '-b', makeBundle(['true']), id]);

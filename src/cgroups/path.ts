@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { RuntimeError } from '../util/errors.ts';
-import { cgroupLayout, v1Hierarchies, type CgroupLayout, type Hierarchy } from './hierarchy.ts';
+import { cgroupLayout, hybridUnified, v1Hierarchies, type CgroupLayout, type Hierarchy } from './hierarchy.ts';
 
 /**
  * runc's utils.CleanPath: cleans a path, and keeps a relative one relative
@@ -122,7 +122,12 @@ function ownDir(h: Hierarchy, own: Map<string, string>, parent: boolean): string
   return under(h.mountPoint, rel);
 }
 
-/** v1: every controller (and "name=…") of every mounted hierarchy → the container's directory in it. */
+/**
+ * v1: every controller (and "name=…") of every mounted hierarchy → the
+ * container's directory in it; on a hybrid host also "" → its directory in
+ * the cgroup2 hierarchy, as runc (so that /proc/<pid>/cgroup names the
+ * container's path in every hierarchy, its 0:: line included).
+ */
 export function v1Paths(cgroupsPath: string | undefined, id: string, layout: CgroupLayout = cgroupLayout(), own = ownCgroups()): Record<string, string> {
   const inner = innerPath(cgroupsPath, id);
   const paths: Record<string, string> = {};
@@ -131,6 +136,8 @@ export function v1Paths(cgroupsPath: string | undefined, id: string, layout: Cgr
     const dir = under(inner.startsWith('/') ? h.mountPoint : ownDir(h, own, false), inner);
     for (const c of h.controllers) paths[c] = dir;
   }
+  const hybrid = hybridUnified(layout);
+  if (hybrid && (inner.startsWith('/') || own.has(''))) paths[''] = under(inner.startsWith('/') ? hybrid.mountPoint : ownDir(hybrid, own, false), inner);
   return paths;
 }
 

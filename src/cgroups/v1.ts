@@ -82,7 +82,12 @@ export class V1Manager implements CgroupManager {
 
   entry(sub?: SubCgroups): CgroupEntry {
     for (const c of sub?.keys() ?? []) if (c !== '' && !this.record.paths[c]) throw new CgroupError(`exec --cgroup: the container has no ${c} hierarchy`);
-    return { cgroupTasks: this.dirs().map((d) => `${this.subDir(d, sub)}/tasks`) };
+    // A hybrid host's cgroup2 directory has no tasks file: the child is cloned into it (CLONE_INTO_CGROUP).
+    const unified = this.record.paths[''];
+    const cgroupTasks = this.dirs()
+      .filter((d) => d !== unified)
+      .map((d) => `${this.subDir(d, sub)}/tasks`);
+    return unified ? { cgroupTasks, cgroupDir: this.subDir(unified, sub) } : { cgroupTasks };
   }
 
   /** A hierarchy's directory, or the sub-cgroup of it that exec --cgroup names for its controllers. */
