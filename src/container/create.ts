@@ -159,7 +159,9 @@ export function createContainer(opts: CreateOptions): Created {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
-      addon().reap(pid);
+      // Bounded: in a frozen cgroup (a cgroupsPath someone paused) the kill
+      // lands only at the thaw; an unreaped child goes to init when we exit.
+      if (addon().pidfdWait(pid, 1000)) addon().reap(pid);
     }
     try {
       removeCgroup(state);

@@ -25,7 +25,11 @@ export function ramInBytes(text: string): number {
   return Math.trunc(parseFloat(m[1]) * mul);
 }
 
-/** Reads a whole fd; stdin may be a non-blocking pipe someone else set so. */
+/**
+ * Reads a whole fd; stdin may be a non-blocking pipe someone else set so.
+ * Unbounded on purpose: it is the caller's input (runc waits too), and no
+ * lock is held meanwhile (read before `load`).
+ */
 function readAll(fd: number): string {
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(65536);
