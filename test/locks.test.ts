@@ -20,6 +20,9 @@ const layout = isRoot ? cgroupLayout() : undefined;
 const freezer = !!layout && (layout.unified ? existsSync('/sys/fs/cgroup/cgroup.freeze') || readdirSync('/sys/fs/cgroup').some((d) => existsSync(`/sys/fs/cgroup/${d}/cgroup.freeze`)) : layout.hierarchies.some((h) => h.controllers.includes('freezer')));
 const why = !isRoot ? 'needs root' : !freezer ? 'needs a cgroup freezer (v1 freezer hierarchy or v2 cgroup.freeze)' : '';
 
+/** Far below a hang, with room for the emulated v2 guest (scripts/qemu-v2), where a command takes seconds. */
+const QUICK = 15_000;
+
 /** tsrunc in the background: its exit and output, for commands that wait. */
 function background(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; pid: number } {
   const child = spawn(runtime, ['--root', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -34,7 +37,7 @@ function background(args: string[]): { done: Promise<{ code: number | null; stdo
 /** Elapsed milliseconds of a tsrunc command, with its result. */
 function timed(args: string[], opts: Parameters<typeof rt>[2] = {}) {
   const t0 = Date.now();
-  const r = rt(root, args, { timeout: 20_000, ...opts });
+  const r = rt(root, args, { timeout: 60_000, ...opts });
   return { ...r, ms: Date.now() - t0 };
 }
 
@@ -53,17 +56,17 @@ describe.skipIf(!!why)(`a paused container${why ? ` (skipped: ${why})` : ''}`, (
     for (const args of [['list'], ['list', '-q'], ['state', id], ['ps', '--format', 'json', id]]) {
       const r = timed(args);
       expect(r, args.join(' ')).toMatchObject({ code: 0 });
-      expect(r.ms, args.join(' ')).toBeLessThan(5000);
+      expect(r.ms, args.join(' ')).toBeLessThan(QUICK);
     }
     expect(JSON.parse(rt(root, ['state', id]).stdout).status).toBe('paused');
     const resume = timed(['resume', id]);
     expect(resume).toMatchObject({ code: 0, stderr: '' });
-    expect(resume.ms).toBeLessThan(5000);
+    expect(resume.ms).toBeLessThan(QUICK);
     const r = await exec.done;
     expect(r).toMatchObject({ code: 0, stdout: 'from-exec\n', stderr: '' });
     expect(state(root, id).status).toBe('running');
     expect(rt(root, ['delete', '-f', id]).code).toBe(0);
-  }, 60_000);
+  }, 240_000);
 
   it('delete --force while an exec waits frozen: nothing hangs, the exec fails', async () => {
     const id = uid();
@@ -73,14 +76,14 @@ describe.skipIf(!!why)(`a paused container${why ? ` (skipped: ${why})` : ''}`, (
     await new Promise((r) => setTimeout(r, 700));
     const del = timed(['delete', '-f', id]);
     expect(del).toMatchObject({ code: 0, stderr: '' });
-    expect(del.ms).toBeLessThan(15_000);
+    expect(del.ms).toBeLessThan(30_000);
     const r = await exec.done;
     // Killed before its exec: an error (255), or, when its death reads as the
     // exec itself (the pipe closes either way), 128+SIGKILL.
     expect([255, 137]).toContain(r.code);
     expect(r.stdout).toBe('');
     expect(rt(root, ['list', '-q']).stdout).not.toContain(id);
-  }, 60_000);
+  }, 240_000);
 
   // runc's tests/integration/update.bats, as one container: its setup (cgroupsPath,
   // memory 32M/24M, cpu shares 100 and quota 500000/1000000, pids 20, a terminal
@@ -138,7 +141,7 @@ describe.skipIf(!!why)(`a paused container${why ? ` (skipped: ${why})` : ''}`, (
       for (const each of list.stdout.split('\n').filter(Boolean)) {
         const del = timed(['delete', '-f', each]);
         expect(del, each).toMatchObject({ code: 0, stderr: '' });
-        expect(del.ms, each).toBeLessThan(15_000);
+        expect(del.ms, each).toBeLessThan(30_000);
       }
       expect(rt(root, ['list', '-q']).stdout).toBe('');
     } finally {
@@ -146,7 +149,7 @@ describe.skipIf(!!why)(`a paused container${why ? ` (skipped: ${why})` : ''}`, (
       rt(root, ['delete', '-f', id]);
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 300_000);
 });
 
 describe.skipIf(!isRoot)('locks', () => {
@@ -156,11 +159,11 @@ describe.skipIf(!isRoot)('locks', () => {
     // A stuck writer, as the kernel sees it: someone holding the directory's flock.
     const holder = spawn('flock', ['-o', '-x', join(root, id), 'sleep', '30'], { stdio: 'ignore' }); // -o: sleep holds no copy
     try {
-      await until(() => spawnSync('flock', ['-n', '-x', join(root, id), 'true']).status !== 0, 5000, 'the lock to be held');
+      await until(() => spawnSync('flock', ['-n', '-x', join(root, id), 'true']).status !== 0, 60_000, 'the lock to be held');
       for (const args of [['state', id], ['list'], ['ps', id], ['events', '--stats', id]]) {
         const r = timed(args);
         expect(r, args.join(' ')).toMatchObject({ code: 0, stderr: '' });
-        expect(r.ms, args.join(' ')).toBeLessThan(5000);
+        expect(r.ms, args.join(' ')).toBeLessThan(QUICK);
       }
       // A writer waits (boundedly: see LOCK_WAIT_MS) and goes on once the lock is free.
       const kill = background(['kill', id, 'KILL']);
@@ -168,12 +171,12 @@ describe.skipIf(!isRoot)('locks', () => {
       expect(state(root, id).status).toBe('running');
       holder.kill('SIGKILL');
       expect((await kill.done).code).toBe(0);
-      await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+      await until(() => state(root, id).status === 'stopped', 60_000, 'stopped');
     } finally {
       holder.kill('SIGKILL');
       rt(root, ['delete', '-f', id]);
     }
-  }, 60_000);
+  }, 240_000);
 
   it('delete --force of a container that does not exist exits 0, as runc; without --force it is an error', () => {
     expect(rt(root, ['delete', '--force', 'locks-never-was'])).toMatchObject({ code: 0, stdout: '', stderr: '' });
@@ -187,7 +190,7 @@ describe.skipIf(!isRoot)('locks', () => {
     expect(rt(root, ['kill', id, '0'])).toMatchObject({ code: 0, stderr: '' });
     expect(rt(root, ['kill', '--all', id, '0'])).toMatchObject({ code: 0, stderr: '' });
     expect(rt(root, ['kill', id, 'KILL']).code).toBe(0);
-    await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+    await until(() => state(root, id).status === 'stopped', 60_000, 'stopped');
     expect(rt(root, ['kill', '--all', id, '0'])).toMatchObject({ code: 0, stderr: '' });
     expect(rt(root, ['kill', '--all', id, 'KILL'])).toMatchObject({ code: 0, stderr: '' });
     expect(rt(root, ['kill', id, '0'])).toMatchObject({ code: 1, stderr: expect.stringContaining('container not running') });
