@@ -746,7 +746,10 @@ describe(`cgroups ${V}: pause, resume, update, exec, kill --all`, opts, () => {
     expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '1000']), id])).toMatchObject({ code: 0, stderr: '' });
     const init = state(root, id).pid;
     const dirs = allDirs(id);
-    for (const d of dirs) {
+    // A hybrid host's cgroup2 directory is the container's too (runc's "" path): one path for all goes there as well.
+    const hybrid = v1 ? layout.hierarchies.find((h) => h.fstype === 'cgroup2') : undefined;
+    const hybridDir = hybrid && join(hybrid.mountPoint, own.get('') ?? '/', id);
+    for (const d of hybridDir ? [...dirs, hybridDir] : dirs) {
       mkdirSync(`${d}/sub`);
       // v1 cpuset: a new cgroup takes no process until it has cpus and mems.
       if (v1) for (const f of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(`${d}/${f}`)) writeFileSync(`${d}/sub/${f}`, read(`${d}/${f}`));
@@ -757,8 +760,8 @@ describe(`cgroups ${V}: pause, resume, update, exec, kill --all`, opts, () => {
       expect(rt(root, ['exec', '-d', '--pid-file', pidFile, ...flags, id, 'sleep', '1000'])).toMatchObject({ code: 0, stderr: '' });
       return Number(read(pidFile));
     };
-    // One path for every controller; "../" is cleaned away as runc cleans it, so it stays inside.
-    for (const arg of ['sub', '/sub/', '../../sub']) {
+    // One path for every controller, joined to the container's as runc joins it; "x/.." stays inside.
+    for (const arg of ['sub', '/sub/', 'x/../sub']) {
       const p = execIn(['--cgroup', arg], `p${arg.length}`);
       for (const d of dirs) expect(procs(`${d}/sub`), `${arg} ${d}`).toContain(p);
     }
@@ -773,10 +776,12 @@ describe(`cgroups ${V}: pause, resume, update, exec, kill --all`, opts, () => {
         expect(procs(h.controllers.includes('pids') ? `${d}/sub` : d), h.mountPoint).toContain(p);
       }
     } else {
-      expect(rt(root, ['exec', '--cgroup', 'pids:sub', id, 'true'])).toMatchObject({ code: 1, stderr: expect.stringContaining('cgroup v2 takes one path for all controllers') });
+      expect(rt(root, ['exec', '--cgroup', 'pids:sub', id, 'true'])).toMatchObject({ code: 255, stderr: expect.stringContaining('cgroup v2 takes one path for all controllers') });
     }
+    // Leaving the container's cgroup is refused, with runc's words (not mapped anywhere).
+    expect(rt(root, ['exec', '--cgroup', '../../sub', id, 'true'])).toMatchObject({ code: 255, stderr: expect.stringContaining('../../sub is not a sub cgroup path') });
     const missing = rt(root, ['exec', '--cgroup', 'nowhere', id, 'true']);
-    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining(`${dirs[0]}/nowhere does not exist`) });
+    expect(missing).toMatchObject({ code: 255, stderr: expect.stringContaining(`${dirs[0]}/nowhere does not exist`) });
     expect(rt(root, ['exec', '--cgroup', 'a:b:c', id, 'true']).stderr).toContain('invalid --cgroup argument: a:b:c');
     expect(rt(root, ['exec', '--cgroup', 'a', '--cgroup', 'b', id, 'true']).stderr).toContain('invalid --cgroup argument: a (missing <controller>: prefix)');
     expect(rt(root, ['exec', '--cgroup', 'pids:a', '--cgroup', 'pids:b', id, 'true']).stderr).toContain('controller pids specified multiple times');

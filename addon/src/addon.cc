@@ -271,7 +271,9 @@ Napi::Value CopyInThread(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Reaps a child without blocking (cleanup after a failed create).
+// Reaps a child (cleanup after a failed create or exec): waitpid blocks, so
+// callers first see it gone with pidfdWait (a SIGKILL in a frozen cgroup lands
+// only at the thaw).
 Napi::Value Reap(const Napi::CallbackInfo& info) {
   int pid = info[0].As<Napi::Number>().Int32Value();
   int status;

@@ -750,6 +750,11 @@ Napi::Value ProcWrite(const Napi::CallbackInfo& info) {
 // container process (the child, or the grandchild it reported after joining
 // a pid namespace); failure is null when tsrunc-init runs, else
 // {step, errno, index}.
+// It blocks, without a timeout, until the child execs or dies (the pipe's
+// last copy closes either way): how long the child's setup takes is the
+// container's (a paused container holds an exec --ignore-paused here until it
+// is resumed, as runc's exec waits). Callers hold no container lock across it
+// where the container can stall it (exec), or only their own new one (create).
 Napi::Value Release(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int sync_fd = info[0].As<Napi::Number>().Int32Value();

@@ -153,8 +153,8 @@ export function allPids(io: CgroupIO, dir: string): number[] {
 
 /**
  * Removes a cgroup and its sub-cgroups (runc's RemovePath): leaves first,
- * retrying EBUSY a while, since processes that were just killed take a moment
- * to leave.
+ * retrying EBUSY a while (about 2 s in all, then the error), since processes
+ * that were just killed take a moment to leave.
  */
 export function removeTree(io: CgroupIO, dir: string): void {
   if (!io.exists(dir)) return;

@@ -65,6 +65,15 @@ export function cgroupLayout(): CgroupLayout {
   return cached;
 }
 
+/**
+ * A hybrid host's cgroup2 hierarchy (at /sys/fs/cgroup/unified here), which
+ * runc's v1 manager puts containers in too (key "" of its paths), with no
+ * controller: undefined on a pure v1 or a v2 host.
+ */
+export function hybridUnified(layout = cgroupLayout()): Hierarchy | undefined {
+  return layout.unified ? undefined : layout.hierarchies.find((h) => h.fstype === 'cgroup2');
+}
+
 /** The v1 hierarchies (fstype cgroup): on a v2 host, none. */
 export function v1Hierarchies(layout = cgroupLayout()): Hierarchy[] {
   return layout.unified ? [] : layout.hierarchies.filter((h) => h.fstype === 'cgroup');

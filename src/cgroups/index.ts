@@ -18,7 +18,7 @@ import { RuntimeError } from '../util/errors.ts';
 import { logWarn } from '../util/log.ts';
 import { configDeviceRules, type DeviceRule } from './devices.ts';
 import { realIO, type CgroupIO } from './fs.ts';
-import { cgroupLayout, v1Hierarchies, type CgroupLayout } from './hierarchy.ts';
+import { cgroupLayout, hybridUnified, v1Hierarchies, type CgroupLayout } from './hierarchy.ts';
 import { levels, v1Paths, v2Path, type SubCgroups } from './path.ts';
 import { swapToV2 } from './resources.ts';
 import { hostHugePageSizes } from './stats.ts';
@@ -84,6 +84,8 @@ export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLay
     const dir = paths[h.controllers[0]];
     if (dir) owned.push(...missing(h.mountPoint, [dir]));
   }
+  const hybrid = hybridUnified(layout);
+  if (hybrid && paths['']) owned.push(...missing(hybrid.mountPoint, [paths['']]));
   return { version: 1, paths, owned, resources };
 }
 

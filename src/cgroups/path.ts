@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { RuntimeError } from '../util/errors.ts';
-import { cgroupLayout, v1Hierarchies, type CgroupLayout, type Hierarchy } from './hierarchy.ts';
+import { cgroupLayout, hybridUnified, v1Hierarchies, type CgroupLayout, type Hierarchy } from './hierarchy.ts';
 
 /**
  * runc's utils.CleanPath: cleans a path, and keeps a relative one relative
@@ -36,8 +36,7 @@ export type SubCgroups = Map<string, string>;
 /**
  * `exec --cgroup` arguments as runc takes them: one PATH for every controller,
  * or (v1) CONTROLLER[,CONTROLLER...]:PATH, as often as there are controllers.
- * A PATH is cleaned as runc cleans it, so that no "../" leaves the
- * container's cgroup; "/" is the container's cgroup itself.
+ * A PATH is kept as given: subCgroupDir joins it to the container's directory.
  */
 export function parseSubCgroups(args: string[]): SubCgroups | undefined {
   if (!args.length) return undefined;
@@ -45,8 +44,7 @@ export function parseSubCgroups(args: string[]): SubCgroups | undefined {
   for (const arg of args) {
     const parts = arg.split(':');
     if (parts.length > 2) throw new RuntimeError(`invalid --cgroup argument: ${arg}`);
-    const clean = cleanPath(parts[parts.length - 1]);
-    const path = clean === '.' ? '' : clean.replace(/^\/+/, '');
+    const path = parts[parts.length - 1];
     if (parts.length === 1) {
       if (args.length > 1) throw new RuntimeError(`invalid --cgroup argument: ${arg} (missing <controller>: prefix)`);
       out.set('', path);
@@ -59,6 +57,18 @@ export function parseSubCgroups(args: string[]): SubCgroups | undefined {
     }
   }
   return out;
+}
+
+/**
+ * runc's rule for exec --cgroup: PATH joined to the container's directory
+ * (cleaned, as Go's path.Join does) must be that directory or below it, so
+ * "/" and "x/.." are the container's own cgroup and ".." is refused, with
+ * runc's words, rather than mapped anywhere.
+ */
+export function subCgroupDir(dir: string, sub: string): string {
+  const joined = posix.join(dir, sub).replace(/(.)\/+$/, '$1');
+  if (joined !== dir && !joined.startsWith(`${dir}/`)) throw new RuntimeError(`${sub} is not a sub cgroup path`);
+  return joined;
 }
 
 /** /proc/self/cgroup: each controller (and "name=…"; '' for v2) → cgroup path. */
@@ -112,7 +122,12 @@ function ownDir(h: Hierarchy, own: Map<string, string>, parent: boolean): string
   return under(h.mountPoint, rel);
 }
 
-/** v1: every controller (and "name=…") of every mounted hierarchy → the container's directory in it. */
+/**
+ * v1: every controller (and "name=…") of every mounted hierarchy → the
+ * container's directory in it; on a hybrid host also "" → its directory in
+ * the cgroup2 hierarchy, as runc (so that /proc/<pid>/cgroup names the
+ * container's path in every hierarchy, its 0:: line included).
+ */
 export function v1Paths(cgroupsPath: string | undefined, id: string, layout: CgroupLayout = cgroupLayout(), own = ownCgroups()): Record<string, string> {
   const inner = innerPath(cgroupsPath, id);
   const paths: Record<string, string> = {};
@@ -121,6 +136,8 @@ export function v1Paths(cgroupsPath: string | undefined, id: string, layout: Cgr
     const dir = under(inner.startsWith('/') ? h.mountPoint : ownDir(h, own, false), inner);
     for (const c of h.controllers) paths[c] = dir;
   }
+  const hybrid = hybridUnified(layout);
+  if (hybrid && (inner.startsWith('/') || own.has(''))) paths[''] = under(inner.startsWith('/') ? hybrid.mountPoint : ownDir(hybrid, own, false), inner);
   return paths;
 }
 

@@ -6,7 +6,7 @@ import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
 import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
-import type { SubCgroups } from './path.ts';
+import { subCgroupDir, type SubCgroups } from './path.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 
 /** The USER_HZ of cpuacct.stat (100 on every Linux architecture runc supports). */
@@ -83,16 +83,20 @@ export class V1Manager implements CgroupManager {
 
   entry(sub?: SubCgroups): CgroupEntry {
     for (const c of sub?.keys() ?? []) if (c !== '' && !this.record.paths[c]) throw new CgroupError(`exec --cgroup: the container has no ${c} hierarchy`);
-    return { cgroupTasks: this.dirs().map((d) => `${this.subDir(d, sub)}/tasks`) };
+    // A hybrid host's cgroup2 directory has no tasks file: the child is cloned into it (CLONE_INTO_CGROUP).
+    const unified = this.record.paths[''];
+    const cgroupTasks = this.dirs()
+      .filter((d) => d !== unified)
+      .map((d) => `${this.subDir(d, sub)}/tasks`);
+    return unified ? { cgroupTasks, cgroupDir: this.subDir(unified, sub) } : { cgroupTasks };
   }
 
   /** A hierarchy's directory, or the sub-cgroup of it that exec --cgroup names for its controllers. */
   private subDir(dir: string, sub: SubCgroups | undefined): string {
     if (!sub) return dir;
     const key = Object.keys(this.record.paths).find((c) => this.record.paths[c] === dir && sub.has(c)) ?? '';
-    const rel = sub.get(key) ?? '';
-    if (!rel) return dir;
-    const d = `${dir}/${rel}`;
+    const d = subCgroupDir(dir, sub.get(key) ?? '');
+    if (d === dir) return dir;
     if (!this.io.exists(d)) throw new CgroupError(`exec --cgroup: ${d} does not exist`);
     return d;
   }

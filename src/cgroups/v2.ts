@@ -12,7 +12,7 @@ import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
 import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
-import { levels, ownCgroups, type SubCgroups } from './path.ts';
+import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { blkioToIoWeight, numToStr, pidsMax, sharesToWeight, swapToV2 } from './resources.ts';
@@ -115,8 +115,7 @@ export class V2Manager implements CgroupManager {
     if (!sub) return { cgroupDir: this.dir };
     const named = [...sub.keys()].filter((c) => c !== '');
     if (named.length) throw new CgroupError(`exec --cgroup: cgroup v2 takes one path for all controllers, not one for ${named.join(', ')}`);
-    const rel = sub.get('') ?? '';
-    const dir = rel ? `${this.dir}/${rel}` : this.dir;
+    const dir = subCgroupDir(this.dir, sub.get('') ?? '');
     if (!this.io.exists(dir)) throw new CgroupError(`exec --cgroup: ${dir} does not exist`);
     return { cgroupDir: dir };
   }

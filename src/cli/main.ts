@@ -96,5 +96,5 @@ main(process.argv.slice(2)).then(exit, (e: unknown) => {
   const err = e as Error;
   if (debug && err?.stack) logDebug(err.stack);
   logError(err?.message ?? String(e));
-  exit(1);
+  exit((e as { exitStatus?: number })?.exitStatus ?? 1);
 });

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
 import { cgroupOwner, deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
-import { ContainerDir, OCI_VERSION, writeFileAtomic, type StoredState } from '../state/store.ts';
+import { checkPidFileDir, ContainerDir, OCI_VERSION, writePidFile, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { isoTime } from '../util/time.ts';
@@ -79,6 +79,7 @@ export function createContainer(opts: CreateOptions): Created {
     keyring: opts.noNewKeyring ? undefined : opts.id,
   });
 
+  if (opts.pidFile) checkPidFileDir(resolve(opts.pidFile));
   const dir = ContainerDir.create(opts.root, opts.id);
   const state: StoredState = {
     ociVersion: OCI_VERSION,
@@ -155,14 +156,16 @@ export function createContainer(opts: CreateOptions): Created {
       writeSync(stateFd, JSON.stringify(ociState(state, 'created')), 0);
       closeSync(stateFd);
     }
-    if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid), 0o644);
+    if (opts.pidFile) writePidFile(resolve(opts.pidFile), pid);
   } catch (e) {
     if (consoleFd !== undefined) closeSync(consoleFd);
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
-      addon().reap(pid);
+      // Bounded: in a frozen cgroup (a cgroupsPath someone paused) the kill
+      // lands only at the thaw; an unreaped child goes to init when we exit.
+      if (addon().pidfdWait(pid, 1000)) addon().reap(pid);
     }
     try {
       removeCgroup(state);

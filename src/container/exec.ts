@@ -7,15 +7,15 @@ import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
 import { execCgroupEntry, type SubCgroups } from '../cgroups/index.ts';
 import type { Process } from '../config/schema.ts';
-import { ociState } from '../state/status.ts';
-import { writeFileAtomic } from '../state/store.ts';
+import { initAlive, ociState } from '../state/status.ts';
+import { checkPidFileDir, writePidFile } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { checkTerminal } from './create.ts';
 import { describeFailure } from './failure.ts';
 import { debugEnabled } from '../util/log.ts';
 import { debugPlan } from './debug.ts';
 import { receiveMaster } from './foreground.ts';
-import { load } from './lifecycle.ts';
+import { peek } from './lifecycle.ts';
 import { CLONE_FLAGS } from './namespaces.ts';
 import { planProcess, refuseLabels } from './plan.ts';
 import { writeSeccompState } from './seccomp.ts';
@@ -67,14 +67,25 @@ function namespacesOf(pid: number): Array<{ path: string; nstype: number }> {
   return joins;
 }
 
+/**
+ * exec takes no lock (it changes no state): its child holds a copy of every
+ * fd tsrunc has until it execs, and may wait in the container's frozen
+ * cgroup (--ignore-paused) for as long as the container stays paused; a lock
+ * it held would stop `resume` itself. What the lock would give, that init is
+ * the container's and alive, is checked again after the namespace files are
+ * open (spawn opens them): a pid cannot be reused while its process lives.
+ */
 export function execProcess(opts: ExecOptions): Execed {
-  const { dir, state, status } = load(opts.root, opts.id);
+  const { state, status } = peek(opts.root, opts.id);
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new RuntimeError('cannot exec in a paused container');
   if (status === 'creating') throw new RuntimeError('cannot exec in a container that is being created');
   const proc = opts.process;
   checkTerminal(proc.terminal === true, opts.detach, opts.consoleSocket);
   refuseLabels(proc);
+  // Checked before anything runs: a pid file that cannot be written fails the exec, not the process.
+  const pidFile = opts.pidFile === undefined ? undefined : resolve(opts.pidFile);
+  if (pidFile !== undefined) checkPidFileDir(pidFile);
   const joinNamespaces = namespacesOf(state.pid);
   const plan = {
     cloneFlags: 0,
@@ -103,8 +114,12 @@ export function execProcess(opts: ExecOptions): Execed {
   let pid = handle.pid;
   let consoleFd: number | undefined;
   try {
+    // The namespaces opened were init's if init still lives (see above).
+    if (!initAlive(state)) throw new RuntimeError('cannot exec in a stopped container');
     writeSeccompState(handle.seccompStateFd, plan.seccomp, pid, ociState(state, 'running'));
     if (plan.oomScoreAdj !== undefined) addon().procWrite(pid, 'oom_score_adj', String(plan.oomScoreAdj));
+    // Waits until the process execs or fails: in a paused container (--ignore-paused)
+    // that is once it is resumed, as with runc; no lock is held meanwhile.
     const released = addon().release(handle.syncFd, handle.errorFd, pid);
     if (released.failure) {
       pid = released.pid;
@@ -112,15 +127,16 @@ export function execProcess(opts: ExecOptions): Execed {
     }
     pid = released.pid;
     consoleFd = receiveMaster(handle.consoleFd);
-    if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid), 0o644);
+    if (pidFile !== undefined) writePidFile(pidFile, pid);
   } catch (e) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {}
-    addon().reap(pid);
+    // Reaped only once it is gone: a process killed in a frozen cgroup dies
+    // when the cgroup is thawed, and tsrunc must not wait for that; an
+    // unreaped child is reaped by init once tsrunc exits.
+    if (addon().pidfdWait(pid, 1000)) addon().reap(pid);
     throw e;
-  } finally {
-    dir.unlock();
   }
   return { pid, consoleFd };
 }

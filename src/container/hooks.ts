@@ -24,6 +24,7 @@ function runOne(name: string, i: number, hook: Hook, state: string): string | un
     argv0: args[0],
     input: state,
     env: hook.env ? Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : process.env,
+    // Without a timeout the hook runs as long as it likes, as in runc: the config asked for it.
     timeout: hook.timeout ? hook.timeout * 1000 : undefined,
     killSignal: 'SIGKILL',
     encoding: 'utf8',

@@ -1,11 +1,12 @@
-// start, kill and delete of an existing container: each under the
-// container's lock, each deciding from the derived status.
-import { rmSync } from 'node:fs';
+// start, kill and delete of an existing container: each decides from the
+// derived status under the container's lock, and holds it for the state
+// transition only (see state/store.ts): never while it waits on the container.
+import { renameSync, rmSync } from 'node:fs';
 import { addon } from '../addon.ts';
 import { cgroupRecord, containerCgroup, killCgroup, removeCgroup } from '../cgroups/index.ts';
 import { ContainerDir, type StoredState } from '../state/store.ts';
 import { initAlive, ociState, status, type Status } from '../state/status.ts';
-import { RuntimeError } from '../util/errors.ts';
+import { notExist, RuntimeError } from '../util/errors.ts';
 import { runHooksWarn } from './hooks.ts';
 import { containerPids } from './processes.ts';
 
@@ -15,8 +16,21 @@ export interface Loaded {
   status: Status;
 }
 
+/** The container, locked: for a command that changes it. */
 export function load(root: string, id: string): Loaded {
   const dir = ContainerDir.open(root, id);
+  try {
+    const state = dir.read();
+    return { dir, state, status: status(dir, state) };
+  } catch (e) {
+    dir.unlock();
+    throw e;
+  }
+}
+
+/** The container, not locked: for a command that only reads (state, list, ps, events, exec). */
+export function peek(root: string, id: string): Loaded {
+  const dir = ContainerDir.peek(root, id);
   const state = dir.read();
   return { dir, state, status: status(dir, state) };
 }
@@ -28,11 +42,27 @@ export function start(root: string, id: string): void {
   startCreated(dir, state);
 }
 
-/** The start operation on a created container (start, and run with startContainer hooks). */
+/**
+ * The start operation on a created container (start, and run with
+ * startContainer hooks), called with the lock held. The fifo is claimed
+ * under the lock (renamed: the container is running from then on, and a
+ * second start finds no fifo); the wait for init to pass it (after the
+ * startContainer hooks, which run in the container and may take as long as
+ * they like) is made without the lock.
+ */
 export function startCreated(dir: ContainerDir, state: StoredState): void {
-  const started = addon().openExecFifo(dir.fifoPath, state.pid);
-  rmSync(dir.fifoPath, { force: true });
+  const claimed = `${dir.fifoPath}.${process.pid}`;
+  renameSync(dir.fifoPath, claimed);
+  dir.unlock();
+  let started;
+  try {
+    // Bounded by init's life: it watches init's pidfd too.
+    started = addon().openExecFifo(claimed, state.pid);
+  } finally {
+    rmSync(claimed, { force: true });
+  }
   if (typeof started === 'string') {
+    dir.lock();
     destroy(dir, state);
     throw new RuntimeError(started);
   }
@@ -61,17 +91,23 @@ function signalAll(state: StoredState, signal: number, paused: boolean): void {
 
 /** kill, or with --all every process of the container. */
 export function kill(root: string, id: string, signal: number, all = false): void {
-  const { state, status: st } = load(root, id);
-  if (st === 'stopped' || st === 'creating') throw new RuntimeError('container not running');
-  if (all) {
-    signalAll(state, signal, st === 'paused');
-    return;
-  }
+  const { dir, state, status: st } = load(root, id);
   try {
-    process.kill(state.pid, signal);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('container not running');
-    throw e;
+    if (all) {
+      // runc: --all signals whatever is left in the cgroup, stopped or not (nothing, usually).
+      if (st === 'stopped' && !cgroupRecord(state)) return;
+      signalAll(state, signal, st === 'paused' || st === 'stopped');
+      return;
+    }
+    if (st === 'stopped' || st === 'creating') throw new RuntimeError('container not running');
+    try {
+      process.kill(state.pid, signal);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('container not running');
+      throw e;
+    }
+  } finally {
+    dir.unlock();
   }
 }
 
@@ -98,9 +134,23 @@ export function destroy(dir: ContainerDir, state: StoredState): void {
 }
 
 export function remove(root: string, id: string, force: boolean): void {
-  const { dir, state, status: st } = load(root, id);
+  let loaded: Loaded;
+  try {
+    loaded = load(root, id);
+  } catch (e) {
+    // runc: delete --force of a container that does not exist succeeds (engines' clean-up calls it blindly).
+    if (force && e instanceof RuntimeError && e.message === notExist().message) return;
+    throw e;
+  }
+  const { dir, state, status: st } = loaded;
   // A created container has run nothing of the user's yet: runc deletes it too.
-  if ((st === 'running' || st === 'paused') && !force)
+  if ((st === 'running' || st === 'paused') && !force) {
+    dir.unlock();
     throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st}`);
-  destroy(dir, state);
+  }
+  try {
+    destroy(dir, state);
+  } finally {
+    dir.unlock();
+  }
 }

@@ -7,7 +7,8 @@ const signals = () => process.getBuiltinModule('node:os').constants.signals as R
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
     const n = Number(s);
-    if (n > 0 && n < 65) return n;
+    // 0: no signal, only the check that the process exists (kill(2); runc takes it too).
+    if (n >= 0 && n < 65) return n;
   } else {
     const name = s.toUpperCase().replace(/^SIG/, '');
     const n = signals()['SIG' + name];

@@ -31,11 +31,13 @@ export function initAlive(s: StoredState): boolean {
 }
 
 /**
- * Read under the container's lock, so a create in progress is never seen:
- * a `creating` marker here is a create that died. Its init, if any, is
- * still reported (so that delete kills it); without one it is stopped.
+ * Read with or without the container's lock (the state file is whole either
+ * way). A `creating` marker is a create in progress while its tsrunc holds
+ * the lock, else a create that died: its init, if any, is still reported
+ * (so that delete kills it); without one it is stopped.
  */
 export function status(dir: ContainerDir, s: StoredState): Status {
+  if (s.creating && dir.busy()) return 'creating';
   if (!initAlive(s)) return 'stopped';
   if (s.creating) return 'creating';
   // runc: a frozen container is paused, whether it was created or running.

@@ -1,10 +1,16 @@
 // Per-container state under --root: <root>/<id>/state.json (+ exec.fifo while
-// the container is created). Writes are atomic (write to a temporary, rename)
-// and every
-// operation on a container holds an flock on its directory (libuv opens every
-// fd O_CLOEXEC, so no container inherits one), so two tsrunc
-// processes never see or leave a torn state.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+// the container is created). Writes are atomic (write to a temporary, rename),
+// so a reader never sees a torn file and needs no lock: `state`, `list`, `ps`,
+// `events` and exec take none (ContainerDir.peek), and never wait behind a
+// writer. Writers (create, start, kill, delete, pause, resume, update) take an
+// exclusive flock on the directory for their state transition only, never
+// while they wait on anything a container does (a frozen or stuck container
+// must not hold up every other command), and wait for it a bounded time.
+// libuv opens every fd O_CLOEXEC, so no container's program inherits the lock;
+// a child of tsrunc does hold a copy until its exec, which is why exec spawns
+// its child with no lock held (see container/exec.ts).
+import { closeSync, existsSync, fstatSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+import { dirname } from 'node:path';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import { RuntimeError, notExist } from '../util/errors.ts';
@@ -60,6 +66,49 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
   renameSync(tmp, path);
 }
 
+/**
+ * How long a writer waits for another's lock: longer than any transition
+ * takes (delete's worst case: 10 s for init to die after SIGKILL, then a few
+ * seconds of cgroup removal), short enough that a stuck tsrunc is an error
+ * an engine sees rather than a hang.
+ */
+export const LOCK_WAIT_MS = 60_000;
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** A reason as strerror says it, from a Node error ("ENOENT: no such file or directory, open …"). */
+function reason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const m = /^\w+: ([^,]+)/.exec(err.message ?? '');
+  return m ? m[1] : String(err.message ?? e);
+}
+
+/**
+ * Before the process runs: the pid file's directory must exist, so that a
+ * bad --pid-file fails the command before anything of the user's has run.
+ */
+export function checkPidFileDir(path: string): void {
+  const dir = dirname(path);
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new RuntimeError(`cannot write pid file ${path}: ${dir}: ${reason(e)}`);
+  }
+  if (!isDir) throw new RuntimeError(`cannot write pid file ${path}: ${dir}: not a directory`);
+}
+
+/** --pid-file, written atomically (readers never see it empty); errors name the path the user gave. */
+export function writePidFile(path: string, pid: number): void {
+  try {
+    writeFileAtomic(path, String(pid), 0o644);
+  } catch (e) {
+    throw new RuntimeError(`cannot write pid file ${path}: ${reason(e)}`);
+  }
+}
+
 export class ContainerDir {
   readonly path: string;
   private lockFd = -1;
@@ -92,21 +141,75 @@ export class ContainerDir {
   }
 
   /** An existing container's directory, locked. */
-  static open(root: string, id: string): ContainerDir {
+  static open(root: string, id: string, waitMs = LOCK_WAIT_MS): ContainerDir {
     validateId(id);
     const dir = new ContainerDir(root, id);
-    dir.lock();
+    dir.lock(waitMs);
     return dir;
   }
 
-  private lock(): void {
+  /**
+   * An existing container's directory, not locked: for reading only (the
+   * state file is replaced atomically, so any read is whole).
+   */
+  static peek(root: string, id: string): ContainerDir {
+    validateId(id);
+    const dir = new ContainerDir(root, id);
+    if (!existsSync(dir.path)) throw notExist();
+    return dir;
+  }
+
+  /**
+   * The exclusive lock, waited for at most waitMs: a writer holds it only for
+   * a state transition, so a longer wait means a stuck tsrunc (or one killed
+   * uninterruptibly), and an error beats a hang. Polled, with a backoff from
+   * 1 ms to 50 ms: flock(2) has no timeout of its own.
+   */
+  lock(waitMs = LOCK_WAIT_MS): void {
+    if (this.lockFd >= 0) return;
+    let fd: number;
     try {
-      this.lockFd = openSync(this.path, fsc.O_RDONLY | fsc.O_DIRECTORY);
+      fd = openSync(this.path, fsc.O_RDONLY | fsc.O_DIRECTORY);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notExist();
       throw e;
     }
-    addon().flock(this.lockFd, true, true);
+    const deadline = Date.now() + waitMs;
+    for (let delay = 1; !addon().flock(fd, true, false); delay = Math.min(delay * 2, 50)) {
+      if (Date.now() >= deadline) {
+        closeSync(fd);
+        throw new RuntimeError(`container ${this.id} is busy: another tsrunc command has held its lock for ${Math.round(waitMs / 1000)}s (${this.path})`);
+      }
+      sleepMs(delay);
+    }
+    // Deleted while we waited (and perhaps made again): the lock is on a directory that is gone.
+    let same = false;
+    try {
+      const now = statSync(this.path);
+      const ours = fstatSync(fd);
+      same = now.ino === ours.ino && now.dev === ours.dev;
+    } catch {}
+    if (!same) {
+      closeSync(fd);
+      throw notExist();
+    }
+    this.lockFd = fd;
+  }
+
+  /** Whether a writer holds the lock now (a create in progress, before its state says so). */
+  busy(): boolean {
+    if (this.lockFd >= 0) return false; // ours
+    let fd: number;
+    try {
+      fd = openSync(this.path, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    } catch {
+      return false;
+    }
+    try {
+      return !addon().flock(fd, false, false);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   unlock(): void {
@@ -119,6 +222,7 @@ export class ContainerDir {
     try {
       text = readFileSync(this.statePath, 'utf8');
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(this.path)) throw notExist(); // deleted under a reader
       // A directory without state: create died before its first write.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
         return { ociVersion: OCI_VERSION, id: this.id, pid: 0, initStartTime: 0, bundle: '', rootfs: '', created: '', owner: '', creating: true };

@@ -3,6 +3,16 @@
 
 export class RuntimeError extends Error {}
 
+/** An error that exits with a status of its own (runc: 255 when exec cannot start its process). */
+export class ExitError extends RuntimeError {
+  constructor(
+    message: string,
+    readonly exitStatus: number,
+  ) {
+    super(message);
+  }
+}
+
 const errnoNames = new Map<number, string>();
 
 export function errnoName(errno: number): string {

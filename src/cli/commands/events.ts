@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { containerCgroup } from '../../cgroups/index.ts';
 import { toJson } from '../../cgroups/fs.ts';
-import { load } from '../../container/lifecycle.ts';
+import { peek } from '../../container/lifecycle.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { logError } from '../../util/log.ts';
 import { out } from '../../util/output.ts';
@@ -47,9 +47,8 @@ const command: Command = {
     const id = requireArgs(args, 'events');
     const interval = parseDuration((args.flags.interval as string | undefined) ?? '5s');
     if (interval <= 0) throw new RuntimeError('duration interval must be greater than 0');
-    const { dir, state, status } = load(g.root, id);
-    // A stream may last the container's life: delete must not wait for our lock.
-    dir.unlock();
+    // No lock: a stream may last the container's life (see state/store.ts).
+    const { state, status } = peek(g.root, id);
     if (status === 'stopped') throw new RuntimeError(`container with id ${id} is not running`);
     const cg = containerCgroup(state, 'cannot get stats');
     const emit = (e: object) => out(toJson(e) + '\n');

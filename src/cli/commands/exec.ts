@@ -2,10 +2,47 @@
 import { readFileSync } from 'node:fs';
 import { parseSubCgroups } from '../../cgroups/index.ts';
 import { parseProcess } from '../../config/load.ts';
-import { execProcess, execProcessSpec } from '../../container/exec.ts';
+import { execProcess, execProcessSpec, type Execed } from '../../container/exec.ts';
 import { foreground } from '../../container/foreground.ts';
-import { load } from '../../container/lifecycle.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { peek } from '../../container/lifecycle.ts';
+import { ExitError } from '../../util/errors.ts';
+import type { Parsed } from '../args.ts';
+import { HELP, requireArgs, type Command, type Globals } from '../command.ts';
+
+/** Everything up to the process's start (its exec). */
+function start(g: Globals, args: Parsed, id: string): Execed {
+  const f = args.flags;
+  let proc;
+  if (f.process) {
+    const text = readFileSync(f.process === '-' ? 0 : (f.process as string), 'utf8');
+    proc = parseProcess(JSON.parse(text));
+  } else {
+    const { state } = peek(g.root, id);
+    proc = execProcessSpec(state.config?.process, {
+      args: args.rest.slice(1),
+      env: (f.env as string[] | undefined) ?? [],
+      cwd: f.cwd as string | undefined,
+      user: f.user as string | undefined,
+      additionalGids: ((f['additional-gids'] as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map(Number),
+      caps: (f.cap as string[] | undefined) ?? [],
+      noNewPrivs: f['no-new-privs'] === true,
+      tty: f.tty === true,
+      apparmor: f.apparmor as string | undefined,
+      processLabel: f['process-label'] as string | undefined,
+    });
+  }
+  return execProcess({
+    root: g.root,
+    id,
+    process: proc,
+    detach: f.detach === true,
+    pidFile: f['pid-file'] as string | undefined,
+    consoleSocket: f['console-socket'] as string | undefined,
+    preserveFds: (f['preserve-fds'] as number | undefined) ?? 0,
+    ignorePaused: f['ignore-paused'] === true,
+    subCgroups: parseSubCgroups((f.cgroup as string[] | undefined) ?? []),
+  });
+}
 
 const command: Command = {
   flags: [
@@ -29,41 +66,15 @@ const command: Command = {
   ],
   async run(g, args) {
     const id = requireArgs(args, 'exec');
-    const f = args.flags;
-    let proc;
-    if (f.process) {
-      const text = readFileSync(f.process === '-' ? 0 : (f.process as string), 'utf8');
-      proc = parseProcess(JSON.parse(text));
-    } else {
-      const { state, dir } = load(g.root, id);
-      dir.unlock();
-      proc = execProcessSpec(state.config?.process, {
-        args: args.rest.slice(1),
-        env: (f.env as string[] | undefined) ?? [],
-        cwd: f.cwd as string | undefined,
-        user: f.user as string | undefined,
-        additionalGids: ((f['additional-gids'] as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map(Number),
-        caps: (f.cap as string[] | undefined) ?? [],
-        noNewPrivs: f['no-new-privs'] === true,
-        tty: f.tty === true,
-        apparmor: f.apparmor as string | undefined,
-        processLabel: f['process-label'] as string | undefined,
-      });
+    let started: Execed;
+    try {
+      started = start(g, args, id);
+    } catch (e) {
+      // runc: whatever keeps the process from starting exits 255 (its own status is the process's).
+      throw new ExitError(`exec failed: ${(e as Error).message}`, 255);
     }
-    const detach = f.detach === true;
-    const { pid, consoleFd } = execProcess({
-      root: g.root,
-      id,
-      process: proc,
-      detach,
-      pidFile: f['pid-file'] as string | undefined,
-      consoleSocket: f['console-socket'] as string | undefined,
-      preserveFds: (f['preserve-fds'] as number | undefined) ?? 0,
-      ignorePaused: f['ignore-paused'] === true,
-      subCgroups: parseSubCgroups((f.cgroup as string[] | undefined) ?? []),
-    });
-    if (detach) return 0;
-    return await foreground(pid, consoleFd);
+    if (args.flags.detach === true) return 0;
+    return await foreground(started.pid, started.consoleFd);
   },
 };
 export default command;

@@ -10,15 +10,16 @@ const command: Command = {
   run(g, args) {
     const rows = [];
     for (const id of listIds(g.root)) {
+      // No lock (state/store.ts): a container stuck in a long transition holds up no listing.
       let dir: ContainerDir;
+      let s;
       try {
-        dir = ContainerDir.open(g.root, id);
+        dir = ContainerDir.peek(g.root, id);
+        s = dir.read();
       } catch {
-        continue; // deleted meanwhile
+        continue; // deleted meanwhile, or not a container's directory
       }
-      const s = dir.read();
       const st = status(dir, s);
-      dir.unlock();
       rows.push({ ociVersion: s.ociVersion, id, pid: st === 'stopped' ? 0 : s.pid, status: st, bundle: s.bundle, rootfs: s.rootfs, created: s.created, owner: s.owner || 'root', ...(s.annotations ? { annotations: s.annotations } : {}) });
     }
     if (args.flags.quiet) {

@@ -1,7 +1,7 @@
 // ps [--format table|json] ID [ps options]: like runc, ps(1) output (default
 // -ef) filtered to the container's processes, or a JSON array of pids.
 import { execFileSync } from 'node:child_process';
-import { load } from '../../container/lifecycle.ts';
+import { peek } from '../../container/lifecycle.ts';
 import { containerPids } from '../../container/processes.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { out } from '../../util/output.ts';
@@ -11,8 +11,7 @@ const command: Command = {
   flags: [HELP, { names: ['format', 'f'], type: 'string' }],
   run(g, args) {
     const id = requireArgs(args, 'ps');
-    const { state, status, dir } = load(g.root, id);
-    dir.unlock();
+    const { state, status } = peek(g.root, id);
     const pids = status === 'stopped' ? [] : containerPids(state);
     const format = (args.flags.format as string | undefined) ?? 'table';
     if (format === 'json') {

@@ -1,4 +1,4 @@
-import { load } from '../../container/lifecycle.ts';
+import { peek } from '../../container/lifecycle.ts';
 import { ociState } from '../../state/status.ts';
 import { out } from '../../util/output.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
@@ -6,7 +6,7 @@ import { HELP, requireArgs, type Command } from '../command.ts';
 const command: Command = {
   flags: [HELP],
   run(g, args) {
-    const { state, status } = load(g.root, requireArgs(args, 'state'));
+    const { state, status } = peek(g.root, requireArgs(args, 'state'));
     out(JSON.stringify(ociState(state, status), null, 2) + '\n');
     return 0;
   },

@@ -25,7 +25,11 @@ export function ramInBytes(text: string): number {
   return Math.trunc(parseFloat(m[1]) * mul);
 }
 
-/** Reads a whole fd; stdin may be a non-blocking pipe someone else set so. */
+/**
+ * Reads a whole fd; stdin may be a non-blocking pipe someone else set so.
+ * Unbounded on purpose: it is the caller's input (runc waits too), and no
+ * lock is held meanwhile (read before `load`).
+ */
 function readAll(fd: number): string {
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(65536);
@@ -170,9 +174,11 @@ const command: Command = {
     str('mem-bw-schema'),
   ],
   run(g, args) {
-    const { dir, state, status } = load(g.root, requireArgs(args, 'update'));
+    const id = requireArgs(args, 'update');
     const f = args.flags;
+    // Read (stdin may take as long as its writer likes) before the lock is taken.
     const update = f.resources ? fromFile(f.resources as string) : fromFlags(f);
+    const { dir, state, status } = load(g.root, id);
     // tsrunc has no Intel RDT: runc's errors for a host without it.
     if (f['l3-cache-schema']) throw new RuntimeError('Intel RDT/CAT: l3 cache schema is not enabled');
     if (f['mem-bw-schema']) throw new RuntimeError('Intel RDT/MBA: memory bandwidth schema is not enabled');
