@@ -11,6 +11,7 @@ import { devSymlinks, planDevices } from './devices.ts';
 import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './mounts.ts';
 import type { NamespacePlan } from './namespaces.ts';
 import { planRlimits } from './rlimits.ts';
+import { devicesByBind, sysfsBind } from './rootless.ts';
 import { planSeccomp } from './seccomp.ts';
 
 export interface PlanOptions extends ProcessOptions {
@@ -109,12 +110,13 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const rootfs = resolveRootfs(config, opts.bundle);
   const containerMaps = linux.uidMappings && linux.gidMappings ? { uid: linux.uidMappings, gid: linux.gidMappings } : undefined;
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
-    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, ns.has('user') && !ns.isNew('cgroup')) : [planMount(m, opts.bundle, i, containerMaps)],
+    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, ns.has('user') && !ns.isNew('cgroup')) : [planMount(sysfsBind(m, ns) ?? m, opts.bundle, i, containerMaps)],
   );
   // /dev from the host (a bind) already has its nodes; otherwise make them.
   const devBound = mounts.some((m) => m.target === '/dev' && m.bind);
-  // In any user namespace but the host's, mknod is refused: bind the host's nodes.
-  const devices = devBound ? [] : planDevices(linux.devices ?? [], ns.has('user'));
+  // In any user namespace but the host's (the container's, or tsrunc's own
+  // under a rootless engine), mknod is refused: bind the host's nodes.
+  const devices = devBound ? [] : planDevices(linux.devices ?? [], devicesByBind(ns));
   // A user namespace joined by path must own the namespaces created for the
   // container: those are unshared after the joins rather than made by clone().
   const joinsUser = ns.has('user') && !ns.isNew('user');
