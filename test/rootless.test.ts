@@ -1,0 +1,480 @@
+// Rootless: tsrunc run by an unprivileged user, with runc beside it so that
+// every difference shows. The test (as root) makes a user with /etc/subuid
+// and /etc/subgid ranges, then runs each runtime as that user (setpriv), with
+// $XDG_RUNTIME_DIR a private directory of that user's.
+//
+// Skipped, with the reason, where the host cannot: not root, no useradd or
+// setpriv, unprivileged user namespaces turned off, or a runtime the user
+// cannot run (a checkout under a directory others cannot enter).
+import { spawnSync } from 'node:child_process';
+import { accessSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, isRoot, makeBundle, rootfs, rt, runtime, stateRoot, uid as newId, until } from './lib/harness.ts';
+
+const USER = 'tsrunc-rootless';
+
+interface Who {
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+function sh(cmd: string, args: string[]): { code: number; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+function which(cmd: string): string | undefined {
+  for (const d of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin']))
+    try {
+      accessSync(join(d, cmd), fsc.X_OK);
+      return join(d, cmd);
+    } catch {}
+  return undefined;
+}
+
+function lookup(): Who | undefined {
+  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    const f = line.split(':');
+    if (f[0] === USER) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+  }
+  return undefined;
+}
+
+/** The first free range of 65536 above every range /etc/sub[ug]id hands out. */
+function freeRange(file: string): number {
+  let top = 100000;
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length === 3) top = Math.max(top, Number(f[1]) + Number(f[2]));
+    }
+  } catch {}
+  return top;
+}
+
+function hasRange(file: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').split('\n').some((l) => l.startsWith(`${USER}:`));
+  } catch {
+    return false;
+  }
+}
+
+/** Makes the test user (once per host) with subordinate id ranges; the reason when it cannot. */
+function ensureUser(): { who?: Who; why?: string } {
+  if (!isRoot) return { why: 'not root (the test makes a user)' };
+  for (const tool of ['useradd', 'usermod', 'setpriv']) if (!which(tool)) return { why: `${tool} is not installed` };
+  if (!lookup()) {
+    const r = sh(which('useradd')!, ['--create-home', '--shell', '/bin/sh', USER]);
+    if (r.code !== 0 && !lookup()) return { why: `useradd ${USER} failed: ${r.out.trim()}` };
+  }
+  for (const [file, flag] of [['/etc/subuid', '--add-subuids'], ['/etc/subgid', '--add-subgids']] as const) {
+    if (hasRange(file)) continue;
+    const start = freeRange(file);
+    const r = sh(which('usermod')!, [flag, `${start}-${start + 65535}`, USER]);
+    if (r.code !== 0) return { why: `usermod ${flag} failed: ${r.out.trim()}` };
+  }
+  return { who: lookup() };
+}
+
+const made = ensureUser();
+const who = made.who;
+let xdg = '';
+let work = '';
+
+/** Runs argv as the test user, stdout and stderr in files (a detached container keeps pipes open). */
+function asUser(argv: string[], env: Record<string, string | undefined> = {}, timeout = 20_000): { code: number; stdout: string; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrunc-rl-io-'));
+  const outFd = openSync(join(dir, 'out'), 'w+');
+  const errFd = openSync(join(dir, 'err'), 'w+');
+  try {
+    const base: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: who!.home, USER, LOGNAME: USER, XDG_RUNTIME_DIR: xdg };
+    const merged = { ...base, ...env };
+    const envArgs = Object.entries(merged).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    const r = spawnSync('setpriv', ['--reuid', String(who!.uid), '--regid', String(who!.gid), '--init-groups', '--', 'env', '-i', ...envArgs, ...argv], {
+      cwd: work,
+      stdio: ['ignore', outFd, errFd],
+      timeout,
+    });
+    return { code: r.status ?? -1, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  } finally {
+    closeSync(outFd);
+    closeSync(errFd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Why the test user cannot run this host's runtime, if it cannot. */
+function unusable(): string | undefined {
+  if (!who) return made.why;
+  const userns = asUser(['unshare', '--user', '--map-root-user', 'true']);
+  if (userns.code !== 0) return `unprivileged user namespaces are not allowed here: ${userns.stderr.trim()}`;
+  // dist/tsrunc names its launcher, Node and the addon by absolute paths in the checkout.
+  const first = readFileSync(runtime, 'utf8').split('\n', 1)[0].slice(2).split(' ');
+  for (const p of [runtime, first[0], first[1]]) {
+    const r = asUser(['test', '-x', p]);
+    if (r.code !== 0) return `${USER} cannot execute ${p} (a directory above it is closed to others?)`;
+  }
+  const addon = join(first[0], '..', 'tsrunc.node');
+  if (asUser(['test', '-r', addon]).code !== 0) return `${USER} cannot read ${addon}`;
+  // The busybox rootfs is used in place (read-only in these configs): it must be reachable.
+  if (asUser(['test', '-x', join(rootfs, 'bin/busybox')]).code !== 0) return `${USER} cannot execute ${join(rootfs, 'bin/busybox')}`;
+  return undefined;
+}
+
+const RUNC = which('runc');
+const runtimes: Array<{ name: string; bin: string }> = [{ name: 'tsrunc', bin: runtime }, ...(RUNC ? [{ name: 'runc', bin: RUNC }] : [])];
+let skipWhy: string | undefined = made.why;
+
+beforeAll(() => {
+  if (!who) return;
+  work = mkdtempSync(join(tmpdir(), 'tsrunc-rootless-'));
+  chmodSync(work, 0o755);
+  xdg = join(work, 'xdg');
+  mkdirSync(xdg, { mode: 0o700 });
+  chownSync(xdg, who.uid, who.gid);
+  skipWhy = unusable();
+});
+
+afterAll(() => {
+  if (!who || !work) return;
+  for (const r of runtimes) {
+    const root = join(xdg, r.name);
+    if (!existsSync(root)) continue;
+    const ids = asUser([r.bin, 'list', '-q']).stdout.split('\n').filter(Boolean);
+    for (const id of ids) asUser([r.bin, 'delete', '--force', id]);
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+/**
+ * A bundle the user owns: `spec --rootless` of that runtime (as the user),
+ * with the busybox rootfs at an absolute path (runc wants one that is no
+ * symlink), no terminal, `args`, and whatever mutate changes.
+ */
+function bundle(rtBin: string, args: string[], mutate?: (c: any) => void): string {
+  const dir = mkdtempSync(join(work, 'bundle-'));
+  chownSync(dir, who!.uid, who!.gid);
+  const r = asUser([rtBin, 'spec', '--rootless', '--bundle', dir]);
+  if (r.code !== 0) throw new Error(`spec --rootless failed: ${r.stderr}`);
+  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  c.root.path = rootfs;
+  c.process.terminal = false;
+  c.process.args = args;
+  mutate?.(c);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, 2));
+  return dir;
+}
+
+const it_ = (name: string, fn: () => unknown, timeout?: number) =>
+  it(name, (ctx) => {
+    if (skipWhy) ctx.skip(skipWhy);
+    return fn();
+  }, timeout);
+
+describe.skipIf(!isRoot)('rootless: an unprivileged user', () => {
+  it_('the test user exists and can run the runtimes (else: why not)', () => {
+    expect(who).toBeDefined();
+    expect(statSync(xdg).uid).toBe(who!.uid);
+  });
+
+  for (const r of runtimes) {
+    describe(r.name, () => {
+      it_('spec --rootless: a user namespace mapping the caller, no network namespace, /sys bound', () => {
+        const dir = bundle(r.bin, ['true']);
+        const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+        const types = c.linux.namespaces.map((n: any) => n.type);
+        expect(types).toContain('user');
+        expect(types).not.toContain('network');
+        expect(c.linux.uidMappings).toEqual([{ containerID: 0, hostID: who!.uid, size: 1 }]);
+        expect(c.linux.gidMappings).toEqual([{ containerID: 0, hostID: who!.gid, size: 1 }]);
+        expect(c.mounts.find((m: any) => m.destination === '/sys')).toMatchObject({ type: 'none', source: '/sys', options: expect.arrayContaining(['rbind', 'ro']) });
+        expect(c.linux.resources).toBeUndefined();
+      });
+
+      it_('run: the process is root of its user namespace, which maps the caller, setgroups denied; exit status', () => {
+        const dir = bundle(r.bin, ['sh', '-c', 'id; cat /proc/self/uid_map /proc/self/setgroups; exit 3']);
+        const id = newId('rootless');
+        const res = asUser([r.bin, 'run', '--bundle', dir, id]);
+        expect(res.stderr).toBe('');
+        expect(res.code).toBe(3);
+        expect(res.stdout).toMatch(/^uid=0\(root\) gid=0\(root\)/);
+        expect(res.stdout).toMatch(new RegExp(`^\\s*0\\s+${who!.uid}\\s+1\\s*$`, 'm'));
+        expect(res.stdout).toMatch(/^deny$/m);
+        // state lives under $XDG_RUNTIME_DIR/<runtime>, sticky (XDG: not pruned), the user's
+        const st = statSync(join(xdg, r.name));
+        expect(st.uid).toBe(who!.uid);
+        expect(st.mode & 0o7777).toBe(0o1700);
+      });
+
+      it_('create, start, exec, ps, list, state, kill, delete', async () => {
+        const dir = bundle(r.bin, ['sleep', '60']);
+        const id = newId('rootless');
+        const create = asUser([r.bin, 'create', '--bundle', dir, id]);
+        expect(create.stderr).toBe('');
+        expect(create.code).toBe(0);
+        const st = JSON.parse(asUser([r.bin, 'state', id]).stdout);
+        expect(st).toMatchObject({ id, status: 'created' });
+        // init runs as the user on the host
+        expect(statSync(`/proc/${st.pid}`).uid).toBe(who!.uid);
+        expect(asUser([r.bin, 'start', id])).toMatchObject({ code: 0, stderr: '' });
+        const exec = asUser([r.bin, 'exec', id, 'sh', '-c', 'id -u; echo $$']);
+        expect(exec.stderr).toBe('');
+        expect(exec.code).toBe(0);
+        expect(exec.stdout.split('\n')[0]).toBe('0');
+        const ps = asUser([r.bin, 'ps', '--format', 'json', id]);
+        if (r.name === 'runc') {
+          // runc 1.1 reads the pids from the container's cgroup, which it has none of.
+          expect(ps.code).not.toBe(0);
+          expect(ps.stderr).toMatch(/unable to get all container pids/);
+        } else {
+          expect(ps.stderr).toBe('');
+          expect(JSON.parse(ps.stdout)).toContain(st.pid);
+        }
+        const list = asUser([r.bin, 'list']);
+        expect(list.code).toBe(0);
+        expect(list.stdout).toMatch(new RegExp(`^${id}\\s+${st.pid}\\s+running\\s+${dir}\\s+\\S+\\s+${USER}$`, 'm'));
+        // no freezer of its own: runc's error
+        const pause = asUser([r.bin, 'pause', id]);
+        expect(pause.code).toBe(1);
+        expect(pause.stderr).toMatch(/cannot toggle freezer: cgroups not configured for container/);
+        const killAll = asUser([r.bin, 'kill', '--all', id, 'KILL']);
+        if (r.name === 'runc') expect(killAll.code).not.toBe(0); // its pids come from the cgroup too
+        else expect(killAll).toMatchObject({ code: 0, stderr: '' });
+        asUser([r.bin, 'kill', id, 'KILL']);
+        await until(() => JSON.parse(asUser([r.bin, 'state', id]).stdout).status === 'stopped', 5000, 'stopped');
+        expect(asUser([r.bin, 'delete', id])).toMatchObject({ code: 0, stderr: '' });
+        expect(asUser([r.bin, 'list', '-q']).stdout).not.toContain(id);
+      });
+
+      it_('device nodes are the host\'s, bound (no mknod in a user namespace)', () => {
+        const dir = bundle(r.bin, ['sh', '-c', 'grep " /dev/null " /proc/self/mountinfo; echo x > /dev/null && echo wrote']);
+        const res = asUser([r.bin, 'run', '--bundle', dir, newId('rootless')]);
+        expect(res.stderr).toBe('');
+        expect(res.code).toBe(0);
+        expect(res.stdout).toMatch(/ \/dev\/null /);
+        expect(res.stdout).toMatch(/^wrote$/m);
+      });
+
+      it_('a bind remount keeps the source mount\'s locked flags (nosuid, nodev, noexec) and errors name the mount', () => {
+        // A source on a mount with those flags: in a user namespace the
+        // kernel refuses a remount that would clear them.
+        const src = mkdtempSync(join(work, 'locked-'));
+        const mnt = sh('mount', ['-t', 'tmpfs', '-o', 'nosuid,nodev,noexec,mode=0755', 'tsrunc-rootless', src]);
+        if (mnt.code !== 0) throw new Error(`mount tmpfs on ${src}: ${mnt.out}`);
+        try {
+          chownSync(src, who!.uid, who!.gid);
+          const dir = bundle(r.bin, ['sh', '-c', 'grep " /tmp " /proc/self/mountinfo'], (c) => {
+            c.mounts.push({ destination: '/tmp', type: 'bind', source: src, options: ['rbind', 'ro'] });
+          });
+          const res = asUser([r.bin, 'run', '--bundle', dir, newId('rootless')]);
+          if (r.name === 'runc') {
+            // runc 1.1.5 remounts with the config's flags only: EPERM.
+            expect(res.code).not.toBe(0);
+            expect(res.stderr).toMatch(/to rootfs at \\?"\/tmp\\?".*operation not permitted/);
+          } else {
+            expect(res.stderr).toBe('');
+            expect(res.code).toBe(0);
+            expect(res.stdout).toMatch(/ \/tmp ro,nosuid,nodev,noexec[ ,]/);
+          }
+          // a source that is not there: the error names it
+          const bad = bundle(r.bin, ['true'], (c) => c.mounts.push({ destination: '/tmp', type: 'bind', source: join(work, 'missing'), options: ['rbind'] }));
+          const err = asUser([r.bin, 'run', '--bundle', bad, newId('rootless')]);
+          expect(err.code).not.toBe(0);
+          expect(err.stderr).toContain(join(work, 'missing'));
+        } finally {
+          sh('umount', [src]);
+        }
+      });
+
+      it_('sysfs without a network namespace: tsrunc binds the host\'s /sys; runc 1.1.5 fails', () => {
+        const dir = bundle(r.bin, ['sh', '-c', 'grep " /sys " /proc/self/mountinfo'], (c) => {
+          const i = c.mounts.findIndex((m: any) => m.destination === '/sys');
+          c.mounts[i] = { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] };
+        });
+        const res = asUser([r.bin, 'run', '--bundle', dir, newId('rootless')]);
+        if (r.name === 'runc') {
+          expect(res.code).not.toBe(0);
+          expect(res.stderr).toMatch(/sysfs.*operation not permitted/);
+          return;
+        }
+        expect(res.stderr).toBe('');
+        expect(res.code).toBe(0);
+        expect(res.stdout).toMatch(/ \/sys ro,nosuid,nodev,noexec\S* .* sysfs /);
+      });
+
+      it_('newuidmap/newgidmap: ranges granted by /etc/subuid and /etc/subgid map; others are refused', () => {
+        if (!which('newuidmap') || !which('newgidmap')) return; // said below, in the refusal test
+        const sub = (file: string) => {
+          const f = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${USER}:`))!.split(':');
+          return Number(f[1]);
+        };
+        const [su, sg] = [sub('/etc/subuid'), sub('/etc/subgid')];
+        const maps = (c: any, extra: number) => {
+          c.linux.uidMappings = [{ containerID: 0, hostID: who!.uid, size: 1 }, { containerID: 1, hostID: su + extra, size: 1000 }];
+          c.linux.gidMappings = [{ containerID: 0, hostID: who!.gid, size: 1 }, { containerID: 1, hostID: sg + extra, size: 1000 }];
+        };
+        const dir = bundle(r.bin, ['sh', '-c', 'cat /proc/self/uid_map /proc/self/setgroups; id'], (c) => {
+          maps(c, 0);
+          c.process.user = { uid: 100, gid: 100, additionalGids: [200] };
+        });
+        const ok = asUser([r.bin, 'run', '--bundle', dir, newId('rootless')]);
+        if (r.name === 'runc') {
+          // runc 1.1 refuses additional groups to any non-root caller
+          expect(ok.code).not.toBe(0);
+          expect(ok.stderr).toMatch(/cannot set any additional groups in a rootless container/);
+        } else {
+          expect(ok.stderr).toBe('');
+          expect(ok.code).toBe(0);
+          expect(ok.stdout).toMatch(new RegExp(`^\\s*1\\s+${su}\\s+1000\\s*$`, 'm'));
+          expect(ok.stdout).toMatch(/^allow$/m);
+          expect(ok.stdout).toMatch(/uid=100 gid=100 groups=200$/m);
+        }
+        // a range beyond what /etc/subuid grants
+        const bad = bundle(r.bin, ['true'], (c) => maps(c, 65536));
+        const res = asUser([r.bin, 'run', '--bundle', bad, newId('rootless')]);
+        expect(res.code).not.toBe(0);
+        expect(res.stderr).toMatch(/newuidmap.*(not allowed|failed)|uid_map/);
+      });
+    });
+  }
+
+  // What a non-root caller cannot have: each refused with a clear error, and
+  // what runc says beside it. A row's runc value is a regex its stderr must
+  // match (null: runc runs it).
+  const refusals: Array<{ name: string; mutate: (c: any) => void; tsrunc: RegExp; runc: RegExp | null; globals?: string[] }> = [
+    {
+      name: 'no user namespace',
+      mutate: (c) => {
+        c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'user');
+        delete c.linux.uidMappings;
+        delete c.linux.gidMappings;
+      },
+      tsrunc: /rootless container requires user namespaces/,
+      runc: /rootless container requires user namespaces/,
+    },
+    {
+      name: 'a memory limit where no cgroup can be made',
+      mutate: (c) => (c.linux.resources = { memory: { limit: 64 << 20 } }),
+      tsrunc: /cannot set memory limit: container could not join or create cgroup: cannot create \/sys\/fs\/cgroup\/memory\/.*permission denied.*delegate a cgroup/,
+      runc: /cannot set memory limit: container could not join or create cgroup/,
+    },
+    {
+      name: 'a pids limit where no cgroup can be made',
+      mutate: (c) => (c.linux.resources = { pids: { limit: 10 } }),
+      tsrunc: /cannot set pids limit: container could not join or create cgroup/,
+      runc: /cannot set pids limit: container could not join or create cgroup/,
+    },
+    {
+      name: 'linux.cgroupsPath it may not make',
+      mutate: (c) => (c.linux.cgroupsPath = '/tsrunc-rootless-test'),
+      tsrunc: /linux\.cgroupsPath: cannot create \/sys\/fs\/cgroup\/\S+\/tsrunc-rootless-test .*permission denied/,
+      runc: /permission denied/,
+    },
+    {
+      name: '--rootless false: cgroup permission errors are errors',
+      mutate: () => {},
+      globals: ['--rootless', 'false'],
+      tsrunc: /\/sys\/fs\/cgroup\/\S+: (EACCES: )?permission denied/,
+      runc: /permission denied/,
+    },
+    {
+      name: '--rootless with a value that is no boolean',
+      mutate: () => {},
+      globals: ['--rootless', 'maybe'],
+      tsrunc: /strconv\.ParseBool: parsing "maybe": invalid syntax/,
+      runc: /strconv\.ParseBool: parsing "maybe": invalid syntax/,
+    },
+    {
+      name: 'additional groups with an own-id gid map (setgroups denied)',
+      mutate: (c) => (c.process.user.additionalGids = [5]),
+      tsrunc: /cannot set any additional groups in a rootless container/,
+      runc: /cannot set any additional groups in a rootless container/,
+    },
+    {
+      name: 'a uid the user namespace does not map',
+      mutate: (c) => (c.process.user.uid = 1000),
+      tsrunc: /cannot set uid to unmapped user in user namespace/,
+      runc: /cannot set uid to unmapped user in user namespace/,
+    },
+    {
+      name: 'a uid= mount option for an unmapped uid',
+      mutate: (c) => c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['uid=1000'] }),
+      tsrunc: /cannot specify uid= mount options for unmapped uid in rootless containers/,
+      runc: /cannot specify uid= mount options for unmapped uid in rootless containers/,
+    },
+    {
+      name: 'a lower oom_score_adj than the caller\'s',
+      mutate: (c) => (c.process.oomScoreAdj = -500),
+      tsrunc: /process\.oomScoreAdj: .*permission denied/,
+      runc: /oom_score_adj|permission denied/,
+    },
+    {
+      name: 'a sysctl outside its namespaces',
+      mutate: (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }),
+      tsrunc: /sysctl "net\.ipv4\.ip_forward" is not allowed in the hosts network namespace/,
+      runc: /sysctl "net\.ipv4\.ip_forward" not allowed in host network namespace/,
+    },
+  ];
+
+  for (const r of runtimes)
+    describe(`${r.name}: refused`, () => {
+      for (const row of refusals)
+        it_(row.name, () => {
+          const dir = bundle(r.bin, ['true'], row.mutate);
+          const id = newId('rootless');
+          const res = asUser([r.bin, ...(row.globals ?? []), 'run', '--bundle', dir, id]);
+          const want = r.name === 'tsrunc' ? row.tsrunc : row.runc;
+          if (want === null) {
+            expect(res.code).toBe(0);
+            return;
+          }
+          expect(res.code).not.toBe(0);
+          expect(res.stderr.replace(/\\"/g, `"`)).toMatch(want);
+          // nothing is left behind
+          expect(asUser([r.bin, 'list', '-q']).stdout).not.toContain(id);
+        });
+    });
+
+  describe('tsrunc: state roots', () => {
+    it_('without XDG_RUNTIME_DIR the root is /run/tsrunc, which the user may not use (as runc\'s /run/runc)', () => {
+      const dir = bundle(runtime, ['true']);
+      const res = asUser([runtime, 'run', '--bundle', dir, newId('rootless')], { XDG_RUNTIME_DIR: undefined });
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/\/run\/tsrunc.*permission denied|permission denied.*\/run\/tsrunc/);
+      const list = asUser([runtime, 'list'], { XDG_RUNTIME_DIR: undefined });
+      expect(list.code).toBe(1);
+      expect(list.stderr).toMatch(/open \/run\/tsrunc: permission denied/);
+      if (RUNC) expect(asUser([RUNC, 'list'], { XDG_RUNTIME_DIR: undefined }).stderr).toMatch(/open \/run\/runc: permission denied/);
+    });
+
+    it_('a user sees and touches none of root\'s containers', () => {
+      const root = stateRoot();
+      try {
+        const id = newId('rootless-roots');
+        const b = makeBundle(['sleep', '30']);
+        expect(rt(root, ['run', '-d', '--bundle', b, id]).code).toBe(0);
+        // the user's own root does not show it
+        expect(asUser([runtime, 'list', '-q']).stdout).not.toContain(id);
+        // root's cannot be read or acted on
+        for (const args of [['list'], ['state', id], ['kill', id, 'KILL'], ['delete', '--force', id], ['exec', id, 'true']]) {
+          const res = asUser([runtime, '--root', root, ...args]);
+          expect(res.code, args.join(' ')).not.toBe(0);
+          expect(res.stderr, args.join(' ')).toMatch(/permission denied|does not exist/);
+        }
+        expect(JSON.parse(rt(root, ['state', id]).stdout).status).toBe('running');
+      } finally {
+        cleanup(root);
+      }
+    });
+
+    it_('the default root as root stays /run/tsrunc even with XDG_RUNTIME_DIR set (runc\'s rule)', () => {
+      const r = spawnSync(runtime, ['list'], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: join(work, 'nonexistent-xdg') } });
+      expect(r.status).toBe(0);
+      expect(existsSync(join(work, 'nonexistent-xdg'))).toBe(false);
+    });
+  });
+});
