@@ -7,10 +7,11 @@
 // setpriv, unprivileged user namespaces turned off, or a runtime the user
 // cannot run (a checkout under a directory others cannot enter).
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
 import { cleanup, isRoot, makeBundle, rootfs, rt, runtime, stateRoot, uid as newId, until } from './lib/harness.ts';
 
 const USER = 'tsrunc-rootless';
@@ -438,6 +439,68 @@ describe.skipIf(!isRoot)('rootless: an unprivileged user', () => {
           expect(asUser([r.bin, 'list', '-q']).stdout).not.toContain(id);
         });
     });
+
+  // A cgroup delegated to the user (v1: a directory of its own in every
+  // hierarchy; v2: a subtree whose cgroup.procs and subtree_control it owns,
+  // with tsrunc itself started in a leaf of it, as a systemd user session
+  // has it): limits work there, for both runtimes.
+  describe('a delegated cgroup', () => {
+    const layout = cgroupLayout();
+    const v1Mounts = layout.unified ? [] : layout.hierarchies.filter((h) => h.fstype === 'cgroup').map((h) => h.mountPoint);
+    const base = `tsrunc-rootless-deleg-${process.pid}`;
+    const own = (dir: string) => {
+      chownSync(dir, who!.uid, who!.gid);
+      for (const f of ['tasks', 'cgroup.procs', 'cgroup.subtree_control', 'cgroup.threads']) if (existsSync(join(dir, f))) chownSync(join(dir, f), who!.uid, who!.gid);
+    };
+    const made: string[] = [];
+    const mk = (dir: string) => {
+      mkdirSync(dir);
+      made.unshift(dir);
+      own(dir);
+    };
+    afterAll(() => {
+      for (const d of made)
+        try {
+          rmdirSync(d);
+        } catch {}
+    });
+
+    for (const r of runtimes)
+      it_(`${r.name}: memory and pids limits in the user's own cgroup (linux.cgroupsPath)`, () => {
+        const id = newId('rootless');
+        let wrap: string[] = [];
+        if (layout.unified) {
+          const top = `/sys/fs/cgroup/${base}`;
+          if (!existsSync(top)) {
+            writeFileSync('/sys/fs/cgroup/cgroup.subtree_control', '+memory +pids');
+            mk(top);
+            mk(`${top}/caller`);
+          }
+          // The runtime starts in caller/: moving a process takes write access to the common ancestor's cgroup.procs.
+          wrap = ['sh', '-c', `echo $$ > ${top}/caller/cgroup.procs && exec "$@"`, 'sh'];
+        } else {
+          for (const m of v1Mounts) {
+            const dir = `${m}/${base}`;
+            if (existsSync(dir)) continue;
+            mk(dir);
+            // a new cpuset cgroup has no cpus or mems: the delegating root gives them
+            for (const f of ['cpuset.cpus', 'cpuset.mems']) if (existsSync(join(m, f))) writeFileSync(join(dir, f), readFileSync(join(m, f), 'utf8').trim());
+          }
+        }
+        const dir = bundle(r.bin, ['sh', '-c', layout.unified ? 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max' : 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max'], (c) => {
+          c.linux.cgroupsPath = `/${base}/${id}`;
+          c.linux.resources = { memory: { limit: 64 << 20 }, pids: { limit: 20 } };
+          if (layout.unified) c.linux.namespaces.push({ type: 'cgroup' });
+        });
+        const res = asUser([...wrap, r.bin, 'run', '--bundle', dir, id]);
+        expect(res.stderr.replace(/.*unable to get oom kill count.*\n/, '')).toBe('');
+        expect(res.code).toBe(0);
+        expect(res.stdout.split('\n').slice(0, 2)).toEqual([String(64 << 20), '20']);
+        // deleted with the container
+        const leaf = layout.unified ? `/sys/fs/cgroup/${base}/${id}` : `${v1Mounts[0]}/${base}/${id}`;
+        expect(existsSync(leaf)).toBe(false);
+      });
+  });
 
   describe('tsrunc: state roots', () => {
     it_('without XDG_RUNTIME_DIR the root is /run/tsrunc, which the user may not use (as runc\'s /run/runc)', () => {
