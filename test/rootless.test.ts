@@ -7,105 +7,22 @@
 // setpriv, unprivileged user namespaces turned off, or a runtime the user
 // cannot run (a checkout under a directory others cannot enter).
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync, constants as fsc } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
-import { cleanup, isRoot, makeBundle, rootfs, rt, runtime, stateRoot, uid as newId, until } from './lib/harness.ts';
-
-const USER = 'tsrunc-rootless';
-
-interface Who {
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-function sh(cmd: string, args: string[]): { code: number; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
-
-function which(cmd: string): string | undefined {
-  for (const d of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin']))
-    try {
-      accessSync(join(d, cmd), fsc.X_OK);
-      return join(d, cmd);
-    } catch {}
-  return undefined;
-}
-
-function lookup(): Who | undefined {
-  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-    const f = line.split(':');
-    if (f[0] === USER) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
-  }
-  return undefined;
-}
-
-/** The first free range of 65536 above every range /etc/sub[ug]id hands out. */
-function freeRange(file: string): number {
-  let top = 100000;
-  try {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length === 3) top = Math.max(top, Number(f[1]) + Number(f[2]));
-    }
-  } catch {}
-  return top;
-}
-
-function hasRange(file: string): boolean {
-  try {
-    return readFileSync(file, 'utf8').split('\n').some((l) => l.startsWith(`${USER}:`));
-  } catch {
-    return false;
-  }
-}
-
-/** Makes the test user (once per host) with subordinate id ranges; the reason when it cannot. */
-function ensureUser(): { who?: Who; why?: string } {
-  if (!isRoot) return { why: 'not root (the test makes a user)' };
-  for (const tool of ['useradd', 'usermod', 'setpriv']) if (!which(tool)) return { why: `${tool} is not installed` };
-  if (!lookup()) {
-    const r = sh(which('useradd')!, ['--create-home', '--shell', '/bin/sh', USER]);
-    if (r.code !== 0 && !lookup()) return { why: `useradd ${USER} failed: ${r.out.trim()}` };
-  }
-  for (const [file, flag] of [['/etc/subuid', '--add-subuids'], ['/etc/subgid', '--add-subgids']] as const) {
-    if (hasRange(file)) continue;
-    const start = freeRange(file);
-    const r = sh(which('usermod')!, [flag, `${start}-${start + 65535}`, USER]);
-    if (r.code !== 0) return { why: `usermod ${flag} failed: ${r.out.trim()}` };
-  }
-  return { who: lookup() };
-}
+import { cleanup, makeBundle, rootfs, rt, runtime, stateRoot, uid as newId, until } from './lib/harness.ts';
+import { ensureUser, isRoot, runAs, sh, USER, which, type Ran } from './lib/rootless-user.ts';
 
 const made = ensureUser();
 const who = made.who;
 let xdg = '';
 let work = '';
 
-/** Runs argv as the test user, stdout and stderr in files (a detached container keeps pipes open). */
-function asUser(argv: string[], env: Record<string, string | undefined> = {}, timeout = 20_000): { code: number; stdout: string; stderr: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tsrunc-rl-io-'));
-  const outFd = openSync(join(dir, 'out'), 'w+');
-  const errFd = openSync(join(dir, 'err'), 'w+');
-  try {
-    const base: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: who!.home, USER, LOGNAME: USER, XDG_RUNTIME_DIR: xdg };
-    const merged = { ...base, ...env };
-    const envArgs = Object.entries(merged).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-    const r = spawnSync('setpriv', ['--reuid', String(who!.uid), '--regid', String(who!.gid), '--init-groups', '--', 'env', '-i', ...envArgs, ...argv], {
-      cwd: work,
-      stdio: ['ignore', outFd, errFd],
-      timeout,
-    });
-    return { code: r.status ?? -1, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
-  } finally {
-    closeSync(outFd);
-    closeSync(errFd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** Runs argv as the test user, with $XDG_RUNTIME_DIR its private directory (env may change it). */
+function asUser(argv: string[], env: Record<string, string | undefined> = {}, timeout = 20_000): Ran {
+  return runAs(who!, argv, { env: { XDG_RUNTIME_DIR: xdg, ...env }, cwd: work, timeout });
 }
 
 /** Why the test user cannot run this host's runtime, if it cannot. */
