@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
+import { cgroupDenied, rootlessRecord } from '../src/cgroups/rootless.ts';
 import { cleanup, makeBundle, rootfs, rt, runtime, stateRoot, uid as newId, until } from './lib/harness.ts';
 import { ensureUser, isRoot, runAs, sh, USER, which, type Ran } from './lib/rootless-user.ts';
 
@@ -155,6 +156,10 @@ describe.skipIf(!isRoot)('rootless: an unprivileged user', () => {
         const list = asUser([r.bin, 'list']);
         expect(list.code).toBe(0);
         expect(list.stdout).toMatch(new RegExp(`^${id}\\s+${st.pid}\\s+running\\s+${dir}\\s+\\S+\\s+${USER}$`, 'm'));
+        // events: runc's all-zero stats, for a container without a cgroup
+        const ev = asUser([r.bin, 'events', '--stats', id]);
+        expect(ev.code).toBe(0);
+        expect(JSON.parse(ev.stdout)).toMatchObject({ type: 'stats', id, data: { memory: { usage: { limit: 0 } }, cpu: { usage: { kernel: 0, user: 0 } } } });
         // no freezer of its own: runc's error
         const pause = asUser([r.bin, 'pause', id]);
         expect(pause.code).toBe(1);
@@ -456,5 +461,53 @@ describe.skipIf(!isRoot)('rootless: an unprivileged user', () => {
       expect(r.status).toBe(0);
       expect(existsSync(join(work, 'nonexistent-xdg'))).toBe(false);
     });
+  });
+});
+
+// The rootless cgroup decision on its own (no kernel, no user): which
+// hierarchies are kept, and what is refused.
+describe('rootlessRecord', () => {
+  const v1 = {
+    version: 1 as const,
+    paths: { memory: '/sys/fs/cgroup/memory/u/c', cpu: '/sys/fs/cgroup/cpu,cpuacct/c', cpuacct: '/sys/fs/cgroup/cpu,cpuacct/c', pids: '/sys/fs/cgroup/pids/c', devices: '/sys/fs/cgroup/devices/c' },
+    owned: ['/sys/fs/cgroup/memory/u/c', '/sys/fs/cgroup/cpu,cpuacct/c', '/sys/fs/cgroup/pids/c', '/sys/fs/cgroup/devices/c'],
+  };
+  // only the memory hierarchy's /u is the user's
+  const check = (dir: string) => (dir.startsWith('/sys/fs/cgroup/memory/u/') ? undefined : `cannot create ${dir} (parent: permission denied)`);
+
+  it('v1: each hierarchy kept or dropped on its own; a limit on a dropped one is refused, naming it', () => {
+    const rec = rootlessRecord(v1, { memory: { limit: 1 << 26 } }, false, check);
+    expect(rec.paths).toEqual({ memory: '/sys/fs/cgroup/memory/u/c' });
+    expect(rec.owned).toEqual(['/sys/fs/cgroup/memory/u/c']);
+    expect(rec.denied?.pids).toMatch(/cannot create \/sys\/fs\/cgroup\/pids\/c/);
+    expect(() => rootlessRecord(v1, { pids: { limit: 5 } }, false, check)).toThrow(/^cannot set pids limit: container could not join or create cgroup: cannot create \/sys\/fs\/cgroup\/pids\/c/);
+    expect(() => rootlessRecord(v1, { cpu: { shares: 512 } }, false, check)).toThrow(/^cannot set cpu limit/);
+    // nothing asked of a dropped hierarchy: runs
+    expect(rootlessRecord(v1, { memory: { limit: 1 << 26 }, cpu: {} }, false, check).paths.memory).toBeDefined();
+  });
+
+  it('a linux.cgroupsPath the user may not make is an error, not dropped', () => {
+    expect(() => rootlessRecord(v1, {}, true, check)).toThrow(/^linux\.cgroupsPath: cannot create \/sys\/fs\/cgroup\/cpu,cpuacct\/c/);
+    expect(rootlessRecord(v1, {}, true, () => undefined)).toEqual(v1);
+  });
+
+  it('v2: all or nothing; any limit refused without the cgroup', () => {
+    const v2 = { version: 2 as const, paths: { '': '/sys/fs/cgroup/c' }, mount: '/sys/fs/cgroup', owned: ['/sys/fs/cgroup/c'] };
+    const denied = () => 'cannot create /sys/fs/cgroup/c (/sys/fs/cgroup: permission denied)';
+    expect(rootlessRecord(v2, {}, false, denied)).toMatchObject({ paths: {}, owned: [] });
+    expect(() => rootlessRecord(v2, { memory: { limit: 1 << 26 } }, false, denied)).toThrow(/^cannot set memory limit/);
+    expect(() => rootlessRecord(v2, { unified: { 'pids.max': '5' } }, false, denied)).toThrow(/^cannot set pids limit/);
+  });
+
+  it('cgroupDenied: the deepest existing level decides (the cgroup itself: its tasks/cgroup.procs)', () => {
+    const exists = (p: string) => ['/', '/sys', '/sys/fs', '/sys/fs/cgroup', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/pids/mine'].includes(p);
+    const writable = new Set(['/sys/fs/cgroup/pids/mine', '/sys/fs/cgroup/pids/mine/tasks']);
+    const access = (p: string) => {
+      if (!writable.has(p)) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+    };
+    expect(cgroupDenied('/sys/fs/cgroup/pids/mine/c', 1, access, exists)).toBeUndefined();
+    expect(cgroupDenied('/sys/fs/cgroup/pids/mine', 1, access, exists)).toBeUndefined();
+    expect(cgroupDenied('/sys/fs/cgroup/pids/other/c', 1, access, exists)).toBe('cannot create /sys/fs/cgroup/pids/other/c (/sys/fs/cgroup/pids: permission denied)');
+    expect(cgroupDenied('/sys/fs/cgroup/pids', 2, access, exists)).toBe('cannot join /sys/fs/cgroup/pids (/sys/fs/cgroup/pids/cgroup.procs: permission denied)');
   });
 });
