@@ -47,6 +47,8 @@ function unusable(): string | undefined {
 const RUNC = which('runc');
 const runtimes: Array<{ name: string; bin: string }> = [{ name: 'tsrunc', bin: runtime }, ...(RUNC ? [{ name: 'runc', bin: RUNC }] : [])];
 let skipWhy: string | undefined = made.why;
+/** the user's hard RLIMIT_NOFILE (a higher one is refused it) */
+let nofileHard = 0;
 
 beforeAll(() => {
   if (!who) return;
@@ -56,6 +58,7 @@ beforeAll(() => {
   mkdirSync(xdg, { mode: 0o700 });
   chownSync(xdg, who.uid, who.gid);
   skipWhy = unusable();
+  if (!skipWhy) nofileHard = Number(asUser(['sh', '-c', 'ulimit -Hn']).stdout.trim()) || 1 << 20;
 });
 
 afterAll(() => {
@@ -334,6 +337,24 @@ describe.skipIf(!isRoot)('rootless: an unprivileged user', () => {
       mutate: (c) => (c.process.oomScoreAdj = -500),
       tsrunc: /process\.oomScoreAdj: .*permission denied/,
       runc: /oom_score_adj|permission denied/,
+    },
+    {
+      name: 'a hard rlimit above the caller\'s',
+      mutate: (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: nofileHard + 1, soft: 1024 }]),
+      tsrunc: /setrlimit RLIMIT_NOFILE: EPERM \(a hard limit above the caller's needs CAP_SYS_RESOURCE\)/,
+      runc: /error setting rlimit type 7: operation not permitted/,
+    },
+    {
+      name: 'a device the host does not have (bound, not made)',
+      mutate: (c) => (c.linux.devices = [{ path: '/dev/tsrunc-rootless-none', type: 'c', major: 1, minor: 3 }]),
+      tsrunc: /create device \/dev\/tsrunc-rootless-none \(a bind mount of the host's \/dev\/tsrunc-rootless-none, as mknod is not allowed in a user namespace\): ENOENT/,
+      runc: /\/dev\/tsrunc-rootless-none.*no such file or directory/,
+    },
+    {
+      name: 'joining a namespace of a process it does not own',
+      mutate: (c) => c.linux.namespaces.push({ type: 'network', path: '/proc/1/ns/net' }),
+      tsrunc: /open namespace \/proc\/1\/ns\/net: Permission denied/,
+      runc: /.+/, // runc 1.1.5: "can't get final child's PID from pipe: EOF"
     },
     {
       name: 'a sysctl outside its namespaces',

@@ -6,7 +6,7 @@ import { errnoName } from '../util/errors.ts';
 /** The parts of a plan the messages refer to. */
 export interface Described {
   mounts?: Array<{ bind: boolean; source?: string; type?: string; target: string }>;
-  devices?: Array<{ path: string }>;
+  devices?: Array<{ path: string; bind?: boolean }>;
   symlinks?: Array<{ path: string }>;
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -31,8 +31,11 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       const what = m?.bind ? m.source : (m?.type ?? m?.source ?? '?');
       return `${step} "${what}" on ${m?.target}: ${err}`;
     }
-    case 'create device':
-      return `create device ${plan.devices?.[f.index]?.path}: ${err}`;
+    case 'create device': {
+      // In a user namespace the host's node is bound, so it must exist on the host.
+      const d = plan.devices?.[f.index];
+      return d?.bind ? `create device ${d.path} (a bind mount of the host's ${d.path}, as mknod is not allowed in a user namespace): ${err}` : `create device ${d?.path}: ${err}`;
+    }
     case 'create symlink':
       return `create symlink ${plan.symlinks?.[f.index]?.path}: ${err}`;
     case 'mask path':
@@ -41,8 +44,12 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       return `make path read-only ${plan.readonlyPaths?.[f.index]}: ${err}`;
     case 'write sysctl':
       return `write sysctl ${plan.sysctls?.[f.index]?.path}: ${err}`;
-    case 'setrlimit':
-      return `setrlimit ${plan.rlimits[f.index]?.resource}: ${err}`;
+    case 'setrlimit': {
+      const r = plan.rlimits[f.index]?.resource;
+      const name = RLIMITS[r] ? `RLIMIT_${RLIMITS[r]}` : String(r);
+      // Raising a hard limit takes CAP_SYS_RESOURCE in the host's user namespace, which a rootless caller lacks.
+      return `setrlimit ${name}: ${err}${f.errno === 1 ? ' (a hard limit above the caller\'s needs CAP_SYS_RESOURCE)' : ''}`;
+    }
     case 'join namespace':
       return `join namespace ${plan.joinNamespaces[f.index]?.path ?? '(cgroup)'}: ${err}`;
     case 'join cgroup':
@@ -68,3 +75,6 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       return `${step}: ${err}`;
   }
 }
+
+// Linux's resource numbers (asm-generic/resource.h), for messages.
+const RLIMITS = ['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NPROC', 'NOFILE', 'MEMLOCK', 'AS', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'];
