@@ -87,14 +87,17 @@ export interface Ran {
  * USER, LOGNAME and `env`; an undefined value leaves that variable out),
  * stdout and stderr in files: a detached container keeps pipes open.
  */
-export function runAs(who: Who, argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeout?: number } = {}): Ran {
+export function runAs(who: Who, argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeout?: number; cgroup?: string } = {}): Ran {
   const dir = mkdtempSync(join(tmpdir(), 'tsrunc-rl-io-'));
   const outFd = openSync(join(dir, 'out'), 'w+');
   const errFd = openSync(join(dir, 'err'), 'w+');
   try {
     const base: Record<string, string | undefined> = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: who.home, USER, LOGNAME: USER };
     const envArgs = Object.entries({ ...base, ...opts.env }).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
-    const r = spawnSync('setpriv', ['--reuid', String(who.uid), '--regid', String(who.gid), '--init-groups', '--', 'env', '-i', ...envArgs, ...argv], {
+    const setpriv = ['setpriv', '--reuid', String(who.uid), '--regid', String(who.gid), '--init-groups', '--', 'env', '-i', ...envArgs, ...argv];
+    // cgroup: a v2 cgroup directory root moves the process into first
+    const cmd = opts.cgroup ? ['sh', '-c', `echo $$ > ${opts.cgroup}/cgroup.procs && exec "$@"`, 'sh', ...setpriv] : setpriv;
+    const r = spawnSync(cmd[0], cmd.slice(1), {
       cwd: opts.cwd ?? '/',
       stdio: ['ignore', outFd, errFd],
       timeout: opts.timeout ?? 20_000,
