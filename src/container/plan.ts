@@ -109,8 +109,13 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   refuseUnsupported(config);
   const rootfs = resolveRootfs(config, opts.bundle);
   const containerMaps = linux.uidMappings && linux.gidMappings ? { uid: linux.uidMappings, gid: linux.gidMappings } : undefined;
+  // v2 in a user namespace: the container's cgroup is bound rather than
+  // cgroup2 mounted where no cgroup namespace of its own roots it there, or
+  // where it has no cgroup of its own (rootless: the caller's, which the
+  // kernel refused to mount here, EBUSY, in the v2 guest).
+  const bindCgroup = ns.has('user') && (!ns.isNew('cgroup') || (opts.cgroupPaths !== undefined && !opts.cgroupPaths['']));
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
-    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, ns.has('user') && !ns.isNew('cgroup')) : [planMount(sysfsBind(m, ns) ?? m, opts.bundle, i, containerMaps)],
+    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, bindCgroup) : [planMount(sysfsBind(m, ns) ?? m, opts.bundle, i, containerMaps)],
   );
   // /dev from the host (a bind) already has its nodes; otherwise make them.
   const devBound = mounts.some((m) => m.target === '/dev' && m.bind);
