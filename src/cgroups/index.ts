@@ -141,7 +141,15 @@ export function setupCgroup(record: CgroupRecord, rules: DeviceRule[], owner?: {
       cg.apply({}, rules);
     } catch {}
   } else cg.apply(resources, rules);
-  if (owner) (cg as V2Manager).delegate(owner.uid, owner.gid); // cgroupOwner: v2 only
+  if (owner) {
+    // cgroupOwner: v2 only. A rootless caller may give away nothing (chown
+    // to a subordinate id is EPERM) and owns what it made anyway.
+    if (!rootless) (cg as V2Manager).delegate(owner.uid, owner.gid);
+    else
+      try {
+        (cg as V2Manager).delegate(owner.uid, owner.gid);
+      } catch {}
+  }
   return cg.entry();
 }
 

@@ -66,10 +66,10 @@ export function createContainer(opts: CreateOptions): Created {
   // LISTEN_PID names this process; they go first, then --preserve-fds ones.
   const listenFds = process.env.LISTEN_PID === String(process.pid) ? Number(process.env.LISTEN_FDS ?? 0) || 0 : 0;
   if (listenFds > 0) config.process.env = [...(config.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
-  // Where the cgroup goes is known (and refused) now; it is made just before the child is cloned into it.
   const namespaces = planNamespaces(config.linux?.namespaces ?? []);
   // A non-root caller: runc's rootless checks, and how the id maps get written.
   const idMapMethod = checkRootless(config, namespaces);
+  // Where the cgroup goes is known (and refused) now; it is made just before the child is cloned into it.
   let cgroup = planCgroup(config, opts.id);
   // Rootless cgroups: what the caller may not make is done without, if no limit needs it.
   if (rootlessCg) cgroup = rootlessRecord(cgroup, cgroup.resources ?? {}, Boolean(config.linux?.cgroupsPath));

@@ -11,7 +11,8 @@ import { devSymlinks, planDevices } from './devices.ts';
 import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './mounts.ts';
 import type { NamespacePlan } from './namespaces.ts';
 import { planRlimits } from './rlimits.ts';
-import { devicesByBind, sysfsBind } from './rootless.ts';
+import { devicesByBind, rootlessEuid, sysfsBind } from './rootless.ts';
+import { runningInUserNs } from '../util/userns.ts';
 import { planSeccomp } from './seccomp.ts';
 
 export interface PlanOptions extends ProcessOptions {
@@ -110,10 +111,14 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const rootfs = resolveRootfs(config, opts.bundle);
   const containerMaps = linux.uidMappings && linux.gidMappings ? { uid: linux.uidMappings, gid: linux.gidMappings } : undefined;
   // v2 in a user namespace: the container's cgroup is bound rather than
-  // cgroup2 mounted where no cgroup namespace of its own roots it there, or
-  // where it has no cgroup of its own (rootless: the caller's, which the
-  // kernel refused to mount here, EBUSY, in the v2 guest).
-  const bindCgroup = ns.has('user') && (!ns.isNew('cgroup') || (opts.cgroupPaths !== undefined && !opts.cgroupPaths['']));
+  // cgroup2 mounted where no cgroup namespace of its own roots it there, and
+  // always for a rootless caller (runc falls back to that bind on EPERM and
+  // EBUSY: the v2 guest's kernel refuses a rootless cgroup2 mount with EBUSY,
+  // with a cgroup namespace too), which may also have no cgroup of its own
+  // (then the one it is in, tsrunc's, is bound).
+  const inUserns = ns.has('user') || runningInUserNs();
+  const noOwnCgroup = opts.cgroupPaths !== undefined && !opts.cgroupPaths[''];
+  const bindCgroup = inUserns && (!ns.isNew('cgroup') || noOwnCgroup || rootlessEuid() || runningInUserNs());
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
     m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, bindCgroup) : [planMount(sysfsBind(m, ns) ?? m, opts.bundle, i, containerMaps)],
   );
