@@ -147,6 +147,10 @@ describe.skipIf(!isRoot)('rootless: an unprivileged user', () => {
         expect(exec.stderr).toBe('');
         expect(exec.code).toBe(0);
         expect(exec.stdout.split('\n')[0]).toBe('0');
+        // a user the container's namespace does not map
+        const unmapped = asUser([r.bin, 'exec', '--user', '5000', id, 'true']);
+        expect(unmapped.code).not.toBe(0);
+        expect(unmapped.stderr).toMatch(r.name === 'runc' ? /unmapped user|invalid argument/ : /cannot set uid to unmapped user in user namespace \(uid 5000\)/);
         const ps = asUser([r.bin, 'ps', '--format', 'json', id]);
         if (r.name === 'runc') {
           // runc 1.1 reads the pids from the container's cgroup, which it has none of.

@@ -10,6 +10,7 @@ import type { Process } from '../config/schema.ts';
 import { ociState } from '../state/status.ts';
 import { writeFileAtomic } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
+import { checkMappedUser } from './rootless.ts';
 import { checkTerminal } from './create.ts';
 import { describeFailure } from './failure.ts';
 import { receiveMaster } from './foreground.ts';
@@ -73,6 +74,7 @@ export function execProcess(opts: ExecOptions): Execed {
   const proc = opts.process;
   checkTerminal(proc.terminal === true, opts.detach, opts.consoleSocket);
   refuseLabels(proc);
+  if (state.config) checkMappedUser(state.config, proc.user ?? { uid: 0, gid: 0 });
   const joinNamespaces = namespacesOf(state.pid);
   const plan = {
     cloneFlags: 0,

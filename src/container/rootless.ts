@@ -126,8 +126,7 @@ export function checkRootless(config: RunnableConfig, ns: NamespacePlan): IdMapM
   if (!method.denySetgroups) method.gidTool = helper('newgidmap', 'gidMappings', gid, '/etc/subgid');
   const user = config.process.user ?? { uid: 0, gid: 0 };
   // runc's init says these; here they are said before anything exists.
-  if (!covers(uidMaps, user.uid)) throw new RuntimeError(`cannot set uid to unmapped user in user namespace (process.user.uid ${user.uid})`);
-  if (!covers(gidMaps, user.gid)) throw new RuntimeError(`cannot set gid to unmapped group in user namespace (process.user.gid ${user.gid})`);
+  checkMappedUser(config, user);
   if (method.denySetgroups && user.additionalGids?.length)
     throw new RuntimeError('cannot set any additional groups in a rootless container (setgroups is denied with a gid map of the caller\'s own gid; map ranges with newgidmap to allow them)');
   for (const [i, m] of (config.mounts ?? []).entries())
@@ -137,6 +136,18 @@ export function checkRootless(config: RunnableConfig, ns: NamespacePlan): IdMapM
         throw new RuntimeError(`cannot specify ${id[1]}= mount options for unmapped ${id[1]} in rootless containers (mounts[${i}] ${m.destination}: ${opt})`);
     }
   return method;
+}
+
+/**
+ * The process's uid and gid must be mapped in the container's new user
+ * namespace (runc's words): for create, and for exec, whose user may differ.
+ */
+export function checkMappedUser(config: RunnableConfig, user: { uid: number; gid: number }): void {
+  const linux = config.linux ?? {};
+  const newUserns = (linux.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+  if (!newUserns || !linux.uidMappings || !linux.gidMappings) return;
+  if (!covers(linux.uidMappings, user.uid)) throw new RuntimeError(`cannot set uid to unmapped user in user namespace (uid ${user.uid})`);
+  if (!covers(linux.gidMappings, user.gid)) throw new RuntimeError(`cannot set gid to unmapped group in user namespace (gid ${user.gid})`);
 }
 
 const mapText = (m: IDMapping[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
