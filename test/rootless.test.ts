@@ -37,8 +37,11 @@ function unusable(): string | undefined {
     const r = asUser(['test', '-x', p]);
     if (r.code !== 0) return `${USER} cannot execute ${p} (a directory above it is closed to others?)`;
   }
-  const addon = join(first[0], '..', 'tsrunc.node');
-  if (asUser(['test', '-r', addon]).code !== 0) return `${USER} cannot read ${addon}`;
+  // the addon, and tsrunc-init (read into a sealed memfd), beside the launcher
+  for (const f of ['tsrunc.node', 'tsrunc-init']) {
+    const p = join(first[0], '..', f);
+    if (asUser(['test', '-r', p]).code !== 0) return `${USER} cannot read ${p}`;
+  }
   // The busybox rootfs is used in place (read-only in these configs): it must be reachable.
   if (asUser(['test', '-x', join(rootfs, 'bin/busybox')]).code !== 0) return `${USER} cannot execute ${join(rootfs, 'bin/busybox')}`;
   return undefined;
