@@ -814,12 +814,6 @@ void reset_signals() {
 [[noreturn]] void child_main(Plan* p) {
   g_plan = p;
   g_fd_dir = -1;
-  // Until the exec this process runs Node's memory. Non-dumpable, no process
-  // of the container can open its /proc/<pid>/exe (the host's node binary)
-  // or its memory (CVE-2019-5736). The flag belongs to the memory: with
-  // CLONE_VM tsrunc is non-dumpable too until release() sees the exec. The
-  // exec of tsrunc-init gives the child memory of its own.
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Dispositions first: the parent blocked every signal around clone(), so
   // none of Node's handlers can run here. (The table is the child's own:
   // CLONE_VM without CLONE_SIGHAND.)
@@ -844,6 +838,16 @@ void reset_signals() {
     } while (n < 0 && errno == EINTR);
     if (n != 1) _exit(1);  // the parent gave up: leave quietly
   }
+  // Until the exec this process runs Node's memory. Non-dumpable, no process
+  // of the container can open its /proc/<pid>/exe (the host's node binary)
+  // or its memory (CVE-2019-5736). The flag belongs to the memory: with
+  // CLONE_VM tsrunc is non-dumpable too until release() sees the exec. The
+  // exec of tsrunc-init gives the child memory of its own. Set only now,
+  // after the parent's go: until then the child is alone in the namespaces
+  // clone made and has joined none, and a non-dumpable child's /proc files
+  // belong to root, which keeps a non-root parent from writing its id maps
+  // (runc's nsexec is dumpable for that write too).
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   umask(0);
 
   for (size_t i = 0; i < p->joins.size(); i++) {

@@ -30,6 +30,7 @@ import { V2Manager } from './v2.ts';
 export type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 export type { DeviceRule } from './devices.ts';
 export { parseSubCgroups, type SubCgroups } from './path.ts';
+export { rootlessRecord } from './rootless.ts';
 
 /** linux.resources minus the device rules, as kept in the record. */
 function withoutDevices(r: LinuxResources): Resources {
@@ -105,9 +106,13 @@ export function openCgroup(record: CgroupRecord, io: CgroupIO = realIO): CgroupM
   return record.version === 2 ? new V2Manager(record, io) : new V1Manager(record, io);
 }
 
-/** The record of a container's cgroup, if create got as far as planning one. */
+/**
+ * The record of a container's cgroup, if create got as far as planning one
+ * and it has one (a rootless container may have none: rootless.ts).
+ */
 export function cgroupRecord(state: StoredState): CgroupRecord | undefined {
-  return state.cleanup?.cgroup as CgroupRecord | undefined;
+  const rec = state.cleanup?.cgroup as CgroupRecord | undefined;
+  return rec && Object.keys(rec.paths).length ? rec : undefined;
 }
 
 /** The manager of a container's cgroup, or runc's error when it has none. */
@@ -123,12 +128,30 @@ export function containerCgroup(state: StoredState, context = 'cannot toggle fre
  * namespace, unshared after release, is then rooted here. With an owner
  * (cgroupOwner), the cgroup is delegated to it.
  */
-export function setupCgroup(record: CgroupRecord, rules: DeviceRule[], owner?: { uid: number; gid: number }): CgroupEntry {
+export function setupCgroup(record: CgroupRecord, rules: DeviceRule[], owner?: { uid: number; gid: number }, rootless = false): CgroupEntry {
+  // Rootless without a cgroup of its own (rootless.ts): the container stays in the caller's.
+  if (!Object.keys(record.paths).length) return {};
   const cg = openCgroup(record);
   const resources = record.resources ?? {};
   cg.create(resources);
-  cg.apply(resources, rules);
-  if (owner) (cg as V2Manager).delegate(owner.uid, owner.gid); // cgroupOwner: v2 only
+  if (rootless) {
+    // As runc: rootless, the device rules are tried and their errors ignored
+    // (an unprivileged writer may not change a device cgroup or attach a
+    // device filter); the user namespace already keeps it from mknod.
+    cg.apply(resources);
+    try {
+      cg.apply({}, rules);
+    } catch {}
+  } else cg.apply(resources, rules);
+  if (owner) {
+    // cgroupOwner: v2 only. A rootless caller may give away nothing (chown
+    // to a subordinate id is EPERM) and owns what it made anyway.
+    if (!rootless) (cg as V2Manager).delegate(owner.uid, owner.gid);
+    else
+      try {
+        (cg as V2Manager).delegate(owner.uid, owner.gid);
+      } catch {}
+  }
   return cg.entry();
 }
 

@@ -123,6 +123,19 @@ function ownDir(h: Hierarchy, own: Map<string, string>, parent: boolean): string
 }
 
 /**
+ * The directory of tsrunc's own cgroup in a hierarchy (undefined when it is
+ * not under the mount): where a rootless container without a cgroup of its
+ * own stays, and what its "cgroup" mount shows (runc binds the init's).
+ */
+export function callerCgroupDir(h: Hierarchy, own = ownCgroups()): string | undefined {
+  try {
+    return ownDir(h, own, false);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * v1: every controller (and "name=…") of every mounted hierarchy → the
  * container's directory in it; on a hybrid host also "" → its directory in
  * the cgroup2 hierarchy, as runc (so that /proc/<pid>/cgroup names the

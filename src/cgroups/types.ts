@@ -28,6 +28,8 @@ export interface CgroupRecord {
   owned: string[];
   /** the resources as last applied; `update` merges into them */
   resources?: Resources;
+  /** rootless: the controllers (v2: '') left out of `paths`, and why (cgroups/rootless.ts) */
+  denied?: Record<string, string>;
 }
 
 /**

@@ -25,7 +25,7 @@ export class V1Manager implements CgroupManager {
   /** The directory of a controller a resource needs, or runc's error when it has none. */
   private need(controller: string, what = controller): string {
     const d = this.dir(controller);
-    if (!d) throw new CgroupError(`cannot set ${what} limit: container could not join or create cgroup (no ${controller} hierarchy is mounted)`);
+    if (!d) throw new CgroupError(`cannot set ${what} limit: container could not join or create cgroup (${this.record.denied?.[controller] ?? `no ${controller} hierarchy is mounted`})`);
     return d;
   }
 

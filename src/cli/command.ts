@@ -4,6 +4,8 @@ import { RuntimeError } from '../util/errors.ts';
 export interface Globals {
   root: string;
   debug: boolean;
+  /** --rootless as given (container/rootless.ts reads it; runc: only where a container is made) */
+  rootless?: string;
 }
 
 export interface Command {

@@ -7,9 +7,9 @@
 import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
-import { cgroupOwner, deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
+import { cgroupOwner, deviceRules, planCgroup, removeCgroup, rootlessRecord, setupCgroup } from '../cgroups/index.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
-import { checkPidFileDir, ContainerDir, OCI_VERSION, writePidFile, type StoredState } from '../state/store.ts';
+import { checkPidFileDir, ContainerDir, isXdgRoot, OCI_VERSION, writePidFile, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { isoTime } from '../util/time.ts';
@@ -21,6 +21,9 @@ import { buildPlan } from './plan.ts';
 import { writeSeccompState } from './seccomp.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { debugPlan } from './debug.ts';
+import { checkRootless, prepareXdgRoot, rootlessCgroups, writeIdMaps } from './rootless.ts';
+
+const EACCES = 13; const EPERM = 1; // errno numbers (Linux, every architecture)
 
 export interface CreateOptions {
   root: string;
@@ -35,6 +38,8 @@ export interface CreateOptions {
   /** run -t in the foreground: tsrunc receives the pty master */
   foregroundTerminal?: boolean;
   noNewKeyring?: boolean;
+  /** the global --rootless flag (true, false, auto: rootless.ts) */
+  rootless?: string;
 }
 
 export interface Created {
@@ -59,15 +64,20 @@ export function createContainer(opts: CreateOptions): Created {
   const bundle = resolve(opts.bundle);
   // Everything that can be refused is refused before anything exists.
   const config = loadConfig(bundle);
+  const rootlessCg = rootlessCgroups(opts.rootless);
   checkTerminal(config.process.terminal === true, !opts.foregroundTerminal, opts.consoleSocket);
   // Socket activation (sd_listen_fds): fds 3..3+N-1 were meant for us if
   // LISTEN_PID names this process; they go first, then --preserve-fds ones.
   const listenFds = process.env.LISTEN_PID === String(process.pid) ? Number(process.env.LISTEN_FDS ?? 0) || 0 : 0;
   if (listenFds > 0) config.process.env = [...(config.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
-  // Where the cgroup goes is known (and refused) now; it is made just before the child is cloned into it.
-  const cgroup = planCgroup(config, opts.id);
-  const devices = deviceRules(config);
   const namespaces = planNamespaces(config.linux?.namespaces ?? []);
+  // A non-root caller: runc's rootless checks, and how the id maps get written.
+  const idMapMethod = checkRootless(config, namespaces);
+  // Where the cgroup goes is known (and refused) now; it is made just before the child is cloned into it.
+  let cgroup = planCgroup(config, opts.id);
+  // Rootless cgroups: what the caller may not make is done without, if no limit needs it.
+  if (rootlessCg) cgroup = rootlessRecord(cgroup, cgroup.resources ?? {}, Boolean(config.linux?.cgroupsPath));
+  const devices = deviceRules(config);
   const plan = buildPlan(config, {
     namespaces,
     bundle,
@@ -80,6 +90,7 @@ export function createContainer(opts: CreateOptions): Created {
   });
 
   if (opts.pidFile) checkPidFileDir(resolve(opts.pidFile));
+  if (isXdgRoot(opts.root)) prepareXdgRoot(opts.root);
   const dir = ContainerDir.create(opts.root, opts.id);
   const state: StoredState = {
     ociVersion: OCI_VERSION,
@@ -106,7 +117,7 @@ export function createContainer(opts: CreateOptions): Created {
     dir.write(state);
     if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
     // The limits hold before the child exists; it is cloned into the cgroup.
-    const cgroupEntry = setupCgroup(cgroup, devices, cgroupOwner(cgroup, config, namespaces));
+    const cgroupEntry = setupCgroup(cgroup, devices, cgroupOwner(cgroup, config, namespaces), rootlessCg);
     if (debugEnabled()) debugPlan(`create ${opts.id}`, plan, cgroup.paths, cgroupEntry.cgroupTasks);
     const handle = addon().spawn({
       ...plan,
@@ -122,14 +133,9 @@ export function createContainer(opts: CreateOptions): Created {
     state.pid = pid;
     state.initStartTime = procStat(pid)?.startTime ?? 0;
     dir.write(state);
-    if (plan.idMaps) {
-      // Written by the parent while the child waits: only a process outside
-      // the new user namespace may map arbitrary ids into it.
-      const lines = (m: Array<{ containerID: number; hostID: number; size: number }>) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
-      addon().procWrite(pid, 'uid_map', lines(plan.idMaps.uid));
-      addon().procWrite(pid, 'gid_map', lines(plan.idMaps.gid));
-    }
-    if (plan.oomScoreAdj !== undefined) addon().procWrite(pid, 'oom_score_adj', String(plan.oomScoreAdj));
+    // Written by the parent while the child waits (rootless.ts: how, for a non-root caller).
+    if (plan.idMaps) writeIdMaps(pid, plan.idMaps.uid, plan.idMaps.gid, idMapMethod);
+    if (plan.oomScoreAdj !== undefined) writeOomScoreAdj(pid, plan.oomScoreAdj);
     consoleFd = handle.consoleFd;
     stateFd = handle.stateFd;
     if (stateFd !== undefined) writeSync(stateFd, JSON.stringify(ociState(state, 'creating')));
@@ -174,4 +180,18 @@ export function createContainer(opts: CreateOptions): Created {
     throw e;
   }
   return { dir, state, config, consoleFd, waitingAtFifo: waitForStart };
+}
+
+/**
+ * process.oomScoreAdj: lowering it below the caller's own needs
+ * CAP_SYS_RESOURCE, which a rootless caller lacks: said so, with the file.
+ */
+export function writeOomScoreAdj(pid: number, value: number): void {
+  try {
+    addon().procWrite(pid, 'oom_score_adj', String(value));
+  } catch (e) {
+    const err = e as Error & { errno?: number };
+    const why = err.errno === EACCES || err.errno === EPERM ? 'permission denied (lowering it below the caller\'s needs CAP_SYS_RESOURCE)' : err.message;
+    throw new RuntimeError(`process.oomScoreAdj: write /proc/${pid}/oom_score_adj (${value}): ${why}`);
+  }
 }

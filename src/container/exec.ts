@@ -10,6 +10,7 @@ import type { Process } from '../config/schema.ts';
 import { initAlive, ociState } from '../state/status.ts';
 import { checkPidFileDir, writePidFile } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
+import { checkMappedUser } from './rootless.ts';
 import { checkTerminal } from './create.ts';
 import { describeFailure } from './failure.ts';
 import { debugEnabled } from '../util/log.ts';
@@ -86,6 +87,7 @@ export function execProcess(opts: ExecOptions): Execed {
   // Checked before anything runs: a pid file that cannot be written fails the exec, not the process.
   const pidFile = opts.pidFile === undefined ? undefined : resolve(opts.pidFile);
   if (pidFile !== undefined) checkPidFileDir(pidFile);
+  if (state.config) checkMappedUser(state.config, proc.user ?? { uid: 0, gid: 0 });
   const joinNamespaces = namespacesOf(state.pid);
   const plan = {
     cloneFlags: 0,

@@ -8,7 +8,7 @@ import { errnoName } from '../util/errors.ts';
 /** The parts of a plan the messages refer to. */
 export interface Described {
   mounts?: Array<{ bind: boolean; source?: string; type?: string; target: string }>;
-  devices?: Array<{ path: string }>;
+  devices?: Array<{ path: string; bind?: boolean }>;
   symlinks?: Array<{ path: string }>;
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -93,8 +93,11 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       const why = f.errno === EACCES && plan.rootfs ? searchDenied(plan.rootfs, plan.idMaps) : undefined;
       return `${step}${plan.rootfs ? ` ${plan.rootfs}` : ''}: ${err}${why ? `: ${why}` : ''}`;
     }
-    case 'create device':
-      return `create device ${plan.devices?.[f.index]?.path}: ${err}`;
+    case 'create device': {
+      // In a user namespace the host's node is bound, so it must exist on the host.
+      const d = plan.devices?.[f.index];
+      return d?.bind ? `create device ${d.path} (a bind mount of the host's ${d.path}, as mknod is not allowed in a user namespace): ${err}` : `create device ${d?.path}: ${err}`;
+    }
     case 'create symlink':
       return `create symlink ${plan.symlinks?.[f.index]?.path}: ${err}`;
     case 'mask path':
@@ -108,8 +111,12 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       // index -1: the container's own /proc, checked before tsrunc-init relies on it.
       if (f.index < 0 && f.errno === 18) return "the container's /proc is not procfs (a mount in the config covers it): tsrunc-init could not reach its exec fifo through /proc/self/fd";
       return `open /proc/self/fd below the host's procfs: ${f.errno === 18 ? 'not on procfs' : err}`;
-    case 'setrlimit':
-      return `setrlimit ${plan.rlimits[f.index]?.resource}: ${err}`;
+    case 'setrlimit': {
+      const r = plan.rlimits[f.index]?.resource;
+      const name = RLIMITS[r] ? `RLIMIT_${RLIMITS[r]}` : String(r);
+      // Raising a hard limit takes CAP_SYS_RESOURCE in the host's user namespace, which a rootless caller lacks.
+      return `setrlimit ${name}: ${err}${f.errno === 1 ? ' (a hard limit above the caller\'s needs CAP_SYS_RESOURCE)' : ''}`;
+    }
     case 'join namespace':
       return `join namespace ${plan.joinNamespaces[f.index]?.path ?? '(cgroup)'}: ${err}`;
     case 'join cgroup':
@@ -135,3 +142,6 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       return `${step}: ${err}`;
   }
 }
+
+// Linux's resource numbers (asm-generic/resource.h), for messages.
+const RLIMITS = ['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NPROC', 'NOFILE', 'MEMLOCK', 'AS', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'];

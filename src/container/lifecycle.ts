@@ -7,6 +7,7 @@ import { cgroupRecord, containerCgroup, killCgroup, removeCgroup } from '../cgro
 import { ContainerDir, type StoredState } from '../state/store.ts';
 import { initAlive, ociState, status, type Status } from '../state/status.ts';
 import { notExist, RuntimeError } from '../util/errors.ts';
+import { logWarn } from '../util/log.ts';
 import { runHooksWarn } from './hooks.ts';
 import { containerPids } from './processes.ts';
 
@@ -77,7 +78,16 @@ export function startCreated(dir: ContainerDir, state: StoredState): void {
  */
 function signalAll(state: StoredState, signal: number, paused: boolean): void {
   const cg = cgroupRecord(state) && containerCgroup(state);
-  if (cg && !paused) cg.freeze();
+  // A rootless container may have some hierarchies and not the freezer's: as
+  // runc, a freeze that cannot be done is a warning, and the signals go anyway.
+  let frozen = false;
+  if (cg && !paused)
+    try {
+      cg.freeze();
+      frozen = true;
+    } catch (e) {
+      logWarn((e as Error).message);
+    }
   try {
     const pids = cg ? cg.pids() : containerPids(state);
     for (const pid of pids.reverse())
@@ -85,7 +95,7 @@ function signalAll(state: StoredState, signal: number, paused: boolean): void {
         process.kill(pid, signal);
       } catch {}
   } finally {
-    if (cg && !paused) cg.thaw();
+    if (cg && frozen) cg.thaw();
   }
 }
 

@@ -3,6 +3,7 @@
 // separate calls, anything else is filesystem data ("mode=755,size=65536k").
 import { isAbsolute, posix, resolve } from 'node:path';
 import { cgroupLayout } from '../cgroups/hierarchy.ts';
+import { callerCgroupDir } from '../cgroups/path.ts';
 import type { IDMapping, Mount } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
 
@@ -157,7 +158,8 @@ export function planCgroupMount(m: Mount, bundle: string, index: number, cgroupP
     // In a user namespace, a cgroup2 mount needs a cgroup namespace it owns
     // (else EPERM): without one, the container's own directory is bound
     // there instead, as runc falls back to.
-    const own = cgroupPaths?.[''];
+    // A rootless container without a cgroup of its own (no paths) is in tsrunc's.
+    const own = cgroupPaths?.[''] ?? (cgroupPaths ? callerCgroupDir(layout.hierarchies[0]) : undefined);
     if (usernsWithoutCgroupns && own) return [{ source: own, target: base.target, flags: MS.BIND | MS.REC, remount: base.flags, propagation: [], bind: true }];
     return [{ ...base, type: 'cgroup2', source: 'cgroup', data: undefined }];
   }
@@ -167,7 +169,8 @@ export function planCgroupMount(m: Mount, bundle: string, index: number, cgroupP
     const name = h.mountPoint.slice('/sys/fs/cgroup'.length) || '/';
     if (name === '/') continue;
     let source: string | undefined = h.mountPoint;
-    if (cgroupPaths) source = Object.values(cgroupPaths).find((d) => d === h.mountPoint || d.startsWith(h.mountPoint + '/'));
+    // A hierarchy a rootless container has no directory in (cgroups/rootless.ts): it is in tsrunc's there.
+    if (cgroupPaths) source = Object.values(cgroupPaths).find((d) => d === h.mountPoint || d.startsWith(h.mountPoint + '/')) ?? (h.fstype === 'cgroup' && h.controllers.length ? callerCgroupDir(h) : undefined);
     if (!source) continue;
     plans.push({ source, target: posix.join(base.target, name), flags: MS.BIND | MS.REC, remount: base.flags, propagation: [], bind: true });
   }

@@ -11,6 +11,8 @@ import { devSymlinks, planDevices } from './devices.ts';
 import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './mounts.ts';
 import type { NamespacePlan } from './namespaces.ts';
 import { planRlimits } from './rlimits.ts';
+import { devicesByBind, rootlessEuid, sysfsBind } from './rootless.ts';
+import { runningInUserNs } from '../util/userns.ts';
 import { planSeccomp } from './seccomp.ts';
 
 export interface PlanOptions extends ProcessOptions {
@@ -197,14 +199,24 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
   const rootfs = resolveRootfs(config, opts.bundle);
   const containerMaps = linux.uidMappings && linux.gidMappings ? { uid: linux.uidMappings, gid: linux.gidMappings } : undefined;
   (config.mounts ?? []).forEach((m) => checkProcMount(m, rootfs));
+  // v2 in a user namespace: the container's cgroup is bound rather than
+  // cgroup2 mounted where no cgroup namespace of its own roots it there, and
+  // always for a rootless caller (runc falls back to that bind on EPERM and
+  // EBUSY: the v2 guest's kernel refuses a rootless cgroup2 mount with EBUSY,
+  // with a cgroup namespace too), which may also have no cgroup of its own
+  // (then the one it is in, tsrunc's, is bound).
+  const inUserns = ns.has('user') || runningInUserNs();
+  const noOwnCgroup = opts.cgroupPaths !== undefined && !opts.cgroupPaths[''];
+  const bindCgroup = inUserns && (!ns.isNew('cgroup') || noOwnCgroup || rootlessEuid() || runningInUserNs());
   const mounts: MountPlan[] = (config.mounts ?? []).flatMap((m, i) =>
-    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, ns.has('user') && !ns.isNew('cgroup')) : [planMount(m, opts.bundle, i, containerMaps)],
+    m.type === 'cgroup' ? planCgroupMount(m, opts.bundle, i, opts.cgroupPaths, bindCgroup) : [planMount(sysfsBind(m, ns) ?? m, opts.bundle, i, containerMaps)],
   );
   const devReadonlyFlags = deferDevReadonly(mounts);
   // /dev from the host (a bind) already has its nodes; otherwise make them.
   const devBound = mounts.some((m) => m.target === '/dev' && m.bind);
-  // In any user namespace but the host's, mknod is refused: bind the host's nodes.
-  const devices = devBound ? [] : planDevices(linux.devices ?? [], ns.has('user'));
+  // In any user namespace but the host's (the container's, or tsrunc's own
+  // under a rootless engine), mknod is refused: bind the host's nodes.
+  const devices = devBound ? [] : planDevices(linux.devices ?? [], devicesByBind(ns));
   // A user namespace joined by path must own the namespaces created for the
   // container: those are unshared after the joins rather than made by clone().
   const joinsUser = ns.has('user') && !ns.isNew('user');

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import { RuntimeError, notExist } from '../util/errors.ts';
+import { runningInUserNs } from '../util/userns.ts';
 
 export const OCI_VERSION = '1.2.0';
 
@@ -37,9 +38,24 @@ export interface StoredState {
   config?: RunnableConfig;
 }
 
+/**
+ * runc's rule (shouldHonorXDGRuntimeDir): $XDG_RUNTIME_DIR/tsrunc for a
+ * non-root caller, and for root in a user namespace other than the host's
+ * unless $USER is root (rootless engines run the runtime so); the real root
+ * keeps /run/tsrunc even when XDG_RUNTIME_DIR is set (/run/user/0). Without
+ * XDG_RUNTIME_DIR a non-root caller gets /run/tsrunc too, and the error of
+ * not being allowed there, as with runc.
+ */
 export function defaultRoot(): string {
-  if (process.getuid?.() !== 0 && process.env.XDG_RUNTIME_DIR) return `${process.env.XDG_RUNTIME_DIR}/tsrunc`;
-  return '/run/tsrunc';
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  if (!xdg) return '/run/tsrunc';
+  if (process.geteuid?.() !== 0) return `${xdg}/tsrunc`;
+  return runningInUserNs() && process.env.USER !== 'root' ? `${xdg}/tsrunc` : '/run/tsrunc';
+}
+
+/** Whether `root` is the $XDG_RUNTIME_DIR one: made sticky there (XDG: kept from being pruned), as runc does. */
+export function isXdgRoot(root: string): boolean {
+  return Boolean(process.env.XDG_RUNTIME_DIR) && root === `${process.env.XDG_RUNTIME_DIR}/tsrunc`;
 }
 
 // runc's rule: word characters, '+', '-', '.', and nothing that is a path trick.
@@ -52,8 +68,12 @@ export function listIds(root: string): string[] {
     return readdirSync(root, { withFileTypes: true })
       .filter((e) => e.isDirectory())
       .map((e) => e.name);
-  } catch {
-    return [];
+  } catch (e) {
+    // No root yet: no containers. Any other error (a non-root caller at
+    // /run/tsrunc) is said, as runc says it, not shown as an empty list.
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return [];
+    throw new RuntimeError(`open ${root}: ${err.code === 'EACCES' ? 'permission denied' : err.message}`);
   }
 }
 

@@ -18,6 +18,7 @@ const command: Command = {
     const f = args.flags;
     createContainer({
       root: g.root,
+      rootless: g.rootless,
       id,
       bundle: (f.bundle as string | undefined) ?? process.cwd(),
       pidFile: f['pid-file'] as string | undefined,

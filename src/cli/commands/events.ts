@@ -8,7 +8,8 @@
 // runc's eventfd (v1) and inotify (v2) are not at hand in Node, and a count
 // loses no event between two looks.
 import { readFileSync } from 'node:fs';
-import { containerCgroup } from '../../cgroups/index.ts';
+import { containerCgroup, openCgroup, type CgroupRecord } from '../../cgroups/index.ts';
+import { initAlive } from '../../state/status.ts';
 import { toJson } from '../../cgroups/fs.ts';
 import { peek } from '../../container/lifecycle.ts';
 import { RuntimeError } from '../../util/errors.ts';
@@ -50,7 +51,13 @@ const command: Command = {
     // No lock: a stream may last the container's life (see state/store.ts).
     const { state, status } = peek(g.root, id);
     if (status === 'stopped') throw new RuntimeError(`container with id ${id} is not running`);
-    const cg = containerCgroup(state, 'cannot get stats');
+    // A rootless container without a cgroup of its own (cgroups/rootless.ts:
+    // its record has no paths) gets runc's all-zero stats, and its stream
+    // ends when it stops rather than with a cgroup it never had.
+    const raw = state.cleanup?.cgroup as CgroupRecord | undefined;
+    const none = raw !== undefined && Object.keys(raw.paths).length === 0;
+    const cg = none ? openCgroup(raw) : containerCgroup(state, 'cannot get stats');
+    const gone = none ? () => !initAlive(state) : () => !cg.exists();
     const emit = (e: object) => out(toJson(e) + '\n');
     const statsEvent = () => emit({ type: 'stats', id, data: cg.stats() });
     if (args.flags.stats) {
@@ -74,11 +81,11 @@ const command: Command = {
           statsEvent();
         } catch (e) {
           // A delete removing the cgroup mid-read ends the stream (below), quietly.
-          if (cg.exists()) logError((e as Error).message);
+          if (!gone()) logError((e as Error).message);
         }
       }, interval);
       const oom = setInterval(() => {
-        if (!cg.exists()) {
+        if (gone()) {
           clearInterval(stats);
           clearInterval(oom);
           resolve();

@@ -1,4 +1,5 @@
 // list: runc's table (ID PID STATUS BUNDLE CREATED OWNER), -q, --format json.
+import { readFileSync, statSync } from 'node:fs';
 import { ContainerDir, listIds } from '../../state/store.ts';
 import { status } from '../../state/status.ts';
 import { RuntimeError } from '../../util/errors.ts';
@@ -20,7 +21,7 @@ const command: Command = {
         continue; // deleted meanwhile, or not a container's directory
       }
       const st = status(dir, s);
-      rows.push({ ociVersion: s.ociVersion, id, pid: st === 'stopped' ? 0 : s.pid, status: st, bundle: s.bundle, rootfs: s.rootfs, created: s.created, owner: s.owner || 'root', ...(s.annotations ? { annotations: s.annotations } : {}) });
+      rows.push({ ociVersion: s.ociVersion, id, pid: st === 'stopped' ? 0 : s.pid, status: st, bundle: s.bundle, rootfs: s.rootfs, created: s.created, owner: s.owner || ownerName(dir.path), ...(s.annotations ? { annotations: s.annotations } : {}) });
     }
     if (args.flags.quiet) {
       out(rows.map((r) => r.id + '\n').join(''));
@@ -39,3 +40,25 @@ const command: Command = {
   },
 };
 export default command;
+
+/**
+ * runc's OWNER: the user owning the container's state directory, by name
+ * (`#UID` when /etc/passwd has none), so a rootless user's containers show
+ * as theirs.
+ */
+function ownerName(path: string): string {
+  let uid: number;
+  try {
+    uid = statSync(path).uid;
+  } catch {
+    return 'root';
+  }
+  if (uid === 0) return 'root';
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length > 2 && Number(f[2]) === uid && f[2] !== '') return f[0];
+    }
+  } catch {}
+  return `#${uid}`;
+}

@@ -16,6 +16,7 @@ const command: Command = {
     const detach = f.detach === true;
     const { dir, state, consoleFd, waitingAtFifo, config } = createContainer({
       root: g.root,
+      rootless: g.rootless,
       id,
       bundle: (f.bundle as string | undefined) ?? process.cwd(),
       pidFile: f['pid-file'] as string | undefined,

@@ -7,7 +7,7 @@
 // only make sense together (memory and swap, quota and period). Device rules
 // are never changed by update.
 import { closeSync, openSync, readSync } from 'node:fs';
-import { openCgroup, type CgroupRecord, type Resources } from '../../cgroups/index.ts';
+import { cgroupRecord, openCgroup, type Resources } from '../../cgroups/index.ts';
 import { formatPath } from '../../config/load.ts';
 import { linuxResourcesSchema } from '../../config/schema.ts';
 import { load } from '../../container/lifecycle.ts';
@@ -183,7 +183,8 @@ const command: Command = {
     if (f['l3-cache-schema']) throw new RuntimeError('Intel RDT/CAT: l3 cache schema is not enabled');
     if (f['mem-bw-schema']) throw new RuntimeError('Intel RDT/MBA: memory bandwidth schema is not enabled');
     if (status === 'stopped' || status === 'creating') throw new RuntimeError('container not running');
-    const record = state.cleanup?.cgroup as CgroupRecord | undefined;
+    // None for a rootless container that could make no cgroup (cgroups/rootless.ts).
+    const record = cgroupRecord(state);
     if (!record) throw new RuntimeError('cannot update container: cgroups not configured for container');
     const merged = mergeResources(record.resources ?? {}, update);
     if (record.version === 1 && merged.unified && Object.keys(merged.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');

@@ -1,0 +1,111 @@
+// The unprivileged user the rootless tests run as (test/rootless.test.ts,
+// test/engines/podman-rootless.test.ts): made once per host, as root, with
+// /etc/subuid and /etc/subgid ranges (kept: the next run reuses it).
+import { spawnSync } from 'node:child_process';
+import { accessSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, constants as fsc } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const isRoot = process.getuid?.() === 0;
+
+export const USER = 'tsrunc-rootless';
+
+export interface Who {
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+export function sh(cmd: string, args: string[]): { code: number; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+}
+
+export function which(cmd: string): string | undefined {
+  for (const d of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin']))
+    try {
+      accessSync(join(d, cmd), fsc.X_OK);
+      return join(d, cmd);
+    } catch {}
+  return undefined;
+}
+
+function lookup(): Who | undefined {
+  for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    const f = line.split(':');
+    if (f[0] === USER) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] };
+  }
+  return undefined;
+}
+
+/** The first free range of 65536 above every range /etc/sub[ug]id hands out. */
+function freeRange(file: string): number {
+  let top = 100000;
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length === 3) top = Math.max(top, Number(f[1]) + Number(f[2]));
+    }
+  } catch {}
+  return top;
+}
+
+function hasRange(file: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').split('\n').some((l) => l.startsWith(`${USER}:`));
+  } catch {
+    return false;
+  }
+}
+
+/** Makes the test user (once per host) with subordinate id ranges; the reason when it cannot. */
+export function ensureUser(): { who?: Who; why?: string } {
+  if (!isRoot) return { why: 'not root (the test makes a user)' };
+  for (const tool of ['useradd', 'usermod', 'setpriv']) if (!which(tool)) return { why: `${tool} is not installed` };
+  if (!lookup()) {
+    const r = sh(which('useradd')!, ['--create-home', '--shell', '/bin/sh', USER]);
+    if (r.code !== 0 && !lookup()) return { why: `useradd ${USER} failed: ${r.out.trim()}` };
+  }
+  for (const [file, flag] of [['/etc/subuid', '--add-subuids'], ['/etc/subgid', '--add-subgids']] as const) {
+    if (hasRange(file)) continue;
+    const start = freeRange(file);
+    const r = sh(which('usermod')!, [flag, `${start}-${start + 65535}`, USER]);
+    if (r.code !== 0) return { why: `usermod ${flag} failed: ${r.out.trim()}` };
+  }
+  return { who: lookup() };
+}
+
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs argv as the user (setpriv, with a clean environment: PATH, HOME,
+ * USER, LOGNAME and `env`; an undefined value leaves that variable out),
+ * stdout and stderr in files: a detached container keeps pipes open.
+ */
+export function runAs(who: Who, argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeout?: number; cgroup?: string } = {}): Ran {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrunc-rl-io-'));
+  const outFd = openSync(join(dir, 'out'), 'w+');
+  const errFd = openSync(join(dir, 'err'), 'w+');
+  try {
+    const base: Record<string, string | undefined> = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: who.home, USER, LOGNAME: USER };
+    const envArgs = Object.entries({ ...base, ...opts.env }).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
+    const setpriv = ['setpriv', '--reuid', String(who.uid), '--regid', String(who.gid), '--init-groups', '--', 'env', '-i', ...envArgs, ...argv];
+    // cgroup: a v2 cgroup directory root moves the process into first
+    const cmd = opts.cgroup ? ['sh', '-c', `echo $$ > ${opts.cgroup}/cgroup.procs && exec "$@"`, 'sh', ...setpriv] : setpriv;
+    const r = spawnSync(cmd[0], cmd.slice(1), {
+      cwd: opts.cwd ?? '/',
+      stdio: ['ignore', outFd, errFd],
+      timeout: opts.timeout ?? 20_000,
+    });
+    return { code: r.status ?? -1, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') + (r.error ? String(r.error) : '') };
+  } finally {
+    closeSync(outFd);
+    closeSync(errFd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
