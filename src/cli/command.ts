@@ -4,6 +4,8 @@ import { RuntimeError } from '../util/errors.ts';
 export interface Globals {
   root: string;
   debug: boolean;
+  /** --systemd-cgroup: create and run make the container's cgroup a systemd scope (later verbs read the record) */
+  systemdCgroup?: boolean;
 }
 
 export interface Command {

@@ -50,8 +50,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) throw new RuntimeError(`No help topic for '${name}'`);
-  if (flags['systemd-cgroup']) throw new RuntimeError('systemd cgroup driver: systemd is not running (tsrunc supports the cgroupfs driver only)');
-  const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true };
+  const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true, systemdCgroup: flags['systemd-cgroup'] === true };
   const cmd = (await load()).default;
   const parsed = parseArgs(rest.slice(1), cmd.flags, name);
   if (parsed.flags.help) {

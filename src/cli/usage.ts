@@ -33,7 +33,7 @@ export function usage(verb?: string): string {
     '  --log FILE          write errors to FILE (stderr gets the bare message)',
     '  --log-format FMT    text or json',
     '  --debug             debug logging',
-    '  --systemd-cgroup    refused: only the cgroupfs driver is supported',
+    '  --systemd-cgroup    the container\'s cgroup is a systemd scope (cgroupsPath "slice:prefix:name"; cgroup v2 only)',
     '  --rootless VALUE    accepted and ignored',
     '  -v, --version       print the version',
     '  -h, --help          show help',

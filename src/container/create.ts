@@ -7,7 +7,7 @@
 import { closeSync, ftruncateSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
-import { cgroupOwner, deviceRules, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
+import { cgroupOwner, deviceRules, joinCgroup, planCgroup, removeCgroup, setupCgroup } from '../cgroups/index.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { ContainerDir, OCI_VERSION, writeFileAtomic, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';
@@ -33,6 +33,8 @@ export interface CreateOptions {
   /** run -t in the foreground: tsrunc receives the pty master */
   foregroundTerminal?: boolean;
   noNewKeyring?: boolean;
+  /** --systemd-cgroup: the cgroup is a transient systemd scope (cgroups/systemd.ts) */
+  systemdCgroup?: boolean;
 }
 
 export interface Created {
@@ -63,7 +65,7 @@ export function createContainer(opts: CreateOptions): Created {
   const listenFds = process.env.LISTEN_PID === String(process.pid) ? Number(process.env.LISTEN_FDS ?? 0) || 0 : 0;
   if (listenFds > 0) config.process.env = [...(config.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
   // Where the cgroup goes is known (and refused) now; it is made just before the child is cloned into it.
-  const cgroup = planCgroup(config, opts.id);
+  const cgroup = planCgroup(config, opts.id, undefined, opts.systemdCgroup);
   const devices = deviceRules(config);
   const namespaces = planNamespaces(config.linux?.namespaces ?? []);
   const plan = buildPlan(config, {
@@ -103,7 +105,8 @@ export function createContainer(opts: CreateOptions): Created {
     dir.write(state);
     if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
     // The limits hold before the child exists; it is cloned into the cgroup.
-    const cgroupEntry = setupCgroup(cgroup, devices, cgroupOwner(cgroup, config, namespaces));
+    const owner = cgroupOwner(cgroup, config, namespaces);
+    const cgroupEntry = setupCgroup(cgroup, devices, owner);
     const handle = addon().spawn({
       ...plan,
       ...cgroupEntry,
@@ -117,6 +120,8 @@ export function createContainer(opts: CreateOptions): Created {
     state.pid = pid;
     state.initStartTime = procStat(pid)?.startTime ?? 0;
     dir.write(state);
+    // systemd driver: the scope, started with the waiting child's pid (cgroupfs: nothing, it was born in its cgroup).
+    joinCgroup(cgroup, pid, devices, owner);
     if (plan.idMaps) {
       // Written by the parent while the child waits: only a process outside
       // the new user namespace may map arbitrary ids into it.

@@ -19,6 +19,7 @@ const command: Command = {
     createContainer({
       root: g.root,
       id,
+      systemdCgroup: g.systemdCgroup,
       bundle: (f.bundle as string | undefined) ?? process.cwd(),
       pidFile: f['pid-file'] as string | undefined,
       noPivot: f['no-pivot'] === true,
