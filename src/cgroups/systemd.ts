@@ -24,7 +24,7 @@
 import { existsSync } from 'node:fs';
 import { RuntimeError } from '../util/errors.ts';
 import type { DeviceRule } from './devices.ts';
-import { realIO, type CgroupIO } from './fs.ts';
+import { realIO, type CgroupError, type CgroupIO } from './fs.ts';
 import type { CgroupLayout } from './hierarchy.ts';
 import { managerCgroup, resetFailedUnit, setUnitProperties, startTransientUnit, stopUnit, useUserManager } from './systemd-dbus.ts';
 import { deviceProperties, expandSlice, parseSystemdPath, resourceProperties, startProperties, unitName } from './systemd-props.ts';
@@ -84,6 +84,20 @@ export class SystemdManager extends V2Manager {
   override apply(r: Resources, devices?: DeviceRule[]): void {
     setUnitProperties(this.sd.user, this.sd.unit, [...resourceProperties(r), ...(devices ? deviceProperties(devices) : [])]);
     super.apply(r, devices);
+  }
+
+  /**
+   * As the v2 manager's, but the scope may vanish meanwhile: once its last
+   * process is gone systemd stops it and removes its cgroup (writing to a
+   * removed cgroup's file fails with ENODEV).
+   */
+  override kill(): void {
+    try {
+      super.kill();
+    } catch (e) {
+      const code = (e as CgroupError).code;
+      if (code !== 'ENODEV' && code !== 'ENOENT') throw e;
+    }
   }
 
   /**
