@@ -5,6 +5,7 @@
 #   2. spec-tests --compare  the conformance suite on tsrunc, runc and crun, side by side
 #   3. npm run test:engines  podman, containerd and dockerd running tsrunc (and runc)
 #   4. npm run test:v2       the cgroup tests again, in a qemu guest with pure cgroup v2
+#   5. npm run test:systemd  the systemd cgroup driver, tsrunc and runc, in that guest with systemd as PID 1
 # Each stage runs even when an earlier one failed; the exit status says if any did.
 set -uo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
@@ -31,6 +32,7 @@ stage 'tests (npm test)' npm test
 stage 'conformance: tsrunc, runc, crun' sh -c 'npm run --silent spec-tests -- --compare tsrunc,runc,crun || { echo "(the compare failed: tsrunc alone decides)"; npm run --silent spec-tests -- --runtime tsrunc; }'
 if [[ -f test/engines/vitest.config.ts ]]; then stage 'engines' npm run --silent test:engines; fi
 stage 'cgroup v2 (qemu guest)' npm run --silent test:v2
+stage 'systemd cgroup driver (qemu guest, systemd PID 1)' npm run --silent test:systemd
 
 if ((${#failed[@]})); then
   printf '\nfailed stages: %s\n' "${failed[*]}"
