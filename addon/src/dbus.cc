@@ -47,14 +47,15 @@ namespace {
   X(sd_bus_message_close_container)  \
   X(sd_bus_message_read)             \
   X(sd_bus_message_unref)            \
-  X(sd_bus_call)                     \
+  X(sd_bus_call_async)               \
+  X(sd_bus_message_is_method_error)  \
+  X(sd_bus_message_get_error)        \
   X(sd_bus_add_match)                \
   X(sd_bus_slot_unref)               \
   X(sd_bus_process)                  \
   X(sd_bus_wait)                     \
   X(sd_bus_error_free)               \
-  X(sd_bus_error_has_name)           \
-  X(sd_bus_get_property_string)
+  X(sd_bus_error_has_name)
 
 struct Sd {
 #define DECL(f) decltype(&::f) f;
@@ -189,89 +190,142 @@ void append_props(Napi::Env env, const Sd* f, sd_bus_message* m, const Napi::Arr
   if (r < 0) throw sd_error(env, "systemd: properties", r);
 }
 
-// The JobRemoved signals seen so far: job path -> result.
-struct Jobs {
-  const Sd* f;
-  std::vector<std::pair<std::string, std::string>> removed;
-};
-
-int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
-  Jobs* jobs = static_cast<Jobs*>(userdata);
-  uint32_t id;
-  const char *path, *unit, *result;
-  if (jobs->f->sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0) jobs->removed.emplace_back(path, result);
-  return 0;
-}
-
 uint64_t now_us() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+// One method call in flight, and the JobRemoved signals seen meanwhile.
+//
+// Not sd_bus_call(): its poll fails with EINTR when a signal arrives (Node's
+// SIGCHLD, when the container's process dies during the call), and the call
+// cannot then be told from one never sent. So the call is sent with
+// sd_bus_call_async() and the bus processed here until its reply (and, for a
+// job, the job's JobRemoved signal) is in, EINTR only meaning "wait again".
+struct Call {
+  const Sd* f;
+  bool replied = false;
+  std::string error_name, error_message;  // a method error
+  std::string job;                          // the reply's object path, when asked for
+  bool want_job = false;
+  std::string reply_string;                 // a Properties.Get reply's string, when asked for
+  bool want_string = false;
+  std::vector<std::pair<std::string, std::string>> removed;  // job path -> result
+};
+
+int on_reply(sd_bus_message* m, void* userdata, sd_bus_error*) {
+  Call* c = static_cast<Call*>(userdata);
+  c->replied = true;
+  if (c->f->sd_bus_message_is_method_error(m, nullptr)) {
+    const sd_bus_error* e = c->f->sd_bus_message_get_error(m);
+    c->error_name = e && e->name ? e->name : "org.freedesktop.DBus.Error.Failed";
+    c->error_message = e && e->message ? e->message : c->error_name;
+    return 0;
+  }
+  if (c->want_job) {
+    const char* job = nullptr;
+    if (c->f->sd_bus_message_read(m, "o", &job) >= 0 && job) c->job = job;
+  }
+  if (c->want_string) {
+    const char* v = nullptr;
+    if (c->f->sd_bus_message_read(m, "v", "s", &v) >= 0 && v) c->reply_string = v;
+  }
+  return 0;
+}
+
+int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
+  Call* c = static_cast<Call*>(userdata);
+  uint32_t id;
+  const char *path, *unit, *result;
+  if (c->f->sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0) c->removed.emplace_back(path, result);
+  return 0;
+}
+
+// Processes the bus until done() or the deadline; EINTR is no error here.
+template <typename Done>
+int pump(const Sd* f, sd_bus* bus, uint64_t deadline, Done done) {
+  for (;;) {
+    if (done()) return 0;
+    int r = f->sd_bus_process(bus, nullptr);
+    if (r > 0) continue;
+    if (r < 0 && r != -EINTR) return r;
+    if (r < 0) continue;
+    uint64_t now = now_us();
+    if (now >= deadline) return -ETIMEDOUT;
+    r = f->sd_bus_wait(bus, deadline - now);
+    if (r < 0 && r != -EINTR) return r;
+  }
+}
+
+// Sends `m` (unref'd, and set to null, once sent), waits for the reply; a
+// method error throws, unless it is `ignore_error` (then false is returned).
+bool send_and_wait(Napi::Env env, Bus& b, sd_bus_message*& m, Call& c, const std::string& what, uint64_t timeout_ms, const char* ignore_error = nullptr) {
+  const Sd* f = c.f;
+  sd_bus_slot* slot = nullptr;
+  int r = f->sd_bus_call_async(b.bus, &slot, m, on_reply, &c, timeout_ms * 1000);
+  if (r < 0) throw sd_error(env, what, r);
+  f->sd_bus_message_unref(m);
+  m = nullptr;
+  r = pump(f, b.bus, now_us() + timeout_ms * 1000, [&] { return c.replied; });
+  f->sd_bus_slot_unref(slot);
+  if (r < 0) throw sd_error(env, what + ": no reply", r);
+  if (!c.error_name.empty()) {
+    if (ignore_error && c.error_name == ignore_error) return false;
+    Napi::Error err = Napi::Error::New(env, what + ": " + c.error_message);
+    err.Set("dbusName", Napi::String::New(env, c.error_name));
+    throw err;
+  }
+  return true;
+}
+
 // A method call on the Manager that queues a job: the match for JobRemoved is
 // in place before the call (the signal may come right after the reply), then
 // the bus is processed until that job's signal arrives or the time is up.
 // Returns the job's result ("done", "failed", "canceled", "timeout", ...).
-std::string call_and_wait(Napi::Env env, Bus& b, sd_bus_message* call, const std::string& what, uint64_t timeout_ms, const char* ignore_error = nullptr) {
+std::string call_and_wait(Napi::Env env, Bus& b, sd_bus_message*& call, const std::string& what, uint64_t timeout_ms, const char* ignore_error = nullptr) {
   const Sd* f = sd(env);
-  Jobs jobs{f, {}};
-  sd_bus_slot* slot = nullptr;
-  int r = f->sd_bus_add_match(b.bus, &slot, "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',path='/org/freedesktop/systemd1'", on_job_removed, &jobs);
+  Call c;
+  c.f = f;
+  c.want_job = true;
+  sd_bus_slot* match = nullptr;
+  int r = f->sd_bus_add_match(b.bus, &match, "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',path='/org/freedesktop/systemd1'", on_job_removed, &c);
   if (r < 0) throw sd_error(env, what + ": cannot watch for the job's end", r);
-  if (!b.direct && !b.subscribed) {
-    // On the bus, systemd sends its job signals to subscribers (and the job's own client).
-    sd_bus_error e = SD_BUS_ERROR_NULL;
-    sd_bus_message* reply = nullptr;
-    sd_bus_message* sub = nullptr;
-    if (f->sd_bus_message_new_method_call(b.bus, &sub, kDest, kPath, kManager, "Subscribe") >= 0) {
-      if (f->sd_bus_call(b.bus, sub, 0, &e, &reply) >= 0) b.subscribed = true;
-      f->sd_bus_message_unref(sub);
+  try {
+    if (!b.direct && !b.subscribed) {
+      // On the bus, systemd sends its job signals to subscribers (and the job's own client).
+      sd_bus_message* sub = nullptr;
+      Call sc;
+      sc.f = f;
+      if (f->sd_bus_message_new_method_call(b.bus, &sub, kDest, kPath, kManager, "Subscribe") >= 0) {
+        try {
+          send_and_wait(env, b, sub, sc, "systemd: Subscribe", timeout_ms, "org.freedesktop.systemd1.AlreadySubscribed");
+        } catch (...) {
+          f->sd_bus_message_unref(sub);
+          throw;
+        }
+        b.subscribed = true;
+      }
     }
-    f->sd_bus_message_unref(reply);
-    f->sd_bus_error_free(&e);
-  }
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  sd_bus_message* reply = nullptr;
-  r = f->sd_bus_call(b.bus, call, timeout_ms * 1000, &e, &reply);
-  if (r < 0) {
-    f->sd_bus_slot_unref(slot);
-    if (ignore_error && f->sd_bus_error_has_name(&e, ignore_error)) {
-      f->sd_bus_error_free(&e);
+    if (!send_and_wait(env, b, call, c, what, timeout_ms, ignore_error)) {
+      f->sd_bus_slot_unref(match);
       return "done";
     }
-    Napi::Error err = sd_error(env, what, r, &e);
-    f->sd_bus_error_free(&e);
-    throw err;
+    auto seen = [&] {
+      for (auto& j : c.removed)
+        if (j.first == c.job) return true;
+      return false;
+    };
+    r = pump(f, b.bus, now_us() + timeout_ms * 1000, seen);
+    if (r < 0) throw sd_error(env, what + ": waiting for job " + c.job, r);
+  } catch (...) {
+    f->sd_bus_slot_unref(match);
+    throw;
   }
-  const char* job_c = nullptr;
-  r = f->sd_bus_message_read(reply, "o", &job_c);
-  std::string job = job_c ? job_c : "";
-  f->sd_bus_message_unref(reply);
-  if (r < 0) {
-    f->sd_bus_slot_unref(slot);
-    throw sd_error(env, what + ": reading the job", r);
-  }
-  uint64_t deadline = now_us() + timeout_ms * 1000;
-  for (;;) {
-    for (auto& j : jobs.removed)
-      if (j.first == job) {
-        f->sd_bus_slot_unref(slot);
-        return j.second;
-      }
-    r = f->sd_bus_process(b.bus, nullptr);
-    if (r > 0) continue;
-    if (r < 0) break;
-    uint64_t now = now_us();
-    if (now >= deadline) {
-      r = -ETIMEDOUT;
-      break;
-    }
-    r = f->sd_bus_wait(b.bus, deadline - now);
-    if (r < 0) break;
-  }
-  f->sd_bus_slot_unref(slot);
-  throw sd_error(env, what + ": waiting for job " + job, r);
+  f->sd_bus_slot_unref(match);
+  for (auto& j : c.removed)
+    if (j.first == c.job) return j.second;
+  return "unknown";
 }
 
 bool user_arg(const Napi::CallbackInfo& info) { return info[0].ToBoolean().Value(); }
@@ -295,7 +349,6 @@ Napi::Value SdStartTransientUnit(const Napi::CallbackInfo& info) {
     r = f->sd_bus_message_append(m, "a(sa(sv))", 0);  // no auxiliary units
     if (r < 0) throw sd_error(env, "systemd: StartTransientUnit " + unit, r);
     std::string result = call_and_wait(env, b, m, "systemd: StartTransientUnit " + unit, timeout_ms);
-    f->sd_bus_message_unref(m);
     return Napi::String::New(env, result);
   } catch (...) {
     f->sd_bus_message_unref(m);
@@ -315,7 +368,6 @@ Napi::Value SdStopUnit(const Napi::CallbackInfo& info) {
   if (r < 0) throw sd_error(env, "systemd: StopUnit " + unit, r);
   try {
     std::string result = call_and_wait(env, b, m, "systemd: StopUnit " + unit, timeout_ms, "org.freedesktop.systemd1.NoSuchUnit");
-    f->sd_bus_message_unref(m);
     return Napi::String::New(env, result);
   } catch (...) {
     f->sd_bus_message_unref(m);
@@ -325,18 +377,14 @@ Napi::Value SdStopUnit(const Napi::CallbackInfo& info) {
 
 // A call whose reply carries nothing we need.
 static void simple_call(Napi::Env env, Bus& b, sd_bus_message* m, const std::string& what, bool ignore_errors) {
-  const Sd* f = sd(env);
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  sd_bus_message* reply = nullptr;
-  int r = f->sd_bus_call(b.bus, m, 0, &e, &reply);
-  f->sd_bus_message_unref(m);
-  f->sd_bus_message_unref(reply);
-  if (r < 0 && !ignore_errors) {
-    Napi::Error err = sd_error(env, what, r, &e);
-    f->sd_bus_error_free(&e);
-    throw err;
+  Call c;
+  c.f = sd(env);
+  try {
+    send_and_wait(env, b, m, c, what, 30000);
+  } catch (const Napi::Error&) {
+    c.f->sd_bus_message_unref(m);  // null once sent
+    if (!ignore_errors) throw;
   }
-  f->sd_bus_error_free(&e);
 }
 
 Napi::Value SdSetUnitProperties(const Napi::CallbackInfo& info) {
@@ -379,17 +427,20 @@ Napi::Value SdManagerProperty(const Napi::CallbackInfo& info) {
   Bus& b = bus_for(env, user_arg(info));
   const Sd* f = sd(env);
   std::string name = info[1].As<Napi::String>().Utf8Value();
-  sd_bus_error e = SD_BUS_ERROR_NULL;
-  char* value = nullptr;
-  int r = f->sd_bus_get_property_string(b.bus, kDest, kPath, kManager, name.c_str(), &e, &value);
-  if (r < 0) {
-    Napi::Error err = sd_error(env, "systemd: Manager property " + name, r, &e);
-    f->sd_bus_error_free(&e);
-    throw err;
+  sd_bus_message* m = nullptr;
+  int r = f->sd_bus_message_new_method_call(b.bus, &m, kDest, kPath, "org.freedesktop.DBus.Properties", "Get");
+  if (r >= 0) r = f->sd_bus_message_append(m, "ss", kManager, name.c_str());
+  if (r < 0) throw sd_error(env, "systemd: Manager property " + name, r);
+  Call c;
+  c.f = f;
+  c.want_string = true;
+  try {
+    send_and_wait(env, b, m, c, "systemd: Manager property " + name, 30000);
+  } catch (...) {
+    f->sd_bus_message_unref(m);  // null once sent
+    throw;
   }
-  Napi::String out = Napi::String::New(env, value ? value : "");
-  free(value);
-  return out;
+  return Napi::String::New(env, c.reply_string);
 }
 
 }  // namespace tsrunc
