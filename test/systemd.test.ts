@@ -41,12 +41,12 @@ interface Res {
 }
 
 /** A runtime command, output in files (a created container keeps its stdio open). */
-function call(bin: string, root: string, args: string[], input?: string): Res {
+function call(bin: string, root: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): Res {
   const dir = mkdtempSync(join(tmpdir(), 'sd-io-'));
   const out = openSync(join(dir, 'out'), 'w+');
   const err = openSync(join(dir, 'err'), 'w+');
   try {
-    const r = spawnSync(bin, ['--root', root, '--systemd-cgroup', ...args], { input, stdio: [input === undefined ? 'ignore' : 'pipe', out, err], timeout: 60_000 });
+    const r = spawnSync(bin, ['--root', root, '--systemd-cgroup', ...args], { input, env, stdio: [input === undefined ? 'ignore' : 'pipe', out, err], timeout: 60_000 });
     if (r.error) throw r.error;
     return { code: r.status ?? -1, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
   } finally {
@@ -213,6 +213,21 @@ describe.skipIf(!ready)('systemd cgroup driver (needs root, systemd as PID 1 and
       expect(show(`sdtest-${fid}.scope`, ['LoadState']).LoadState).toBe('not-found');
       expect(existsSync(`${CG}/system.slice/sdtest-${fid}.scope`)).toBe(false);
       expect(failedUnits()).not.toContain(`sdtest-${fid}.scope`);
+    });
+
+    it("without a system bus daemon: systemd's private socket (root)", T, () => {
+      const pid = `${id}-p`;
+      const env = { ...process.env, DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/nonexistent/system_bus_socket' };
+      const bundle = makeBundle(['sleep', '1000'], (c) => {
+        c.linux.cgroupsPath = `system.slice:sdtest:${pid}`;
+        c.linux.resources = { ...c.linux.resources, pids: { limit: 9 } };
+      });
+      ok(call(bin, root, ['run', '-d', '-b', bundle, pid], undefined, env), 'run -d');
+      expect(show(`sdtest-${pid}.scope`, ['ActiveState', 'TasksMax'])).toEqual({ ActiveState: 'active', TasksMax: '9' });
+      ok(call(bin, root, ['update', '--pids-limit', '11', pid], undefined, env), 'update');
+      expect(show(`sdtest-${pid}.scope`, ['TasksMax']).TasksMax).toBe('11');
+      ok(call(bin, root, ['delete', '--force', pid], undefined, env), 'delete --force');
+      expect(show(`sdtest-${pid}.scope`, ['LoadState']).LoadState).toBe('not-found');
     });
 
     it('run in the foreground, a cgroup namespace rooted at the scope; the default cgroupsPath; a nested slice', T, () => {

@@ -289,7 +289,11 @@ std::string call_and_wait(Napi::Env env, Bus& b, sd_bus_message*& call, const st
   c.f = f;
   c.want_job = true;
   sd_bus_slot* match = nullptr;
-  int r = f->sd_bus_add_match(b.bus, &match, "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',path='/org/freedesktop/systemd1'", on_job_removed, &c);
+  // On systemd's private socket (no bus daemon) messages carry no sender: a
+  // sender in the match would never match there (systemctl leaves it out too).
+  const char* rule = b.direct ? "type='signal',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',path='/org/freedesktop/systemd1'"
+                              : "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',path='/org/freedesktop/systemd1'";
+  int r = f->sd_bus_add_match(b.bus, &match, rule, on_job_removed, &c);
   if (r < 0) throw sd_error(env, what + ": cannot watch for the job's end", r);
   try {
     if (!b.direct && !b.subscribed) {
