@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
-import { isRoot, makeBundle, runtime, until } from './lib/harness.ts';
+import { isRoot, makeBundle, repo, runtime, until } from './lib/harness.ts';
 
 const systemdPid1 = (() => {
   try {
@@ -260,6 +260,41 @@ describe.skipIf(!ready)('systemd cgroup driver (needs root, systemd as PID 1 and
       expect(existsSync(`${CG}/sdtest.slice/sdtest-nested.slice/sdtest-${nid}.scope`)).toBe(false);
       expect(failedUnits()).toBe('');
     });
+  });
+});
+
+describe.skipIf(!ready || !existsSync('/usr/sbin/useradd'))('systemd cgroup driver: a non-root caller and its user manager (session bus)', () => {
+  // The driver's user-manager path without a container (a non-root create is the
+  // rootless work): test/lib/systemd-user-probe.ts, run as a fresh user whose
+  // `systemd --user` runs as a Delegate=yes service, as user@.service does
+  // (user@.service itself needs logind, which the guest masks).
+  const uidNum = 4242 + (process.pid % 1000);
+  const user = `sdtest${uidNum}`;
+  const unit = `sdtest-user-manager-${uidNum}.service`;
+  const runtimeDir = `/run/user/${uidNum}`;
+  afterAll(() => {
+    spawnSync('systemctl', ['stop', unit]);
+    spawnSync('userdel', ['-r', user]);
+    rmSync(runtimeDir, { recursive: true, force: true });
+  });
+
+  it("plans the scope under the manager's cgroup, starts it with the pid, updates it, removes it", T, async () => {
+    expect(spawnSync('useradd', ['-M', '-u', String(uidNum), user]).status).toBe(0);
+    spawnSync('mkdir', ['-p', '-m', '700', runtimeDir]);
+    expect(spawnSync('chown', [`${uidNum}:${uidNum}`, runtimeDir]).status).toBe(0);
+    const started = spawnSync('systemd-run', ['--unit', unit, '-p', 'Delegate=yes', '-p', `User=${uidNum}`, '-p', `Environment=XDG_RUNTIME_DIR=${runtimeDir}`, '-p', 'Type=notify', '/lib/systemd/systemd', '--user'], { encoding: 'utf8' });
+    expect(started.status, started.stderr).toBe(0);
+    await until(() => existsSync(`${runtimeDir}/bus`), 60_000, 'the user bus');
+    const probe = spawnSync('setpriv', ['--reuid', String(uidNum), '--regid', String(uidNum), '--clear-groups', 'env', 'HOME=/tmp', 'TMPDIR=/tmp', `XDG_RUNTIME_DIR=${runtimeDir}`, join(repo, 'node_modules/.bin/tsx'), join(repo, 'test/lib/systemd-user-probe.ts'), '', 'sdu'], { cwd: repo, encoding: 'utf8', timeout: 100_000 });
+    expect(probe.status, probe.stderr).toBe(0);
+    const r = JSON.parse(probe.stdout);
+    const managerCg = `/system.slice/${unit}`;
+    const dir = `${CG}${managerCg}/user.slice/tsrunc-sdu.scope`;
+    expect(r.record.paths['']).toBe(dir);
+    expect(r.record.systemd).toMatchObject({ unit: 'tsrunc-sdu.scope', slice: 'user.slice', user: true });
+    expect(r.own).toBe(`0::${managerCg}/user.slice/tsrunc-sdu.scope`);
+    expect([r.before, r.after]).toEqual(['9', '11']);
+    expect(existsSync(dir)).toBe(false);
   });
 });
 

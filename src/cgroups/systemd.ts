@@ -70,11 +70,12 @@ export class SystemdManager extends V2Manager {
   /**
    * The scope, started with the waiting child's pid, the job awaited; then
    * the controllers on the way down (systemd enables only those its
-   * properties need), the files, the device filter.
+   * properties need), the files, the device filter (with rules).
    */
-  start(pid: number, rules: DeviceRule[]): void {
+  start(pid: number, rules: DeviceRule[] | undefined): void {
     const r = this.record.resources ?? {};
-    startTransientUnit(this.sd.user, this.sd.unit, [...startProperties(this.sd.name, this.sd.slice, pid), ...resourceProperties(r), ...deviceProperties(rules)]);
+    // No rules (a rootless caller, who can load no device filter): no device properties either.
+    startTransientUnit(this.sd.user, this.sd.unit, [...startProperties(this.sd.name, this.sd.slice, pid), ...resourceProperties(r), ...(rules ? deviceProperties(rules) : [])]);
     if (!this.exists()) throw new RuntimeError(`systemd cgroup driver: unit ${this.sd.unit} started, but its cgroup ${this.dir} does not exist`);
     super.create(r);
     super.apply(r, rules);

@@ -18,7 +18,7 @@ const command: Command = {
         namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
         capabilities: CAPABILITY_NAMES.map((c) => 'CAP_' + c),
         // systemd: --systemd-cgroup (cgroup v2 only). systemdUser stays false: the user-manager
-        // path for non-root callers exists (cgroups/systemd-dbus.ts) but is not proven yet.
+        // path works (test/systemd.test.ts), but a non-root create does not yet (rootless).
         cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
         seccomp: seccompFeatures(),
         apparmor: { enabled: false },
