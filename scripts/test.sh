@@ -9,6 +9,7 @@
 #                            unprivileged user into a clean prefix, the lifecycle with the
 #                            installed CLI (writable and read-only), podman with it, and the
 #                            installed tsrunc-spec-tests against runc
+#   6. npm run test:systemd  the systemd cgroup driver, tsrunc and runc, in that guest with systemd as PID 1
 # Each stage runs even when an earlier one failed; the exit status says if any did.
 set -uo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
@@ -35,6 +36,7 @@ stage 'tests (npm test)' npm test
 stage 'conformance: tsrunc, runc, crun' sh -c 'npm run --silent spec-tests -- --compare tsrunc,runc,crun || { echo "(the compare failed: tsrunc alone decides)"; npm run --silent spec-tests -- --runtime tsrunc; }'
 if [[ -f test/engines/vitest.config.ts ]]; then stage 'engines' npm run --silent test:engines; fi
 stage 'cgroup v2 (qemu guest)' npm run --silent test:v2
+stage 'systemd cgroup driver (qemu guest, systemd PID 1)' npm run --silent test:systemd
 stage 'package: pack, install, lifecycle, podman, spec-tests' bash scripts/test-package.sh
 
 if ((${#failed[@]})); then

@@ -23,6 +23,11 @@ Napi::Value Spawn(const Napi::CallbackInfo& info);
 Napi::Value Release(const Napi::CallbackInfo& info);
 Napi::Value ProcWrite(const Napi::CallbackInfo& info);
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info);
+Napi::Value SdStartTransientUnit(const Napi::CallbackInfo& info);
+Napi::Value SdStopUnit(const Napi::CallbackInfo& info);
+Napi::Value SdSetUnitProperties(const Napi::CallbackInfo& info);
+Napi::Value SdResetFailedUnit(const Napi::CallbackInfo& info);
+Napi::Value SdManagerProperty(const Napi::CallbackInfo& info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 Napi::Value SeccompInfo(const Napi::CallbackInfo& info);
 
@@ -306,6 +311,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reap", Napi::Function::New(env, Reap));
   exports.Set("exitNow", Napi::Function::New(env, ExitNow));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
+  exports.Set("sdStartTransientUnit", Napi::Function::New(env, SdStartTransientUnit));
+  exports.Set("sdStopUnit", Napi::Function::New(env, SdStopUnit));
+  exports.Set("sdSetUnitProperties", Napi::Function::New(env, SdSetUnitProperties));
+  exports.Set("sdResetFailedUnit", Napi::Function::New(env, SdResetFailedUnit));
+  exports.Set("sdManagerProperty", Napi::Function::New(env, SdManagerProperty));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("ttyRaw", Napi::Function::New(env, TtyRaw));

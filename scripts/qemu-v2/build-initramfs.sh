@@ -60,6 +60,7 @@ for m in "${order[@]}"; do
 done
 install -m 755 "$here/init" "$tmp/init"
 install -m 755 "$here/qv2-modprobe" "$tmp/sbin/qv2-modprobe"
+install -m 755 "$here/systemd-run.sh" "$tmp/qv2-systemd-run.sh"
 
 mkdir -p "$(dirname -- "$out")"
 (cd "$tmp" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out.tmp"

@@ -19,6 +19,9 @@
 #   QEMU_V2_PASS_ENV  names of host environment variables to pass to CMD (space-separated;
 #                     CI, NO_COLOR, FORCE_COLOR, DEBUG are always passed when set)
 #   QEMU_V2_QEMU_ARGS extra qemu arguments (split on spaces)
+#   QEMU_V2_SYSTEMD=1 systemd (this host's, 252) is PID 1 and CMD runs as its
+#                     unit qv2-run.service, on an overlay root (tmpfs upper);
+#                     QEMU_V2_CGROUP/QEMU_V2_SUBTREE do not apply
 #   QEMU_V2_QUIET=1   no timing summary on stderr
 #   QEMU_V2_KEEP=1    keep the run directory (build/qemu-v2/runs/...)
 set -euo pipefail
@@ -57,7 +60,7 @@ fi
 # --- the initramfs, cached per kernel version and per content of its sources ---
 mkdir -p "$cache_dir/runs"
 initrd=$cache_dir/initramfs-$kver.cpio
-key=$( { echo "$kver"; cat "$here/init" "$here/qv2-modprobe" "$here/build-initramfs.sh";
+key=$( { echo "$kver"; cat "$here/init" "$here/qv2-modprobe" "$here/build-initramfs.sh" "$here/systemd-run.sh";
 	sha256sum "$(command -v busybox)" "/lib/modules/$kver/modules.dep"; } | sha256sum | cut -c1-16)
 (
 	flock 9
@@ -87,6 +90,8 @@ cmdline+=" qv2.keep=$(printf %s "$repo" | base64 -w0)"
 [ -z "${QEMU_V2_CGROUP:-}" ] || cmdline+=" qv2.cgroup=$QEMU_V2_CGROUP"
 [ -z "${QEMU_V2_SUBTREE:-}" ] || cmdline+=" qv2.subtree=$QEMU_V2_SUBTREE"
 [ -z "${QEMU_V2_MODULES:-}" ] || cmdline+=" qv2.modules=$QEMU_V2_MODULES"
+# systemd as PID 1 (init hands over to it, on an overlay root; see README.md).
+[ "${QEMU_V2_SYSTEMD:-}" != 1 ] || cmdline+=" qv2.systemd=1 systemd.unit=qv2.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.firstboot=0 systemd.journald.forward_to_console=0"
 
 # ttyS0 (kernel console, init's log) goes to a file; ttyS1 (CMD's output) to stdout.
 qemu=(qemu-system-x86_64 -accel tcg -cpu "${QEMU_V2_CPU:-max}" -smp "${QEMU_V2_SMP:-2}" -m "${QEMU_V2_MEM:-2048}"

@@ -26,6 +26,7 @@ import type { NamespacePlan } from '../container/namespaces.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { V1Manager } from './v1.ts';
 import { V2Manager } from './v2.ts';
+import { planSystemd, SystemdManager } from './systemd.ts';
 
 export type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 export type { DeviceRule } from './devices.ts';
@@ -42,7 +43,7 @@ function withoutDevices(r: LinuxResources): Resources {
  * Where the container's cgroup goes and what of it must be made, with every
  * refusal made before anything exists (as runc's validation does).
  */
-export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLayout = cgroupLayout()): CgroupRecord {
+export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLayout = cgroupLayout(), systemd = false): CgroupRecord {
   // The id becomes a path component: runc's rule for it is checked first.
   validateId(id);
   const linux = config.linux ?? {};
@@ -54,9 +55,11 @@ export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLay
     if (!sizes.includes(h.pageSize)) throw new RuntimeError(`linux.resources.hugepageLimits: page size ${h.pageSize} is not supported by this host (${sizes.join(', ') || 'no huge pages'})`);
   }
 
+  // --systemd-cgroup: a transient scope (systemd.ts); v2 only, refused on v1 there.
+  const sdRecord = systemd ? planSystemd(linux.cgroupsPath, id, layout, resources) : undefined;
   if (layout.unified) {
     const mount = layout.hierarchies[0];
-    const dir = v2Path(linux.cgroupsPath, id, mount);
+    const dir = sdRecord ? sdRecord.paths[''] : v2Path(linux.cgroupsPath, id, mount);
     const cpu = res.cpu;
     if (cpu?.realtimePeriod || cpu?.realtimeRuntime) throw new RuntimeError('linux.resources.cpu: realtimePeriod and realtimeRuntime are not supported on cgroup v2');
     if (res.memory?.swap) {
@@ -66,7 +69,7 @@ export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLay
         throw new RuntimeError(`linux.resources.memory: ${(e as Error).message}`);
       }
     }
-    return { version: 2, paths: { '': dir }, mount: mount.mountPoint, owned: missing(mount.mountPoint, [dir]), resources };
+    return sdRecord ?? { version: 2, paths: { '': dir }, mount: mount.mountPoint, owned: missing(mount.mountPoint, [dir]), resources };
   }
 
   if (res.unified && Object.keys(res.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');
@@ -103,6 +106,7 @@ export function deviceRules(config: RunnableConfig): DeviceRule[] {
 }
 
 export function openCgroup(record: CgroupRecord, io: CgroupIO = realIO): CgroupManager {
+  if (record.systemd) return new SystemdManager(record, io);
   return record.version === 2 ? new V2Manager(record, io) : new V1Manager(record, io);
 }
 
@@ -129,6 +133,8 @@ export function containerCgroup(state: StoredState, context = 'cannot toggle fre
  * (cgroupOwner), the cgroup is delegated to it.
  */
 export function setupCgroup(record: CgroupRecord, rules: DeviceRule[], owner?: { uid: number; gid: number }, rootless = false): CgroupEntry {
+  // systemd: the scope needs the child's pid; it is made by joinCgroup, after the clone.
+  if (record.systemd) return {};
   // Rootless without a cgroup of its own (rootless.ts): the container stays in the caller's.
   if (!Object.keys(record.paths).length) return {};
   const cg = openCgroup(record);
@@ -153,6 +159,19 @@ export function setupCgroup(record: CgroupRecord, rules: DeviceRule[], owner?: {
       } catch {}
   }
   return cg.entry();
+}
+
+/**
+ * The systemd driver's second half of setupCgroup, once the child exists and
+ * waits before its setup (see systemd.ts): the scope started with its pid,
+ * then the limits. Nothing for the cgroupfs driver, whose child was born in
+ * its cgroup.
+ */
+export function joinCgroup(record: CgroupRecord, pid: number, rules: DeviceRule[], owner?: { uid: number; gid: number }): void {
+  if (!record.systemd) return;
+  const cg = new SystemdManager(record);
+  cg.start(pid, rules);
+  if (owner) cg.delegate(owner.uid, owner.gid);
 }
 
 /**

@@ -30,6 +30,17 @@ export interface CgroupRecord {
   resources?: Resources;
   /** rootless: the controllers (v2: '') left out of `paths`, and why (cgroups/rootless.ts) */
   denied?: Record<string, string>;
+  /** the systemd driver (--systemd-cgroup, v2 only): the transient scope that is the container's cgroup */
+  systemd?: {
+    /** `<prefix>-<name>.scope` */
+    unit: string;
+    /** the slice unit it is in, e.g. "system.slice" */
+    slice: string;
+    /** the caller's user manager (session bus) rather than the system one */
+    user: boolean;
+    /** the container id, for the unit's Description */
+    name: string;
+  };
 }
 
 /**

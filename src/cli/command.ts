@@ -6,6 +6,8 @@ export interface Globals {
   debug: boolean;
   /** --rootless as given (container/rootless.ts reads it; runc: only where a container is made) */
   rootless?: string;
+  /** --systemd-cgroup: create and run make the container's cgroup a systemd scope (later verbs read the record) */
+  systemdCgroup?: boolean;
 }
 
 export interface Command {

@@ -63,8 +63,7 @@ async function main(argv: string[]): Promise<number> {
     out(verbUsage(name, cmd.default.flags));
     return 0;
   }
-  if (flags['systemd-cgroup']) throw new RuntimeError('systemd cgroup driver: systemd is not running (tsrunc supports the cgroupfs driver only)');
-  const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true, rootless: flags.rootless as string | undefined };
+  const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true, rootless: flags.rootless as string | undefined, systemdCgroup: flags['systemd-cgroup'] === true };
   const cmd = (await load()).default;
   const parsed = parseArgs(rest.slice(1), cmd.flags, name);
   if (debug) logDebug(`tsrunc ${VERSION} (node ${process.version}): ${name} ${JSON.stringify(rest.slice(1))}, root ${globals.root}`);

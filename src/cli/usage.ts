@@ -173,7 +173,7 @@ const GLOBAL_OPTIONS: Array<[FlagSpec, string]> = [
   [{ names: ['log-format'], type: 'string' }, `set the log format ('text' (default), or 'json') (default: "text")`],
   [{ names: ['root'], type: 'string' }, 'root directory for storage of container state (this should be located in tmpfs) (default: "/run/tsrunc", or $XDG_RUNTIME_DIR/tsrunc when not root)'],
   [{ names: ['criu'], type: 'string' }, 'accepted and ignored: tsrunc has no checkpoint/restore'],
-  [{ names: ['systemd-cgroup'], type: 'bool' }, 'refused: tsrunc has the cgroupfs driver only'],
+  [{ names: ['systemd-cgroup'], type: 'bool' }, 'enable systemd cgroup support: the container\'s cgroup is a transient scope, cgroupsPath "slice:prefix:name" (cgroup v2 only)'],
   [{ names: ['rootless'], type: 'string' }, 'ignore cgroup permission errors (\'true\', \'false\', or \'auto\') (default: "auto": yes when not root)'],
   [{ names: ['help', 'h'], type: 'bool' }, 'show help'],
   [{ names: ['version', 'v'], type: 'bool' }, 'print the version'],

@@ -7,7 +7,7 @@
 import { closeSync, ftruncateSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
-import { cgroupOwner, deviceRules, planCgroup, removeCgroup, rootlessRecord, setupCgroup } from '../cgroups/index.ts';
+import { cgroupOwner, deviceRules, joinCgroup, planCgroup, removeCgroup, rootlessRecord, setupCgroup } from '../cgroups/index.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { checkPidFileDir, ContainerDir, isXdgRoot, OCI_VERSION, writePidFile, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';
@@ -40,6 +40,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** the global --rootless flag (true, false, auto: rootless.ts) */
   rootless?: string;
+  /** --systemd-cgroup: the cgroup is a transient systemd scope (cgroups/systemd.ts) */
+  systemdCgroup?: boolean;
 }
 
 export interface Created {
@@ -74,9 +76,10 @@ export function createContainer(opts: CreateOptions): Created {
   // A non-root caller: runc's rootless checks, and how the id maps get written.
   const idMapMethod = checkRootless(config, namespaces);
   // Where the cgroup goes is known (and refused) now; it is made just before the child is cloned into it.
-  let cgroup = planCgroup(config, opts.id);
+  let cgroup = planCgroup(config, opts.id, undefined, opts.systemdCgroup);
   // Rootless cgroups: what the caller may not make is done without, if no limit needs it.
-  if (rootlessCg) cgroup = rootlessRecord(cgroup, cgroup.resources ?? {}, Boolean(config.linux?.cgroupsPath));
+  // (A systemd scope is made by the caller's manager: nothing to leave out.)
+  if (rootlessCg && !cgroup.systemd) cgroup = rootlessRecord(cgroup, cgroup.resources ?? {}, Boolean(config.linux?.cgroupsPath));
   const devices = deviceRules(config);
   const plan = buildPlan(config, {
     namespaces,
@@ -117,7 +120,8 @@ export function createContainer(opts: CreateOptions): Created {
     dir.write(state);
     if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
     // The limits hold before the child exists; it is cloned into the cgroup.
-    const cgroupEntry = setupCgroup(cgroup, devices, cgroupOwner(cgroup, config, namespaces), rootlessCg);
+    const owner = cgroupOwner(cgroup, config, namespaces);
+    const cgroupEntry = setupCgroup(cgroup, devices, owner, rootlessCg);
     if (debugEnabled()) debugPlan(`create ${opts.id}`, plan, cgroup.paths, cgroupEntry.cgroupTasks);
     const handle = addon().spawn({
       ...plan,
@@ -133,6 +137,8 @@ export function createContainer(opts: CreateOptions): Created {
     state.pid = pid;
     state.initStartTime = procStat(pid)?.startTime ?? 0;
     dir.write(state);
+    // systemd driver: the scope, started with the waiting child's pid (cgroupfs: nothing, it was born in its cgroup).
+    joinCgroup(cgroup, pid, devices, owner);
     // Written by the parent while the child waits (rootless.ts: how, for a non-root caller).
     if (plan.idMaps) writeIdMaps(pid, plan.idMaps.uid, plan.idMaps.gid, idMapMethod);
     if (plan.oomScoreAdj !== undefined) writeOomScoreAdj(pid, plan.oomScoreAdj);

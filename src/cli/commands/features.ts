@@ -17,7 +17,9 @@ const command: Command = {
       linux: {
         namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
         capabilities: CAPABILITY_NAMES.map((c) => 'CAP_' + c),
-        cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+        // systemd: --systemd-cgroup (cgroup v2 only). systemdUser stays false: the user-manager
+        // path works (test/systemd.test.ts), but a non-root create does not yet (rootless).
+        cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
         seccomp: seccompFeatures(),
         apparmor: { enabled: false },
         selinux: { enabled: false },

@@ -18,6 +18,7 @@ const command: Command = {
       root: g.root,
       rootless: g.rootless,
       id,
+      systemdCgroup: g.systemdCgroup,
       bundle: (f.bundle as string | undefined) ?? process.cwd(),
       pidFile: f['pid-file'] as string | undefined,
       noPivot: f['no-pivot'] === true,
