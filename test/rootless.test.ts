@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
 import { cgroupDenied, rootlessRecord } from '../src/cgroups/rootless.ts';
 import { cleanup, makeBundle, rootfs, rt, runtime, stateRoot, uid as newId, until } from './lib/harness.ts';
-import { ensureUser, isRoot, runAs, sh, USER, which, type Ran } from './lib/rootless-user.ts';
+import { ensureUser, isRoot, runAs, sh, USER, userRuntime, which, type Ran } from './lib/rootless-user.ts';
 
 const made = ensureUser();
 const who = made.who;
@@ -33,9 +33,10 @@ function unusable(): string | undefined {
   if (userns.code !== 0) return `unprivileged user namespaces are not allowed here: ${userns.stderr.trim()}`;
   // dist/tsrunc (the launcher) runs dist/node on dist/tsrunc.cjs, which loads
   // the addon and reads tsrunc-init (into a sealed memfd) from prebuilds/.
-  const dist = dirname(realpathSync(runtime));
+  const tsrunc = runtimes[0].bin;
+  const dist = dirname(realpathSync(tsrunc));
   const prebuilds = join(dist, '..', 'prebuilds', `${process.platform}-${process.arch}`);
-  for (const p of [runtime, realpathSync(join(dist, 'node'))]) {
+  for (const p of [tsrunc, realpathSync(join(dist, 'node'))]) {
     const r = asUser(['test', '-x', p]);
     if (r.code !== 0) return `${USER} cannot execute ${p} (a directory above it is closed to others?)`;
   }
@@ -59,6 +60,8 @@ beforeAll(() => {
   xdg = join(work, 'xdg');
   mkdirSync(xdg, { mode: 0o700 });
   chownSync(xdg, who.uid, who.gid);
+  // From a checkout the user cannot reach (under /root, say): a copy it can.
+  runtimes[0].bin = userRuntime(who, runtime);
   skipWhy = unusable();
   if (!skipWhy) nofileHard = Number(asUser(['sh', '-c', 'ulimit -Hn']).stdout.trim()) || 1 << 20;
 });
@@ -468,11 +471,11 @@ describe.skipIf(!isRoot)('rootless: an unprivileged user', () => {
     it_('without XDG_RUNTIME_DIR the root is /run/tsrunc, which the user may not use (as runc\'s /run/runc)', () => {
       // root's roots, as a host that ran containers has them (a fresh guest's /run has none)
       for (const d of ['/run/tsrunc', '/run/runc']) mkdirSync(d, { recursive: true, mode: 0o700 });
-      const dir = bundle(runtime, ['true']);
-      const res = asUser([runtime, 'run', '--bundle', dir, newId('rootless')], { XDG_RUNTIME_DIR: undefined });
+      const dir = bundle(runtimes[0].bin, ['true']);
+      const res = asUser([runtimes[0].bin, 'run', '--bundle', dir, newId('rootless')], { XDG_RUNTIME_DIR: undefined });
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(/\/run\/tsrunc.*permission denied|permission denied.*\/run\/tsrunc/);
-      const list = asUser([runtime, 'list'], { XDG_RUNTIME_DIR: undefined });
+      const list = asUser([runtimes[0].bin, 'list'], { XDG_RUNTIME_DIR: undefined });
       expect(list.code).toBe(1);
       expect(list.stderr).toMatch(/open \/run\/tsrunc: permission denied/);
       if (RUNC) expect(asUser([RUNC, 'list'], { XDG_RUNTIME_DIR: undefined }).stderr).toMatch(/open \/run\/runc: permission denied/);
@@ -485,10 +488,10 @@ describe.skipIf(!isRoot)('rootless: an unprivileged user', () => {
         const b = makeBundle(['sleep', '30']);
         expect(rt(root, ['run', '-d', '--bundle', b, id]).code).toBe(0);
         // the user's own root does not show it
-        expect(asUser([runtime, 'list', '-q']).stdout).not.toContain(id);
+        expect(asUser([runtimes[0].bin, 'list', '-q']).stdout).not.toContain(id);
         // root's cannot be read or acted on
         for (const args of [['list'], ['state', id], ['kill', id, 'KILL'], ['delete', '--force', id], ['exec', id, 'true']]) {
-          const res = asUser([runtime, '--root', root, ...args]);
+          const res = asUser([runtimes[0].bin, '--root', root, ...args]);
           expect(res.code, args.join(' ')).not.toBe(0);
           expect(res.stderr, args.join(' ')).toMatch(/permission denied|does not exist/);
         }

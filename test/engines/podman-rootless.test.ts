@@ -14,7 +14,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cgroupLayout } from '../../src/cgroups/hierarchy.ts';
-import { ensureUser, runAs, sh, USER, which, type Ran, type Who } from '../lib/rootless-user.ts';
+import { ensureUser, runAs, sh, USER, userRuntime, which, type Ran, type Who } from '../lib/rootless-user.ts';
 import { IN_ENGINES_SUITE, IS_ROOT, RUNTIME } from './lib/env.ts';
 
 const PODMAN = '/usr/bin/podman';
@@ -71,7 +71,7 @@ for (const rt of runtimes)
         join(work, 'containers.conf'),
         ['[engine]', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', `events_logfile_path = "${work}/events.log"`, ''].join('\n'),
       );
-      global = ['--root', `${work}/storage`, '--runroot', `${xdg}/run`, '--tmpdir', `${xdg}/tmp`, '--storage-driver', 'overlay', '--runtime', rt.path];
+      global = ['--root', `${work}/storage`, '--runroot', `${xdg}/run`, '--tmpdir', `${xdg}/tmp`, '--storage-driver', 'overlay', '--runtime', userRuntime(who!, rt.path)];
       // The images global-setup makes are root's (a 0700 directory): the user gets a copy.
       const tar = join(work, 'rootfs.tar');
       copyFileSync(inject('engineImages').rootfsTar, tar);

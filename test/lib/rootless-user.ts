@@ -2,9 +2,9 @@
 // test/engines/podman-rootless.test.ts): made once per host, as root, with
 // /etc/subuid and /etc/subgid ranges (kept: the next run reuses it).
 import { spawnSync } from 'node:child_process';
-import { accessSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, constants as fsc } from 'node:fs';
+import { accessSync, chmodSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, constants as fsc } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -108,4 +108,37 @@ export function runAs(who: Who, argv: string[], opts: { env?: Record<string, str
     closeSync(errFd);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The runtime as the test user can run it: `runtime` itself when the user can
+ * execute it and read what it loads, else a copy of its tree under the run's
+ * TMPDIR (which tmp-global keeps reachable), hard-linked where the file system
+ * allows. dist/tsrunc finds dist/node, dist/tsrunc.cjs and prebuilds/ beside
+ * itself, so the copy runs the same build. A checkout under a 0700 directory
+ * (/root) is the case this is for. A runtime without that layout is returned
+ * as it is.
+ */
+export function userRuntime(who: Who, runtime: string): string {
+  const dist = dirname(realpathSync(runtime));
+  const prebuilds = join(dist, '..', 'prebuilds', `${process.platform}-${process.arch}`);
+  const parts = [join(dist, 'tsrunc.cjs'), join(dist, 'node.flags'), join(prebuilds, 'tsrunc.napi.node'), join(prebuilds, 'tsrunc-init')];
+  if (!parts.every((p) => existsSync(p))) return runtime;
+  const node = realpathSync(join(dist, 'node'));
+  const reachable = runAs(who, ['sh', '-c', 'test -x "$1" && test -x "$2" && test -r "$3" && test -r "$4" && test -r "$5" && test -r "$6"', 'sh', runtime, node, ...parts]);
+  if (reachable.code === 0) return runtime;
+  const top = mkdtempSync(join(tmpdir(), 'tsrunc-user-runtime-'));
+  chmodSync(top, 0o755);
+  const place = (from: string, to: string) => {
+    mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
+    try {
+      linkSync(from, to);
+    } catch {
+      copyFileSync(from, to);
+    }
+  };
+  for (const f of ['tsrunc', 'tsrunc.cjs', 'node.flags']) place(join(dist, f), join(top, 'dist', f));
+  place(node, join(top, 'dist', 'node'));
+  for (const f of readdirSync(prebuilds)) place(join(prebuilds, f), join(top, 'prebuilds', `${process.platform}-${process.arch}`, f));
+  return join(top, 'dist', 'tsrunc');
 }
