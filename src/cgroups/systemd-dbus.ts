@@ -4,9 +4,13 @@
 // a tsrunc command; no systemctl/busctl subprocess.
 //
 // Which manager: root talks to the system instance over the system bus (or
-// its private socket when no bus daemon runs); anyone else to their own user
-// manager over the session bus ($DBUS_SESSION_BUS_ADDRESS, else
-// $XDG_RUNTIME_DIR/bus), as runc's rootless systemd driver does.
+// its private socket when no bus daemon runs); a rootless caller (a non-root
+// euid, or root of a user namespace such as rootless podman's: create decides,
+// see container/rootless.ts rootlessCgroups) to its own user manager over the
+// session bus ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus), as runc's
+// rootless systemd driver does. sd-bus authenticates with EXTERNAL and lets
+// the bus take the uid from the socket's credentials, so root of a user
+// namespace is seen as the user who owns it.
 import { addon } from '../addon.ts';
 import { RuntimeError } from '../util/errors.ts';
 import type { SdProp } from './systemd-props.ts';
@@ -24,7 +28,11 @@ interface SdAddon {
 
 const sd = () => addon() as unknown as SdAddon;
 
-/** The user manager (not root), or the system one. */
+/**
+ * The user manager (not root), or the system one: the default when no
+ * rootless decision is at hand (create passes its own: rootlessCgroups(),
+ * which also counts root of a user namespace as rootless, as runc does).
+ */
 export function useUserManager(): boolean {
   return process.geteuid?.() !== 0;
 }
