@@ -20,8 +20,8 @@
 //    ancestor's cgroup.procs, which the user has only inside its manager's tree.
 // 2. Rootless podman 4.3 with --cgroup-manager systemd (it passes
 //    --systemd-cgroup and "user.slice:libpod:<id>", and runs the runtime as
-//    root of its user namespace): run --memory (inside and on the scope),
-//    run -d, exec, logs, stop, rm, nothing left, with tsrunc and with runc.
+//    root of its user namespace): run -d --memory (on the scope, and inside
+//    through exec), logs, stop, rm, nothing left, with tsrunc and with runc.
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,7 +69,13 @@ const failedUserUnits = () => runAs(who!, ['systemctl', '--user', 'list-units', 
 function cgroupsNamed(text: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true }))
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return; // a scope that went away meanwhile (systemd-run --scope's)
+    }
+    for (const e of entries)
       if (e.isDirectory()) {
         if (e.name.includes(text)) out.push(join(d, e.name));
         walk(join(d, e.name));
@@ -113,7 +119,9 @@ describe.skipIf(Boolean(skip))("rootless under systemd: the user's manager over 
     let dir = '';
     const id = `sdrl-${name}-${process.pid}`;
     const scope = `tsrunc-sdrl-${name}-${process.pid}.scope`;
-    const rt = (args: string[]) => asUser([bin, '--systemd-cgroup', ...args]);
+    // a state root of its own: podman's runs below share $XDG_RUNTIME_DIR/<runtime>
+    const root = () => join(xdg, `direct-${name}`);
+    const rt = (args: string[]) => asUser([bin, '--root', root(), '--systemd-cgroup', ...args]);
     beforeAll(() => {
       dir = join(xdg, `bundle-${name}`);
       mkdirSync(dir);
@@ -121,6 +129,9 @@ describe.skipIf(Boolean(skip))("rootless under systemd: the user's manager over 
       const spec = runAs(who!, [bin, 'spec', '--rootless', '--bundle', dir], { env: userEnv() });
       expect(spec.code, spec.stderr).toBe(0);
     });
+    afterAll(() => {
+      if (existsSync(root())) rt(['delete', '--force', id]);
+    }, 120_000);
     const configure = (args: string[]) => {
       const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
       c.root.path = rootfs;
@@ -165,8 +176,7 @@ describe.skipIf(Boolean(skip))("rootless under systemd: the user's manager over 
       expect(del.code, del.stderr).toBe(0);
       expect(cgroupsNamed(scope)).toEqual([]);
       expect(failedUserUnits()).toBe('');
-      const root = join(xdg, name);
-      expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
+      expect(readdirSync(root())).toEqual([]);
     });
   });
 
@@ -194,11 +204,7 @@ describe.skipIf(Boolean(skip))("rootless under systemd: the user's manager over 
     }, 300_000);
 
     describe.each(runtimes)('$name', ({ name, bin }) => {
-      it('run --memory: the limit inside and on the scope of the user manager; exec, logs, stop, rm; nothing left', T, () => {
-        const fg = P(bin, ['run', '--rm', '--network', 'none', '--memory', '64m', IMAGE, 'sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max; id -u']);
-        expect(fg.code, fg.stderr).toBe(0);
-        expect(fg.stdout).toBe(`0::/\n${MEM}\n0\n`);
-
+      it('run -d --memory: the limit on the scope of the user manager and inside (exec); logs, stop, rm; nothing left', T, () => {
         const cname = `sdrl-${name}-${process.pid}`;
         const cid = ok(P(bin, ['run', '-d', '--name', cname, '--network', 'none', '--memory', '64m', IMAGE, 'sh', '-c', 'echo started; trap "echo bye; exit 0" TERM; while :; do sleep 0.1; done']), 'run -d').trim();
         const scope = `libpod-${cid}.scope`;
