@@ -1,9 +1,13 @@
 // The systemd driver's pure parts (src/cgroups/systemd-props.ts): runc's
 // cgroupsPath format, systemd's slice nesting, the cpuset bitmasks, resources
 // as unit properties, device rules as DeviceAllow. No systemd needed; the
-// driver itself is tested where systemd runs (test/systemd.test.ts).
+// driver itself is tested where systemd runs (test/systemd.test.ts); the
+// choice of manager's auto rule for root of a user namespace there too
+// (test/systemd-rootless.test.ts: rootless podman).
 import { describe, expect, it } from 'vitest';
 import { configDeviceRules } from '../src/cgroups/devices.ts';
+import { rootlessSystemd } from '../src/container/rootless.ts';
+import { runningInUserNs } from '../src/util/userns.ts';
 import { cpusetBits, deviceProperties, expandSlice, INFINITY, parseSystemdPath, resourceProperties, unitName } from '../src/cgroups/systemd-props.ts';
 
 const props = (p: ReturnType<typeof resourceProperties>) => Object.fromEntries(p.map(([n, , v]) => [n, v]));
@@ -63,5 +67,17 @@ describe('systemd driver: resources as unit properties', () => {
     expect(allow.some(([path]) => path.includes('99'))).toBe(false);
     // A black-list: deny-all for systemd.
     expect(deviceProperties([{ type: 'a', major: -1, minor: -1, access: 'rwm', allow: true }], procDevices)).toEqual([['DevicePolicy', 's', 'strict'], ['DeviceAllow', 'a(ss)', []]]);
+  });
+});
+
+describe('systemd driver: which manager (runc\'s shouldUseRootlessCgroupManager)', () => {
+  it('--rootless decides when given; root outside a user namespace uses the system manager', () => {
+    expect(rootlessSystemd('true')).toBe(true);
+    expect(rootlessSystemd('false')).toBe(false);
+    expect(() => rootlessSystemd('maybe')).toThrow('invalid syntax');
+    // auto: a non-root euid is rootless; root in the initial user namespace is not,
+    // without asking any bus (root of another namespace: the session bus owner, in the guest)
+    if (process.geteuid?.() === 0 && !runningInUserNs()) expect(rootlessSystemd(undefined)).toBe(false);
+    else if (process.geteuid?.() !== 0) expect(rootlessSystemd('auto')).toBe(true);
   });
 });

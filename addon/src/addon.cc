@@ -28,6 +28,7 @@ Napi::Value SdStopUnit(const Napi::CallbackInfo& info);
 Napi::Value SdSetUnitProperties(const Napi::CallbackInfo& info);
 Napi::Value SdResetFailedUnit(const Napi::CallbackInfo& info);
 Napi::Value SdManagerProperty(const Napi::CallbackInfo& info);
+Napi::Value SdSessionBusOwnerUid(const Napi::CallbackInfo& info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 Napi::Value SeccompInfo(const Napi::CallbackInfo& info);
 
@@ -316,6 +317,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sdSetUnitProperties", Napi::Function::New(env, SdSetUnitProperties));
   exports.Set("sdResetFailedUnit", Napi::Function::New(env, SdResetFailedUnit));
   exports.Set("sdManagerProperty", Napi::Function::New(env, SdManagerProperty));
+  exports.Set("sdSessionBusOwnerUid", Napi::Function::New(env, SdSessionBusOwnerUid));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("ttyRaw", Napi::Function::New(env, TtyRaw));

@@ -12,6 +12,7 @@
 //   sdSetUnitProperties(user, unit, props)                     runtime=true
 //   sdResetFailedUnit(user, unit)                              errors ignored (none failed: ok)
 //   sdManagerProperty(user, name)                              a string property (ControlGroup)
+//   sdSessionBusOwnerUid()                                     the session bus owner's uid (busctl --user status: OwnerUID)
 // props: [[name, signature, value], ...] with signature one of
 //   b s u t (number or bigint) ay (Buffer) au (number[]) a(ss) ([[s, s], ...]).
 // user: the caller's user manager over the session bus, else the system bus
@@ -55,7 +56,10 @@ namespace {
   X(sd_bus_process)                  \
   X(sd_bus_wait)                     \
   X(sd_bus_error_free)               \
-  X(sd_bus_error_has_name)
+  X(sd_bus_error_has_name)           \
+  X(sd_bus_get_owner_creds)          \
+  X(sd_bus_creds_get_owner_uid)      \
+  X(sd_bus_creds_unref)
 
 struct Sd {
 #define DECL(f) decltype(&::f) f;
@@ -445,6 +449,25 @@ Napi::Value SdManagerProperty(const Napi::CallbackInfo& info) {
     throw;
   }
   return Napi::String::New(env, c.reply_string);
+}
+
+// The uid that owns the session bus, as `busctl --user status` shows it
+// (OwnerUID): sd-bus takes the bus daemon's pid from the socket's
+// credentials and reads the owner from its cgroup path (user-UID.slice).
+// runc 1.1 asks this to tell root of a rootless user namespace (rootless
+// podman: OwnerUID is the user's) from root of any other one. Throws when the
+// bus cannot be reached or the owner cannot be told.
+Napi::Value SdSessionBusOwnerUid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Bus& b = bus_for(env, true);
+  const Sd* f = sd(env);
+  sd_bus_creds* c = nullptr;
+  int r = f->sd_bus_get_owner_creds(b.bus, SD_BUS_CREDS_OWNER_UID | SD_BUS_CREDS_AUGMENT, &c);
+  uid_t uid = 0;
+  if (r >= 0) r = f->sd_bus_creds_get_owner_uid(c, &uid);
+  if (c) f->sd_bus_creds_unref(c);
+  if (r < 0) throw sd_error(env, "systemd: the session bus owner's uid", r);
+  return Napi::Number::New(env, static_cast<double>(uid));
 }
 
 }  // namespace tsrunc

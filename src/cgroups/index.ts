@@ -43,7 +43,7 @@ function withoutDevices(r: LinuxResources): Resources {
  * Where the container's cgroup goes and what of it must be made, with every
  * refusal made before anything exists (as runc's validation does).
  */
-export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLayout = cgroupLayout(), systemd = false): CgroupRecord {
+export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLayout = cgroupLayout(), systemd = false, rootless = false): CgroupRecord {
   // The id becomes a path component: runc's rule for it is checked first.
   validateId(id);
   const linux = config.linux ?? {};
@@ -56,7 +56,8 @@ export function planCgroup(config: RunnableConfig, id: string, layout: CgroupLay
   }
 
   // --systemd-cgroup: a transient scope (systemd.ts); v2 only, refused on v1 there.
-  const sdRecord = systemd ? planSystemd(linux.cgroupsPath, id, layout, resources) : undefined;
+  // A rootless caller's scope is made by its own user manager (the session bus).
+  const sdRecord = systemd ? planSystemd(linux.cgroupsPath, id, layout, resources, rootless) : undefined;
   if (layout.unified) {
     const mount = layout.hierarchies[0];
     const dir = sdRecord ? sdRecord.paths[''] : v2Path(linux.cgroupsPath, id, mount);
@@ -170,7 +171,11 @@ export function setupCgroup(record: CgroupRecord, rules: DeviceRule[], owner?: {
 export function joinCgroup(record: CgroupRecord, pid: number, rules: DeviceRule[], owner?: { uid: number; gid: number }): void {
   if (!record.systemd) return;
   const cg = new SystemdManager(record);
-  cg.start(pid, rules);
+  // A user manager's scope gets no device properties and no eBPF filter: an
+  // unprivileged caller can load none (BPF_PROG_LOAD needs CAP_SYS_ADMIN or
+  // CAP_BPF over the host), nor can the user manager itself; the container's
+  // devices are bind mounts of what the user may open anyway.
+  cg.start(pid, record.systemd.user ? undefined : rules);
   if (owner) cg.delegate(owner.uid, owner.gid);
 }
 

@@ -4,9 +4,13 @@
 // a tsrunc command; no systemctl/busctl subprocess.
 //
 // Which manager: root talks to the system instance over the system bus (or
-// its private socket when no bus daemon runs); anyone else to their own user
-// manager over the session bus ($DBUS_SESSION_BUS_ADDRESS, else
-// $XDG_RUNTIME_DIR/bus), as runc's rootless systemd driver does.
+// its private socket when no bus daemon runs); a rootless caller (a non-root
+// euid, or root of a user namespace whose session bus a user owns, as rootless
+// podman's: create decides, container/rootless.ts rootlessSystemd) to its own user manager over the
+// session bus ($DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus), as runc's
+// rootless systemd driver does. sd-bus authenticates with EXTERNAL and lets
+// the bus take the uid from the socket's credentials, so root of a user
+// namespace is seen as the user who owns it.
 import { addon } from '../addon.ts';
 import { RuntimeError } from '../util/errors.ts';
 import type { SdProp } from './systemd-props.ts';
@@ -20,11 +24,16 @@ interface SdAddon {
   sdSetUnitProperties(user: boolean, unit: string, props: SdProp[]): void;
   sdResetFailedUnit(user: boolean, unit: string): void;
   sdManagerProperty(user: boolean, name: string): string;
+  sdSessionBusOwnerUid(): number;
 }
 
 const sd = () => addon() as unknown as SdAddon;
 
-/** The user manager (not root), or the system one. */
+/**
+ * The user manager (not root), or the system one: the default when no
+ * rootless decision is at hand (create passes its own: rootlessSystemd(),
+ * which also counts root of a rootless user namespace, as runc does).
+ */
 export function useUserManager(): boolean {
   return process.geteuid?.() !== 0;
 }
@@ -83,5 +92,18 @@ export function managerCgroup(user: boolean): string {
     return sd().sdManagerProperty(user, 'ControlGroup');
   } catch (e) {
     throw new RuntimeError((e as Error).message);
+  }
+}
+
+/**
+ * The uid owning the session bus (busctl --user status: OwnerUID), undefined
+ * when there is none or it cannot be told: how runc tells root of a rootless
+ * user namespace (rootless podman's: the user's) from root of another one.
+ */
+export function sessionBusOwnerUid(): number | undefined {
+  try {
+    return sd().sdSessionBusOwnerUid();
+  } catch {
+    return undefined;
   }
 }

@@ -35,12 +35,12 @@ import { V2Manager } from './v2.ts';
  * The record of a container under the systemd driver: the scope's directory
  * as the v2 manager's path, and the unit, slice and manager in `systemd`.
  */
-export function planSystemd(cgroupsPath: string | undefined, id: string, layout: CgroupLayout, resources: Resources): CgroupRecord {
+export function planSystemd(cgroupsPath: string | undefined, id: string, layout: CgroupLayout, resources: Resources, rootless = useUserManager()): CgroupRecord {
   // sd_booted()'s test, and runc's error for it.
   if (!existsSync('/run/systemd/system')) throw new RuntimeError('systemd cgroup flag passed, but systemd support for managing cgroups is not available');
   if (!layout.unified)
     throw new RuntimeError('systemd cgroup driver: tsrunc needs cgroup v2 (a unified hierarchy at /sys/fs/cgroup); this host has cgroup v1 controllers (a legacy or hybrid layout): use the cgroupfs driver (no --systemd-cgroup)');
-  const user = useUserManager();
+  const user = rootless;
   const path = parseSystemdPath(cgroupsPath, id, user);
   const unit = unitName(path);
   const slice = expandSlice(path.slice);

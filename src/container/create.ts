@@ -21,7 +21,7 @@ import { buildPlan } from './plan.ts';
 import { writeSeccompState } from './seccomp.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { debugPlan } from './debug.ts';
-import { checkRootless, prepareXdgRoot, rootlessCgroups, writeIdMaps } from './rootless.ts';
+import { checkRootless, prepareXdgRoot, rootlessCgroups, rootlessSystemd, writeIdMaps } from './rootless.ts';
 
 const EACCES = 13; const EPERM = 1; // errno numbers (Linux, every architecture)
 
@@ -76,7 +76,10 @@ export function createContainer(opts: CreateOptions): Created {
   // A non-root caller: runc's rootless checks, and how the id maps get written.
   const idMapMethod = checkRootless(config, namespaces);
   // Where the cgroup goes is known (and refused) now; it is made just before the child is cloned into it.
-  let cgroup = planCgroup(config, opts.id, undefined, opts.systemdCgroup);
+  // A rootless caller (a non-root euid, or root of a user namespace whose
+  // session bus is a user's, as rootless podman runs its runtime; --rootless
+  // decides as in runc) gets its scope from its own user manager.
+  let cgroup = planCgroup(config, opts.id, undefined, opts.systemdCgroup, opts.systemdCgroup ? rootlessSystemd(opts.rootless) : false);
   // Rootless cgroups: what the caller may not make is done without, if no limit needs it.
   // (A systemd scope is made by the caller's manager: nothing to leave out.)
   if (rootlessCg && !cgroup.systemd) cgroup = rootlessRecord(cgroup, cgroup.resources ?? {}, Boolean(config.linux?.cgroupsPath));

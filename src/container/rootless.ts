@@ -26,6 +26,7 @@ import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import type { IDMapping, Mount } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
+import { sessionBusOwnerUid } from '../cgroups/systemd-dbus.ts';
 import { runningInUserNs } from '../util/userns.ts';
 import type { NamespacePlan } from './namespaces.ts';
 
@@ -48,6 +49,24 @@ export function rootlessCgroups(flag: string | undefined): boolean {
   const b = parseRootlessFlag(flag);
   if (b !== undefined) return b;
   return euid() !== 0 || runningInUserNs();
+}
+
+/**
+ * Whether --systemd-cgroup talks to the caller's user manager (session bus)
+ * rather than the system one: runc's shouldUseRootlessCgroupManager for its
+ * systemd driver. --rootless decides when given; a non-root euid is rootless,
+ * root outside a user namespace is not; root of a user namespace is rootless
+ * only when the session bus belongs to a user other than root (rootless
+ * podman's namespace), and not when that cannot be told (root of a container
+ * under its own systemd talks to that systemd).
+ */
+export function rootlessSystemd(flag: string | undefined): boolean {
+  const b = parseRootlessFlag(flag);
+  if (b !== undefined) return b;
+  if (euid() !== 0) return true;
+  if (!runningInUserNs()) return false;
+  const owner = sessionBusOwnerUid();
+  return owner !== undefined && owner !== 0;
 }
 
 /** Whether tsrunc itself runs without root's privileges over the host (runc's RootlessEUID). */

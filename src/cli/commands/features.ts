@@ -17,9 +17,9 @@ const command: Command = {
       linux: {
         namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
         capabilities: CAPABILITY_NAMES.map((c) => 'CAP_' + c),
-        // systemd: --systemd-cgroup (cgroup v2 only). systemdUser stays false: the user-manager
-        // path works (test/systemd.test.ts), but a non-root create does not yet (rootless).
-        cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: false },
+        // systemd: --systemd-cgroup (cgroup v2 only). systemdUser: a rootless caller's scope
+        // comes from its user manager over the session bus (test/systemd-rootless.test.ts).
+        cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: false },
         seccomp: seccompFeatures(),
         apparmor: { enabled: false },
         selinux: { enabled: false },
