@@ -96,7 +96,9 @@ function bundle(rtBin: string, args: string[], mutate?: (c: any) => void): strin
   return dir;
 }
 
-const it_ = (name: string, fn: () => unknown, timeout?: number) =>
+// Each test runs several commands as the user, per runtime: in the v2 guest
+// (software-emulated) that takes longer than vitest's default.
+const it_ = (name: string, fn: () => unknown, timeout = 120_000) =>
   it(name, (ctx) => {
     if (skipWhy) ctx.skip(skipWhy);
     return fn();

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
 import { isRoot, rootfs, runtime, until } from './lib/harness.ts';
-import { ensureUser, runAs, which, type Ran, type Who } from './lib/rootless-user.ts';
+import { ensureUser, runAs, userRuntime, which, type Ran, type Who } from './lib/rootless-user.ts';
 
 const systemdPid1 = (() => {
   try {
@@ -49,7 +49,9 @@ const skipWhy = !guest
 const made = skipWhy ? {} : ensureUser();
 const skip = skipWhy ?? made.why;
 const who = made.who as Who | undefined;
-const runtimes = [{ name: 'tsrunc', bin: runtime }, ...(existsSync(RUNC) ? [{ name: 'runc', bin: RUNC }] : [])];
+// From a checkout the user cannot reach (under /root, say): a copy it can.
+const tsrunc = who ? userRuntime(who, runtime) : runtime;
+const runtimes = [{ name: 'tsrunc', bin: tsrunc }, ...(existsSync(RUNC) ? [{ name: 'runc', bin: RUNC }] : [])];
 const T = { timeout: 300_000 };
 const MEM = 64 * 1024 * 1024;
 const unit = 'tsrunc-test-user-manager.service';
@@ -111,7 +113,7 @@ describe.skipIf(Boolean(skip))("rootless under systemd: the user's manager over 
   }, 120_000);
 
   it('features says systemdUser: true', () => {
-    const r = runAs(who!, [runtime, 'features'], { env: userEnv() });
+    const r = runAs(who!, [tsrunc, 'features'], { env: userEnv() });
     expect(JSON.parse(r.stdout).linux.cgroup).toMatchObject({ systemd: true, systemdUser: true });
   });
 
@@ -197,10 +199,10 @@ describe.skipIf(Boolean(skip))("rootless under systemd: the user's manager over 
       const tar = join(xdg, 'rootfs.tar');
       expect(spawnSync('tar', ['-C', rootfs, '--exclude=./out', '-cf', tar, '.']).status).toBe(0);
       chownSync(tar, who!.uid, who!.gid);
-      ok(P(runtime, ['import', tar, IMAGE]), 'import');
+      ok(P(tsrunc, ['import', tar, IMAGE]), 'import');
     }, 300_000);
     afterAll(() => {
-      if (xdg) P(runtime, ['rm', '-af', '-t', '0']);
+      if (xdg) P(tsrunc, ['rm', '-af', '-t', '0']);
     }, 300_000);
 
     describe.each(runtimes)('$name', ({ name, bin }) => {

@@ -2,7 +2,7 @@
 // test/engines/podman-rootless.test.ts): made once per host, as root, with
 // /etc/subuid and /etc/subgid ranges (kept: the next run reuses it).
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, constants as fsc } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, constants as fsc } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -140,5 +140,9 @@ export function userRuntime(who: Who, runtime: string): string {
   for (const f of ['tsrunc', 'tsrunc.cjs', 'node.flags']) place(join(dist, f), join(top, 'dist', f));
   place(node, join(top, 'dist', 'node'));
   for (const f of readdirSync(prebuilds)) place(join(prebuilds, f), join(top, 'prebuilds', `${process.platform}-${process.arch}`, f));
+  // A code cache the user may write (boot.ts trusts a directory of its own):
+  // without one every command compiles the whole CLI, slow in the v2 guest.
+  mkdirSync(join(top, 'dist', 'tsrunc.cache'), { mode: 0o700 });
+  chownSync(join(top, 'dist', 'tsrunc.cache'), who.uid, who.gid);
   return join(top, 'dist', 'tsrunc');
 }
