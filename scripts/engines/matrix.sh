@@ -2,7 +2,7 @@
 # scripts/engines/matrix.sh — run the engines suite with runc, then with tsrunc,
 # and write test/engines/RESULTS.md (the engine x feature table of both runs).
 #   TSRUNC_BIN=/path/to/dist/tsrunc  measure another tsrunc build (a copy of
-#                                    dist/ and build/Release/ keeps a rebuild
+#                                    dist/ and prebuilds/ keeps a rebuild
 #                                    during the run from mixing builds)
 # The reports stay in $ENGINES_REPORTS (default: a temp dir, printed at the end).
 # Exit status: non-zero when either run failed.
