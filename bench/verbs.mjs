@@ -160,10 +160,10 @@ function podmanSetup() {
   fs.mkdirSync(dir);
   const img = sh('bash', [path.join(repo, 'scripts/engines/make-image.sh'), rootfs, path.join(dir, 'img')]);
   if (!img.ok) return { error: `make-image.sh: ${why(img)}` };
-  // The host's limits, not podman's default nofile (no runtime can raise it without CAP_SYS_RESOURCE).
+  // The host's limits, not podman's defaults for nofile and nproc (no runtime can raise them without CAP_SYS_RESOURCE).
   fs.writeFileSync(
     path.join(dir, 'containers.conf'),
-    `[containers]\ndefault_ulimits = ["nofile=20000:20000"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "${dir}/events.log"\n`,
+    `[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]\n[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\nevents_logfile_path = "${dir}/events.log"\n`,
   );
   const env = { ...process.env, CONTAINERS_CONF: path.join(dir, 'containers.conf') };
   const global = ['--root', `${dir}/root`, '--runroot', `${dir}/runroot`, '--tmpdir', `${dir}/tmp`, '--storage-driver', 'overlay', '--events-backend', 'file'];
