@@ -8,32 +8,13 @@
 // CVE-2019-19921, CVE-2025-52881). It may refuse such a config, or write to
 // the real procfs; it must never change the host directory.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isRoot, nsHolder, nsOf, rootfs, specContext, uid } from './lib/probe.ts';
+import { isRoot, nsHolder, nsOf, rootfs, snapshotTree, specContext, uid } from './lib/probe.ts';
 
 const ctx = specContext();
 const { makeBundle, bundleWith, outDir, create, run, del, stateOf } = ctx;
-
-/** Every entry below dir with its content or link target. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      const key = `${rel}/${name}`;
-      if (st.isSymbolicLink()) out[key] = `-> ${readlinkSync(p)}`;
-      else if (st.isDirectory()) {
-        out[key] = 'dir';
-        walk(p, key);
-      } else out[key] = readFileSync(p, 'latin1');
-    }
-  };
-  walk(dir, '');
-  return out;
-}
 
 /** A host directory laid out like the part of procfs a runtime writes to. */
 function fakeProc(): string {
@@ -79,7 +60,7 @@ describe.skipIf(!isRoot)('redirects', () => {
   it.each(Object.keys(ways))('config-linux.md Sysctl: a sysctl is set in the container\'s namespace, never written through what a mount put over /proc (%s, after the proc mount): the runtime refuses the config or writes the real procfs, and the host directory is unchanged [definition]', (way) => {
     const fake = fakeProc();
     const plant = plantDir();
-    const before = [snapshot(fake), snapshot(plant)];
+    const before = [snapshotTree(fake), snapshotTree(plant)];
     const id = uid('spec');
     const bundle = makeBundle(['sleep', '30'], (c) => {
       c.mounts.push(...ways[way](fake, plant));
@@ -96,6 +77,6 @@ describe.skipIf(!isRoot)('redirects', () => {
     } finally {
       del(id);
     }
-    expect([snapshot(fake), snapshot(plant)]).toEqual(before);
+    expect([snapshotTree(fake), snapshotTree(plant)]).toEqual(before);
   });
 });

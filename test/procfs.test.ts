@@ -7,34 +7,15 @@
 // seen by that check (made at plan time, on the image's symlinks), and is what the procfs handle (addon/src/child.cc,
 // proc_open and fd_ref) is for.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveInRoot } from '../src/container/plan.ts';
-import { cleanup, isRoot, makeBundle, rootfs, rt, state, stateRoot, uid } from './lib/harness.ts';
+import { cleanup, isRoot, makeBundle, rootfs, rt, snapshotTree, state, stateRoot, uid } from './lib/harness.ts';
 
 const root = stateRoot();
 afterAll(() => cleanup(root));
-
-/** Every file, link and directory below dir, with contents: what must not change. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string, rel: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      const key = `${rel}/${name}`;
-      if (st.isSymbolicLink()) out[key] = `-> ${readlinkSync(p)}`;
-      else if (st.isDirectory()) {
-        out[key] = `dir ${st.mode.toString(8)}`;
-        walk(p, key);
-      } else out[key] = `${st.mode.toString(8)} ${st.size} ${readFileSync(p, 'latin1')}`;
-    }
-  };
-  walk(dir, '');
-  return out;
-}
 
 /**
  * A host directory dressed as procfs: the sysctl file a write would land in,
@@ -68,7 +49,7 @@ const hasTimeNs = existsSync('/proc/self/ns/time');
 describe.skipIf(!isRoot)('procfs writes', () => {
   it.each(['after', 'before'])('a bind of a host directory at /proc (%s the proc mount) is refused with runc\'s words; the host directory stays as it was', (where) => {
     const fake = fakeProc();
-    const before = snapshot(fake);
+    const before = snapshotTree(fake);
     const bundle = makeBundle(['true'], (c) => {
       const m = { destination: '/proc', type: 'bind', source: fake, options: ['rbind'] };
       if (where === 'after') c.mounts.push(m);
@@ -78,7 +59,7 @@ describe.skipIf(!isRoot)('procfs writes', () => {
     const r = rt(root, ['run', '-b', bundle, uid('mounts')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${rootfs}/proc\\" cannot be mounted because it is not of type proc`);
-    expect(snapshot(fake)).toEqual(before);
+    expect(snapshotTree(fake)).toEqual(before);
   });
 
   it('below /proc only what lxcfs emulates may be bound (runc\'s list)', () => {
@@ -102,7 +83,7 @@ describe.skipIf(!isRoot)('procfs writes', () => {
     expect(resolveInRoot(fs, '/rel/sys')).toBe('/proc/sys');
     expect(resolveInRoot(fs, '/missing/x')).toBe('/missing/x');
     const fake = fakeProc();
-    const before = snapshot(fake);
+    const before = snapshotTree(fake);
     for (const dest of ['/abs', '/rel']) {
       const r = rt(root, ['run', '-b', makeBundle(['true'], (c) => {
         c.root.path = fs;
@@ -112,7 +93,7 @@ describe.skipIf(!isRoot)('procfs writes', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${fs}/proc\\" cannot be mounted because it is not of type proc`);
     }
-    expect(snapshot(fake)).toEqual(before);
+    expect(snapshotTree(fake)).toEqual(before);
   });
 
   // The bind reaches /proc through /tmp/p, a symlink in the directory an
@@ -120,7 +101,7 @@ describe.skipIf(!isRoot)('procfs writes', () => {
   it.each(['after', 'before'])('a host directory mounted over /proc through a planted symlink (%s the proc mount): the sysctl, oom_score_adj and masks go to the real procfs, the host directories stay as they were', async (where) => {
     const fake = fakeProc();
     const plant = plantDir();
-    const before = [snapshot(fake), snapshot(plant)];
+    const before = [snapshotTree(fake), snapshotTree(plant)];
     const id = uid('mounts');
     const bundle = makeBundle(['sleep', '30'], (c) => {
       const ms = [
@@ -149,26 +130,26 @@ describe.skipIf(!isRoot)('procfs writes', () => {
     } finally {
       rt(root, ['delete', '-f', id]);
     }
-    expect([snapshot(fake), snapshot(plant)]).toEqual(before);
+    expect([snapshotTree(fake), snapshotTree(plant)]).toEqual(before);
   });
 
   it('create refuses a container whose /proc tsrunc-init could not trust to reach its exec fifo; nothing is written', () => {
     const fake = fakeProc();
     const plant = plantDir();
-    const before = [snapshot(fake), snapshot(plant)];
+    const before = [snapshotTree(fake), snapshotTree(plant)];
     const id = uid('mounts');
     const bundle = makeBundle(['true'], (c) => c.mounts.push({ destination: '/tmp', type: 'bind', source: plant, options: ['rbind'] }, { destination: '/tmp/p', type: 'bind', source: fake, options: ['rbind'] }));
     const r = rt(root, ['create', '-b', bundle, id]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("the container's /proc is not procfs");
     expect(rt(root, ['state', id]).code).not.toBe(0);
-    expect([snapshot(fake), snapshot(plant)]).toEqual(before);
+    expect([snapshotTree(fake), snapshotTree(plant)]).toEqual(before);
   });
 
   it('the parent writes uid_map and gid_map through procfs; a fake /proc in the container changes nothing', () => {
     const fake = fakeProc();
     const plant = plantDir();
-    const before = [snapshot(fake), snapshot(plant)];
+    const before = [snapshotTree(fake), snapshotTree(plant)];
     const id = uid('mounts');
     const bundle = makeBundle(['sleep', '30'], (c) => {
       c.linux.namespaces.push({ type: 'user' });
@@ -186,13 +167,13 @@ describe.skipIf(!isRoot)('procfs writes', () => {
     } finally {
       rt(root, ['delete', '-f', id]);
     }
-    expect([snapshot(fake), snapshot(plant)]).toEqual(before);
+    expect([snapshotTree(fake), snapshotTree(plant)]).toEqual(before);
   });
 
   it.skipIf(!hasTimeNs)('timens_offsets go to the real procfs (time namespaces: this kernel has them)', () => {
     const fake = fakeProc();
     const plant = plantDir();
-    const before = [snapshot(fake), snapshot(plant)];
+    const before = [snapshotTree(fake), snapshotTree(plant)];
     const id = uid('mounts');
     const bundle = makeBundle(['sleep', '30'], (c) => {
       c.linux.namespaces.push({ type: 'time' });
@@ -207,6 +188,6 @@ describe.skipIf(!isRoot)('procfs writes', () => {
     } finally {
       rt(root, ['delete', '-f', id]);
     }
-    expect([snapshot(fake), snapshot(plant)]).toEqual(before);
+    expect([snapshotTree(fake), snapshotTree(plant)]).toEqual(before);
   });
 });

@@ -23,15 +23,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
-import { isRoot, rootfs, runtime } from './lib/harness.ts';
+import { isRoot, rootfs, runtime, systemdPid1 } from './lib/harness.ts';
 
-const systemdPid1 = (() => {
-  try {
-    return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd' && existsSync('/run/systemd/system');
-  } catch {
-    return false;
-  }
-})();
 const PODMAN = '/usr/bin/podman';
 const DOCKERD = '/usr/sbin/dockerd';
 const RUNC = '/usr/sbin/runc';

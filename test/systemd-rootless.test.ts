@@ -27,16 +27,9 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
-import { isRoot, rootfs, runtime, until } from './lib/harness.ts';
+import { isRoot, rootfs, runtime, systemdPid1, until } from './lib/harness.ts';
 import { ensureUser, runAs, userRuntime, which, type Ran, type Who } from './lib/rootless-user.ts';
 
-const systemdPid1 = (() => {
-  try {
-    return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd' && existsSync('/run/systemd/system');
-  } catch {
-    return false;
-  }
-})();
 const PODMAN = '/usr/bin/podman';
 const RUNC = '/usr/sbin/runc';
 const CG = '/sys/fs/cgroup';

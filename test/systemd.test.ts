@@ -17,15 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
-import { isRoot, makeBundle, repo, runtime, until } from './lib/harness.ts';
+import { isRoot, makeBundle, repo, runtime, systemdPid1, until } from './lib/harness.ts';
 
-const systemdPid1 = (() => {
-  try {
-    return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd' && existsSync('/run/systemd/system');
-  } catch {
-    return false;
-  }
-})();
 const ready = isRoot && systemdPid1 && cgroupLayout().unified;
 const RUNC = '/usr/sbin/runc';
 const runtimes = [{ name: 'tsrunc', bin: runtime }, ...(existsSync(RUNC) ? [{ name: 'runc', bin: RUNC }] : [])];

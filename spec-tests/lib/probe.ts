@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { cleanup, makeBundle as harnessMakeBundle, rootfs, rt, runtime, state, stateRoot, uid, until, type Result } from '../../test/lib/harness.ts';
 
-export { isRoot, rootfs, runtime, uid, until, type Result } from '../../test/lib/harness.ts';
+export { isRoot, rootfs, runtime, snapshotTree, uid, until, type Result } from '../../test/lib/harness.ts';
 
 /**
  * Tests of requirements tsrunc is known to fail today (see README.md, with the

@@ -1,7 +1,7 @@
 // Drives the real tsrunc binary (dist/tsrunc, or $TSRUNC_BIN) as root against
 // real bundles made from the busybox rootfs. Used by test/ and spec-tests/.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeEach } from 'vitest';
@@ -117,3 +117,34 @@ export function cleanup(root: string): void {
 export function requires(ok: boolean, reason: string): void {
   if (!ok) beforeEach((t) => t.skip(reason));
 }
+
+/**
+ * Every file, link and directory below dir, with modes and contents: a host
+ * directory a container must not change is compared before and after.
+ */
+export function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      const key = `${rel}/${name}`;
+      if (st.isSymbolicLink()) out[key] = `-> ${readlinkSync(p)}`;
+      else if (st.isDirectory()) {
+        out[key] = `dir ${st.mode.toString(8)}`;
+        walk(p, key);
+      } else out[key] = `${st.mode.toString(8)} ${st.size} ${readFileSync(p, 'latin1')}`;
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/** systemd is PID 1 here (the systemd guest of scripts/qemu-v2/). */
+export const systemdPid1 = (() => {
+  try {
+    return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd' && existsSync('/run/systemd/system');
+  } catch {
+    return false;
+  }
+})();
