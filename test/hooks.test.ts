@@ -118,9 +118,10 @@ describe.skipIf(!isRoot)('hooks', () => {
     const k = hookKit();
     const id = uid();
     const bundle = makeBundle(['true'], (c) => (c.hooks = { poststart: [k.hook('poststart', ['FAIL=poststart'])], poststop: [k.hook('poststop', ['FAIL=poststop'])] }));
-    expect(rt(root, ['create', '-b', bundle, id]).code).toBe(0);
+    const c = rt(root, ['create', '-b', bundle, id]);
+    expect(c.code, c.stderr).toBe(0);
     const s = rt(root, ['start', id]);
-    expect(s.code).toBe(0);
+    expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toContain('level=warning');
     await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
     const d = rt(root, ['delete', id]);
