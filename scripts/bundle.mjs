@@ -63,6 +63,7 @@ import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { compileBun, findBun } from './bun-compile.mjs';
 import { linkNode, nodeFlags } from './node-flags.mjs';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -109,7 +110,24 @@ if (!dev) {
   // Inside the checkout the link is relative, so the checkout can move.
   const inside = process.execPath.startsWith(`${resolve('.')}/`);
   linkNode('dist', inside ? relative(resolve('dist'), process.execPath) : process.execPath, flags);
-  copyFileSync(launcher, 'dist/tsrunc.tmp');
-  chmodSync('dist/tsrunc.tmp', 0o755);
-  renameSync('dist/tsrunc.tmp', 'dist/tsrunc');
+  const place = (from, to) => {
+    copyFileSync(from, `${to}.tmp`);
+    chmodSync(`${to}.tmp`, 0o755);
+    renameSync(`${to}.tmp`, to);
+  };
+  place(launcher, 'dist/tsrunc-node');
+
+  // The CLI for Bun: main.ts as it is, with no boot.ts (Bun's bytecode does
+  // what boot.ts's code cache does for Node), compiled into dist/tsrunc
+  // (scripts/bun-compile.mjs). TSRUNC_ENGINE=node, or no working `bun`
+  // package, makes dist/tsrunc the Node launcher instead.
+  const bunCli = await text({ entryPoints: ['src/cli/main.ts'], outfile: 'dist/tsrunc.bun.cjs' });
+  writeFileSync('dist/tsrunc.bun.cjs.tmp', bunCli, { mode: 0o644 });
+  renameSync('dist/tsrunc.bun.cjs.tmp', 'dist/tsrunc.bun.cjs');
+  const engine = process.env.TSRUNC_ENGINE || 'bun';
+  if (engine !== 'bun' && engine !== 'node') throw new Error(`bundle: TSRUNC_ENGINE is bun or node, not ${engine}`);
+  const bun = engine === 'bun' ? findBun('.') : null;
+  if (engine === 'bun' && !bun) process.stderr.write('bundle: warning: the `bun` package does not run here: dist/tsrunc runs on Node (dist/tsrunc-node)\n');
+  if (bun) compileBun(bun.bin, resolve('dist/tsrunc.bun.cjs'), resolve('dist/tsrunc'));
+  else place(launcher, 'dist/tsrunc');
 }

@@ -5,6 +5,7 @@
 #   1. Debian packages (apt-get only when one is missing)
 #   2. npm ci when node_modules is missing or older than package-lock.json
 #   3. npm run build when addon/, src/ or scripts/bundle.mjs is newer than dist/tsrunc,
+#      (dist/tsrunc: a Bun executable; dist/tsrunc-node: the same CLI on Node),
 #      or prebuilds/<platform>-<arch>/ or dist/ lacks what dist/tsrunc needs
 #   4. the busybox rootfs of bundles/busybox/
 # Progress goes to stderr, and only when something is being done.
@@ -54,6 +55,8 @@ node_ok() {
   [[ "$v" =~ ^v([0-9]+)\. ]] && ((BASH_REMATCH[1] >= 22))
 }
 esbuild_ok() { "$REPO_ROOT/node_modules/.bin/esbuild" --version >/dev/null 2>&1; }
+# Bun (the `bun` package, its binary from its postinstall): the engine dist/tsrunc is built on.
+bun_ok() { "$REPO_ROOT/node_modules/.bin/bun" --version >/dev/null 2>&1; }
 
 setup_node_modules() {
   local marker=node_modules/.package-lock.json
@@ -71,6 +74,11 @@ setup_node_modules() {
     npm rebuild esbuild >&2
     esbuild_ok || die "node_modules/.bin/esbuild does not run"
   fi
+  if ! bun_ok; then
+    say "bun does not run: npm rebuild bun"
+    npm rebuild bun >&2
+    bun_ok || die "node_modules/.bin/bun does not run (the 'bun' package's postinstall failed?)"
+  fi
 }
 
 setup_build() {
@@ -82,9 +90,9 @@ setup_build() {
   for d in addon src; do [[ -e "$d" ]] && dirs+=("$d"); done
   local pre
   pre=prebuilds/$(node_modules/.bin/node -p 'process.platform + "-" + process.arch')
-  if [[ -x dist/tsrunc && -e dist/tsrunc.cjs && -x dist/node && -e dist/node.flags \
+  if [[ -x dist/tsrunc && -x dist/tsrunc-node && -e dist/tsrunc.cjs && -e dist/tsrunc.bun.cjs && -x dist/node && -e dist/node.flags \
         && -x $pre/tsrunc-launch && -x $pre/tsrunc-init && -e $pre/tsrunc.napi.node ]] \
-     && [[ -z "$(find "${dirs[@]}" scripts/bundle.mjs -newer dist/tsrunc -print -quit 2>/dev/null)" ]]; then
+     && [[ -z "$(find "${dirs[@]}" scripts/bundle.mjs scripts/bun-compile.mjs -newer dist/tsrunc -print -quit 2>/dev/null)" ]]; then
     return 0
   fi
   # CMake's cache names the checkout's path: a moved checkout starts the build afresh.

@@ -4,12 +4,21 @@
 // it: the layout of N-API prebuilds. One fixed path, not node-gyp-build's
 // search (a readdir and a require on every run), because the build and the
 // install (scripts/install.mjs) make sure it is the one there.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The shipped bundle is CommonJS (see scripts/bundle.mjs), the sources ESM.
 declare const __dirname: string | undefined;
-const here = typeof __dirname === 'string' ? __dirname : fileURLToPath(new URL('.', import.meta.url));
+declare const Bun: { main: string } | undefined;
+// A Bun standalone executable (dist/tsrunc, scripts/bundle.mjs) carries its
+// code inside itself (Bun.main under /$bunfs/), and its __dirname is where the
+// build ran: the binary's own directory is the one to go by.
+const here =
+  typeof Bun !== 'undefined' && Bun.main.startsWith('/$bunfs/')
+    ? dirname(process.execPath)
+    : typeof __dirname === 'string'
+      ? __dirname
+      : fileURLToPath(new URL('.', import.meta.url));
 
 export interface ChildFailure {
   step: number;

@@ -1,23 +1,28 @@
-// dist/tsrunc's boot (src/cli/boot.ts): the CLI compiled with a V8 code cache
-// per verb, kept beside the file (or in the user's cache where dist/ cannot
-// take it), and the launcher (addon/launch/launch.c) that runs it. Each test
+// The Node build's boot (src/cli/boot.ts): the CLI compiled with a V8 code
+// cache per verb, kept beside the file (or in the user's cache where dist/
+// cannot take it), and the launcher (addon/launch/launch.c) that runs it:
+// dist/tsrunc-node, which is also dist/tsrunc when the build is made with
+// TSRUNC_ENGINE=node (dist/tsrunc is otherwise the Bun executable). Each test
 // runs a copy of dist/ in a tree of its own (with a link to prebuilds/), so its
 // cache is its own, and its own user cache dir (XDG_CACHE_HOME).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRoot, repo, runtime } from './lib/harness.ts';
 
-const shipped = runtime === join(repo, 'dist/tsrunc');
 const dist = join(repo, 'dist');
+// This repository's build is the one under test (not another TSRUNC_BIN).
+const shipped = [join(dist, 'tsrunc'), join(dist, 'tsrunc-node')].includes(runtime) && existsSync(join(dist, 'tsrunc-node'));
+const nodeBuild = join(dist, 'tsrunc-node');
 
 function copyOfCli(): { tree: string; bin: string; cache: string; userCache: string; env: NodeJS.ProcessEnv } {
   const tree = mkdtempSync(join(tmpdir(), 'tsrunc-boot-'));
   mkdirSync(join(tree, 'dist'));
   symlinkSync(join(repo, 'prebuilds'), join(tree, 'prebuilds'));
-  for (const f of ['tsrunc', 'tsrunc.cjs', 'node.flags']) copyFileSync(join(dist, f), join(tree, 'dist', f));
+  copyFileSync(nodeBuild, join(tree, 'dist/tsrunc'));
+  for (const f of ['tsrunc.cjs', 'node.flags']) copyFileSync(join(dist, f), join(tree, 'dist', f));
   symlinkSync(realpathSync(join(dist, 'node')), join(tree, 'dist/node'));
   const xdg = join(tree, 'xdg');
   return { tree, bin: join(tree, 'dist/tsrunc'), cache: join(tree, 'dist/tsrunc.cache'), userCache: join(xdg, 'tsrunc'), env: { ...process.env, XDG_CACHE_HOME: xdg } };
@@ -177,7 +182,7 @@ describe('boot: the launcher (dist/tsrunc)', () => {
 
   it.skipIf(!shipped)('names no path of the build machine: dist/node is relative inside the checkout, the rest names none', () => {
     expect(readlinkSync(join(dist, 'node'))).not.toMatch(/^\//);
-    for (const f of [join(dist, 'tsrunc'), join(dist, 'tsrunc.cjs'), ...readdirSync(join(repo, 'prebuilds'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name))])
+    for (const f of [join(dist, 'tsrunc'), nodeBuild, join(dist, 'tsrunc.cjs'), join(dist, 'tsrunc.bun.cjs'), ...readdirSync(join(repo, 'prebuilds'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name))])
       expect(readFileSync(f).includes(repo), f).toBe(false);
   });
 });
@@ -187,12 +192,12 @@ describe('boot: the layout of dist/tsrunc.cjs', () => {
     const text = readFileSync(join(dist, 'tsrunc.cjs'), 'utf8');
     expect(readFileSync(join(dist, 'node.flags'), 'utf8')).toMatch(/^--no-rehash-snapshot --min-semi-space-size=8 --jitless --v8-pool-size=1( --no-expose-wasm)?\n$/);
     // A verb that succeeds prints only its output: nothing of Node's on stderr.
-    expect(spawnSync(runtime, ['--version'], { encoding: 'utf8' })).toMatchObject({ status: 0, stdout: expect.stringMatching(/^tsrunc version .*\nnode: v\d+/s), stderr: '' });
+    expect(spawnSync(nodeBuild, ['--version'], { encoding: 'utf8' })).toMatchObject({ status: 0, stdout: expect.stringMatching(/^tsrunc version .*\nnode: v\d+/s), stderr: '' });
     expect(text.endsWith('\n*/\n')).toBe(true);
     const open = text.lastIndexOf('\n/*\n');
     expect(text.slice(open + 4, -4)).not.toContain('*/');
     // --debug prints the stack: its frames are in dist/tsrunc.cjs, on the CLI's lines.
-    const r = spawnSync(runtime, ['--debug', '--root', mkdtempSync(join(tmpdir(), 'tsrunc-boot-root-')), 'state', 'nothing-here'], { encoding: 'utf8' });
+    const r = spawnSync(nodeBuild, ['--debug', '--root', mkdtempSync(join(tmpdir(), 'tsrunc-boot-root-')), 'state', 'nothing-here'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     const line = Number(/dist\/tsrunc\.cjs:(\d+):\d+/.exec(r.stderr)?.[1]);
     expect(line).toBeGreaterThan(text.slice(0, open).split('\n').length);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
 import { cgroupDenied, rootlessRecord } from '../src/cgroups/rootless.ts';
 import { cleanup, makeBundle, rootfs, rt, runtime, stateRoot, uid as newId, until } from './lib/harness.ts';
-import { ensureUser, isRoot, runAs, sh, USER, userRuntime, which, type Ran } from './lib/rootless-user.ts';
+import { ensureUser, isRoot, runAs, sh, USER, runtimeParts, userRuntime, which, type Ran } from './lib/rootless-user.ts';
 
 const made = ensureUser();
 const who = made.who;
@@ -31,17 +31,14 @@ function unusable(): string | undefined {
   if (!who) return made.why;
   const userns = asUser(['unshare', '--user', '--map-root-user', 'true']);
   if (userns.code !== 0) return `unprivileged user namespaces are not allowed here: ${userns.stderr.trim()}`;
-  // dist/tsrunc (the launcher) runs dist/node on dist/tsrunc.cjs, which loads
-  // the addon and reads tsrunc-init (into a sealed memfd) from prebuilds/.
-  const tsrunc = runtimes[0].bin;
-  const dist = dirname(realpathSync(tsrunc));
-  const prebuilds = join(dist, '..', 'prebuilds', `${process.platform}-${process.arch}`);
-  for (const p of [tsrunc, realpathSync(join(dist, 'node'))]) {
+  // What the build executes and reads (runtimeParts: the Bun executable and
+  // prebuilds/, or the Node launcher, dist/node, dist/tsrunc.cjs and prebuilds/).
+  const parts = runtimeParts(runtimes[0].bin);
+  for (const p of parts?.exec ?? [runtimes[0].bin]) {
     const r = asUser(['test', '-x', p]);
     if (r.code !== 0) return `${USER} cannot execute ${p} (a directory above it is closed to others?)`;
   }
-  for (const p of [join(dist, 'tsrunc.cjs'), join(prebuilds, 'tsrunc.napi.node'), join(prebuilds, 'tsrunc-init')])
-    if (asUser(['test', '-r', p]).code !== 0) return `${USER} cannot read ${p}`;
+  for (const p of parts?.read ?? []) if (asUser(['test', '-r', p]).code !== 0) return `${USER} cannot read ${p}`;
   // The busybox rootfs is used in place (read-only in these configs): it must be reachable.
   if (asUser(['test', '-x', join(rootfs, 'bin/busybox')]).code !== 0) return `${USER} cannot execute ${join(rootfs, 'bin/busybox')}`;
   return undefined;

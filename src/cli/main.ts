@@ -8,6 +8,7 @@ import { RuntimeError } from '../util/errors.ts';
 import { out } from '../util/output.ts';
 import { GLOBAL_FLAGS, type Command, type Globals } from './command.ts';
 import { addonIfLoaded } from '../addon.ts';
+import { ENGINE } from '../util/engine.ts';
 
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   create: () => import('./commands/create.ts'),
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   configureLog({ file: flags.log as string | undefined, format: format as LogFormat, debug });
   if (flags.version) {
     const { SPEC_VERSION } = await import('../config/default.ts');
-    out(`tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\n`);
+    out(`tsrunc version ${VERSION}\nspec: ${SPEC_VERSION}\n${ENGINE}\n`);
     return 0;
   }
   let name = rest[0];
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
   const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true, rootless: flags.rootless as string | undefined, systemdCgroup: flags['systemd-cgroup'] === true };
   const cmd = (await load()).default;
   const parsed = parseArgs(rest.slice(1), cmd.flags, name);
-  if (debug) logDebug(`tsrunc ${VERSION} (node ${process.version}): ${name} ${JSON.stringify(rest.slice(1))}, root ${globals.root}`);
+  if (debug) logDebug(`tsrunc ${VERSION} (${ENGINE}): ${name} ${JSON.stringify(rest.slice(1))}, root ${globals.root}`);
   if (parsed.flags.help) {
     const { verbUsage } = await import('./usage.ts');
     out(verbUsage(name, cmd.flags));

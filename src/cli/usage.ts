@@ -4,6 +4,7 @@
 // are made from each command's own flag list, so they cannot drift from what
 // is parsed; this file holds only the words (test/cli.test.ts checks that
 // every flag has some). Kept true to what is implemented.
+import { ENGINE } from '../util/engine.ts';
 import type { FlagSpec } from './args.ts';
 
 interface VerbHelp {
@@ -223,7 +224,7 @@ export function usage(version: string, spec: string): string {
     'VERSION:',
     `   ${version}`,
     `spec: ${spec}`,
-    `node: ${process.version}`,
+    ENGINE,
     '',
     'COMMANDS:',
     ...Object.entries(VERBS).map(([v, h]) => `   ${v.padEnd(width)}  ${h.summary}`),

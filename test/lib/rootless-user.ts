@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, constants as fsc } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -111,22 +111,37 @@ export function runAs(who: Who, argv: string[], opts: { env?: Record<string, str
 }
 
 /**
- * The runtime as the test user can run it: `runtime` itself when the user can
- * execute it and read what it loads, else a copy of its tree under the run's
- * TMPDIR (which tmp-global keeps reachable), hard-linked where the file system
- * allows. dist/tsrunc finds dist/node, dist/tsrunc.cjs and prebuilds/ beside
- * itself, so the copy runs the same build. A checkout under a 0700 directory
- * (/root) is the case this is for. A runtime without that layout is returned
- * as it is.
+ * What a build of tsrunc at `runtime` executes and reads, or undefined for a
+ * runtime without this repository's layout. dist/tsrunc is either the Bun
+ * executable, which needs only prebuilds/ beside it, or the Node launcher
+ * (the same bytes as prebuilds/…/tsrunc-launch, as dist/tsrunc-node always
+ * is), which runs dist/node on dist/tsrunc.cjs with dist/node.flags.
  */
-export function userRuntime(who: Who, runtime: string): string {
+export function runtimeParts(runtime: string): { exec: string[]; read: string[]; dist: string; prebuilds: string; node?: string } | undefined {
   const dist = dirname(realpathSync(runtime));
   const prebuilds = join(dist, '..', 'prebuilds', `${process.platform}-${process.arch}`);
-  const parts = [join(dist, 'tsrunc.cjs'), join(dist, 'node.flags'), join(prebuilds, 'tsrunc.napi.node'), join(prebuilds, 'tsrunc-init')];
-  if (!parts.every((p) => existsSync(p))) return runtime;
+  const read = [join(prebuilds, 'tsrunc.napi.node'), join(prebuilds, 'tsrunc-init')];
+  if (!read.every((p) => existsSync(p))) return undefined;
+  const launcher = join(prebuilds, 'tsrunc-launch');
+  const isLauncher = existsSync(launcher) && readFileSync(launcher).equals(readFileSync(realpathSync(runtime)));
+  if (!isLauncher) return { exec: [runtime], read, dist, prebuilds };
   const node = realpathSync(join(dist, 'node'));
-  const reachable = runAs(who, ['sh', '-c', 'test -x "$1" && test -x "$2" && test -r "$3" && test -r "$4" && test -r "$5" && test -r "$6"', 'sh', runtime, node, ...parts]);
-  if (reachable.code === 0) return runtime;
+  return { exec: [runtime, node], read: [join(dist, 'tsrunc.cjs'), join(dist, 'node.flags'), ...read], dist, prebuilds, node };
+}
+
+/**
+ * The runtime as the test user can run it: `runtime` itself when the user can
+ * execute and read what it needs (runtimeParts), else a copy of its tree under
+ * the run's TMPDIR (which tmp-global keeps reachable), hard-linked where the
+ * file system allows. The build finds what it needs beside itself, so the
+ * copy runs the same build. A checkout under a 0700 directory (/root) is the
+ * case this is for. A runtime without that layout is returned as it is.
+ */
+export function userRuntime(who: Who, runtime: string): string {
+  const parts = runtimeParts(runtime);
+  if (!parts) return runtime;
+  const tests = [...parts.exec.map((p) => `test -x '${p}'`), ...parts.read.map((p) => `test -r '${p}'`)].join(' && ');
+  if (runAs(who, ['sh', '-c', tests]).code === 0) return runtime;
   const top = mkdtempSync(join(tmpdir(), 'tsrunc-user-runtime-'));
   chmodSync(top, 0o755);
   const place = (from: string, to: string) => {
@@ -137,12 +152,16 @@ export function userRuntime(who: Who, runtime: string): string {
       copyFileSync(from, to);
     }
   };
-  for (const f of ['tsrunc', 'tsrunc.cjs', 'node.flags']) place(join(dist, f), join(top, 'dist', f));
-  place(node, join(top, 'dist', 'node'));
-  for (const f of readdirSync(prebuilds)) place(join(prebuilds, f), join(top, 'prebuilds', `${process.platform}-${process.arch}`, f));
-  // A code cache the user may write (boot.ts trusts a directory of its own):
-  // without one every command compiles the whole CLI, slow in the v2 guest.
-  mkdirSync(join(top, 'dist', 'tsrunc.cache'), { mode: 0o700 });
-  chownSync(join(top, 'dist', 'tsrunc.cache'), who.uid, who.gid);
-  return join(top, 'dist', 'tsrunc');
+  const name = basename(runtime);
+  place(realpathSync(runtime), join(top, 'dist', name));
+  for (const p of parts.read) if (dirname(p) === parts.dist) place(p, join(top, 'dist', basename(p)));
+  for (const f of readdirSync(parts.prebuilds)) place(join(parts.prebuilds, f), join(top, 'prebuilds', `${process.platform}-${process.arch}`, f));
+  if (parts.node) {
+    place(parts.node, join(top, 'dist', 'node'));
+    // A code cache the user may write (boot.ts trusts a directory of its own):
+    // without one every command compiles the whole CLI, slow in the v2 guest.
+    mkdirSync(join(top, 'dist', 'tsrunc.cache'), { mode: 0o700 });
+    chownSync(join(top, 'dist', 'tsrunc.cache'), who.uid, who.gid);
+  }
+  return join(top, 'dist', name);
 }
