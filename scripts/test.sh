@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh: set up (packages, node_modules, build, rootfs), then run
 # every test there is, as root:
-#   1. npm test              unit tests, real containers, spec-tests on tsrunc (cgroup v1 host)
+#   1. npm test              unit tests, real containers, spec-tests on tsrunc (cgroup v1 host),
+#                            on dist/tsrunc (the Bun executable tsrunc ships as)
+#   1b. npm test on Node     the same on dist/tsrunc-node, the Node build (Node 22+ stays a target)
 #   2. spec-tests --compare  the conformance suite on tsrunc, runc and crun, side by side
 #   3. npm run test:engines  podman, containerd and dockerd running tsrunc (and runc)
 #   4. npm run test:v2       the cgroup tests again, in a qemu guest with pure cgroup v2
@@ -29,6 +31,7 @@ stage() {
 }
 
 stage 'tests (npm test)' npm test
+stage 'tests on the Node build (dist/tsrunc-node)' env TSRUNC_BIN="$PWD/dist/tsrunc-node" npm test
 # runc's and crun's columns are there for comparison; only tsrunc's result
 # decides the stage (crun's poststop-hook namespace check is flaky under the
 # unshare wrapper this hybrid host needs): a compare that fails is followed by

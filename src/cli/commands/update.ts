@@ -8,8 +8,6 @@
 // are never changed by update.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { cgroupRecord, openCgroup, type Resources } from '../../cgroups/index.ts';
-import { formatPath } from '../../config/load.ts';
-import { linuxResourcesSchema } from '../../config/schema.ts';
 import { load } from '../../container/lifecycle.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { logWarn } from '../../util/log.ts';
@@ -50,7 +48,7 @@ function readAll(fd: number): string {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function fromFile(path: string): Resources {
+async function fromFile(path: string): Promise<Resources> {
   let text: string;
   if (path === '-') text = readAll(0);
   else {
@@ -72,6 +70,9 @@ function fromFile(path: string): Resources {
   } catch (e) {
     throw new RuntimeError(`resources: ${(e as Error).message}`);
   }
+  // The schema only where a document is given: building zod's schemas costs
+  // several ms at load, which an update by flags (runc's CLI) does not pay.
+  const [{ linuxResourcesSchema }, { formatPath }] = await Promise.all([import('../../config/schema.ts'), import('../../config/load.ts')]);
   const parsed = linuxResourcesSchema.safeParse(json);
   if (!parsed.success) {
     const iss = parsed.error.issues[0];
@@ -173,11 +174,11 @@ const command: Command = {
     str('l3-cache-schema'),
     str('mem-bw-schema'),
   ],
-  run(g, args) {
+  async run(g, args) {
     const id = requireArgs(args, 'update');
     const f = args.flags;
     // Read (stdin may take as long as its writer likes) before the lock is taken.
-    const update = f.resources ? fromFile(f.resources as string) : fromFlags(f);
+    const update = f.resources ? await fromFile(f.resources as string) : fromFlags(f);
     const { dir, state, status } = load(g.root, id);
     // tsrunc has no Intel RDT: runc's errors for a host without it.
     if (f['l3-cache-schema']) throw new RuntimeError('Intel RDT/CAT: l3 cache schema is not enabled');
