@@ -1,7 +1,6 @@
 // exec [flags] ID COMMAND [ARGS...] | exec --process FILE ID
 import { readFileSync } from 'node:fs';
 import { parseSubCgroups } from '../../cgroups/index.ts';
-import { parseProcess } from '../../config/load.ts';
 import { execProcess, execProcessSpec, type Execed } from '../../container/exec.ts';
 import { foreground } from '../../container/foreground.ts';
 import { peek } from '../../container/lifecycle.ts';
@@ -10,11 +9,14 @@ import type { Parsed } from '../args.ts';
 import { HELP, requireArgs, type Command, type Globals } from '../command.ts';
 
 /** Everything up to the process's start (its exec). */
-function start(g: Globals, args: Parsed, id: string): Execed {
+async function start(g: Globals, args: Parsed, id: string): Promise<Execed> {
   const f = args.flags;
   let proc;
   if (f.process) {
     const text = readFileSync(f.process === '-' ? 0 : (f.process as string), 'utf8');
+    // zod's schemas only for a process document (what containerd's shim
+    // sends): an exec of arguments does not build them (~5 ms under Bun).
+    const { parseProcess } = await import('../../config/load.ts');
     proc = parseProcess(JSON.parse(text));
   } else {
     const { state } = peek(g.root, id);
@@ -68,7 +70,7 @@ const command: Command = {
     const id = requireArgs(args, 'exec');
     let started: Execed;
     try {
-      started = start(g, args, id);
+      started = await start(g, args, id);
     } catch (e) {
       // runc: whatever keeps the process from starting exits 255 (its own status is the process's).
       throw new ExitError(`exec failed: ${(e as Error).message}`, 255);
