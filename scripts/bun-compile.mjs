@@ -34,7 +34,16 @@ export const BUN_BUILD_FLAGS = [
   '--no-compile-autoload-package-json',
 ];
 
-/** The Bun of the `bun` package as seen from `root` (a checkout or an installed package), or null. */
+/**
+ * The Bun of the `bun` package as seen from `root` (a checkout or an installed
+ * package), or null: { bin, version } of the first candidate that runs.
+ * The `bun` package's bin/bun.exe is a placeholder until its postinstall moves
+ * the binary there from its platform package (@oven/bun-<os>-<arch>, or the
+ * -baseline build for CPUs without AVX2, which the other one fails on). npm
+ * runs every package's `install` before any `postinstall`, so when
+ * scripts/install.mjs runs the binary is still in the platform package; and
+ * where install scripts are blocked it stays there.
+ */
 export function findBun(root) {
   let pkg;
   try {
@@ -42,10 +51,20 @@ export function findBun(root) {
   } catch {
     return null;
   }
-  const bin = join(dirname(pkg), 'bin/bun.exe');
-  if (!existsSync(bin)) return null;
-  const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-  return r.status === 0 ? { bin, version: r.stdout.trim() } : null;
+  const fromBun = createRequire(pkg);
+  const candidates = [join(dirname(pkg), 'bin/bun.exe')];
+  const platform = `bun-${process.platform}-${process.arch === 'arm64' ? 'aarch64' : process.arch}`;
+  for (const name of [platform, `${platform}-baseline`]) {
+    try {
+      candidates.push(join(dirname(fromBun.resolve(`@oven/${name}/package.json`)), 'bin/bun'));
+    } catch {}
+  }
+  for (const bin of candidates) {
+    if (!existsSync(bin)) continue;
+    const r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0) return { bin, version: r.stdout.trim() };
+  }
+  return null;
 }
 
 /**

@@ -1,22 +1,32 @@
 // npm's `install` script of the tsrunc package: makes an installed package
-// runnable, without a build step. No dependencies (it runs before any could
-// be there), and any Node that npm runs on.
+// runnable, without a build step. No dependencies of its own (it runs before
+// any could be relied on), and any Node that npm runs on.
 //
 //   1. prebuilds/<platform>-<arch>/ must hold this platform's native parts
 //      (tsrunc.napi.node, tsrunc-init, tsrunc-launch): the package ships
 //      linux-x64 only. Anywhere else this fails the install, saying so.
-//   2. dist/tsrunc (npm's bin) becomes this platform's launcher.
-//   3. dist/node -> the Node that runs npm ($npm_node_execpath), and
+//   2. dist/node -> the Node that runs npm ($npm_node_execpath), and
 //      dist/node.flags for it. That Node, not `node` from PATH at run time:
 //      engines run tsrunc with a PATH of their own (a service's is short), in
 //      which another Node, or none, may come first; the Node that installed the
 //      package is the one npm checked against "engines". If it goes away later,
 //      the launcher falls back to `node` from PATH (addon/launch/launch.c).
+//   3. dist/tsrunc-node: this platform's launcher, which runs dist/tsrunc.cjs
+//      on that Node.
+//   4. dist/tsrunc (npm's bin): the Bun executable compiled here from
+//      dist/tsrunc.bun.cjs by the Bun of the optional `bun` dependency
+//      (scripts/bun-compile.mjs). The package cannot carry it (~110 MB, and
+//      npm links a bin only to a file the tarball has, so the tarball's
+//      dist/tsrunc is the launcher). Where there is no working `bun` (not
+//      installed, --omit=optional, its platform package missing), where
+//      TSRUNC_ENGINE=node, or where compiling fails, dist/tsrunc stays the
+//      launcher: tsrunc runs on Node, which is the same CLI, slower to start.
 //
 // In a checkout (addon/ is there) it does nothing: scripts/setup.sh builds.
 import { chmodSync, copyFileSync, existsSync, readdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileBun, findBun } from './bun-compile.mjs';
 import { linkNode, nodeFlags } from './node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +52,9 @@ if (!parts.every((p) => existsSync(join(pre, p)))) {
   );
 }
 
+const engine = process.env.TSRUNC_ENGINE || 'bun';
+if (engine !== 'bun' && engine !== 'node') fail(`TSRUNC_ENGINE is bun or node, not ${engine}`);
+
 const node = process.env.npm_node_execpath || process.execPath;
 let flags;
 try {
@@ -50,7 +63,25 @@ try {
   fail(e.message);
 }
 const dist = join(root, 'dist');
-copyFileSync(join(pre, 'tsrunc-launch'), join(dist, 'tsrunc.tmp'));
-chmodSync(join(dist, 'tsrunc.tmp'), 0o755);
-renameSync(join(dist, 'tsrunc.tmp'), join(dist, 'tsrunc'));
+const place = (from, to) => {
+  copyFileSync(from, `${to}.tmp`);
+  chmodSync(`${to}.tmp`, 0o755);
+  renameSync(`${to}.tmp`, to);
+};
 linkNode(dist, node, flags);
+place(join(pre, 'tsrunc-launch'), join(dist, 'tsrunc-node'));
+place(join(pre, 'tsrunc-launch'), join(dist, 'tsrunc'));
+
+if (engine === 'bun') {
+  const bun = findBun(root);
+  // A warning, not a failure: the Node launcher runs the same CLI.
+  const warn = (why) => process.stderr.write(`tsrunc: warning: ${why}: dist/tsrunc runs on Node (dist/tsrunc-node)\n`);
+  if (!bun) warn('no working Bun from the optional `bun` package');
+  else {
+    try {
+      compileBun(bun.bin, join(dist, 'tsrunc.bun.cjs'), join(dist, 'tsrunc'));
+    } catch (e) {
+      warn(String(e.message).split('\n')[0]);
+    }
+  }
+}

@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # scripts/release.sh [OUT_DIR]: the release tarball, for machines without npm
-# (or without Node): tsrunc-<version>-<platform>-<arch>.tar.gz and its .sha256,
-# in OUT_DIR (default: the repository root). Built on and for this machine's
-# platform (linux-x64 here; no other is cross-built).
+# or Node: tsrunc-<version>-<platform>-<arch>.tar.gz and its .sha256, in OUT_DIR
+# (default: the repository root). Built on and for this machine's platform
+# (linux-x64 here; no other is cross-built).
 #
 #   tsrunc-0.1.0-linux-x64/
 #     bin/tsrunc -> ../lib/tsrunc/dist/tsrunc
-#     lib/tsrunc/dist/tsrunc            the launcher (addon/launch/launch.c)
-#     lib/tsrunc/dist/tsrunc.cjs        the CLI
-#     lib/tsrunc/dist/node              Node itself (the build's, node_modules/node), a copy
-#     lib/tsrunc/dist/node.flags        its flags (scripts/node-flags.mjs)
+#     lib/tsrunc/dist/tsrunc            the Bun executable: Bun (the pinned `bun`
+#                                       package) with the CLI and its bytecode
+#                                       (scripts/bun-compile.mjs); needs no Node
 #     lib/tsrunc/prebuilds/<platform>-<arch>/   tsrunc.napi.node, tsrunc-init, tsrunc-launch
 #     lib/tsrunc/README.md
 #
 # Installed with
 #   tar -C /usr/local --strip-components=1 -xzf tsrunc-0.1.0-linux-x64.tar.gz
 # (/usr/local/bin/tsrunc, /usr/local/lib/tsrunc/), or unpacked anywhere with a
-# symlink to bin/tsrunc in PATH: the launcher finds the rest beside itself.
-# The Node inside is tsrunc's own and not in PATH. Needs libseccomp2 (Debian,
-# Ubuntu and Fedora have it installed: systemd links it) and glibc, as the addon does.
+# symlink to bin/tsrunc in PATH: the executable finds prebuilds/ beside its
+# own dist/ (dirname of /proc/self/exe). Needs libseccomp2 (Debian, Ubuntu and
+# Fedora have it installed: systemd links it) and glibc, as the addon and Bun do.
+# The executable is compiled here from dist/tsrunc.bun.cjs whatever the
+# checkout's dist/tsrunc is (a TSRUNC_ENGINE=node build makes that the
+# launcher). Tar's metadata is reproducible (one owner, one time, sorted
+# names); the executable is not byte for byte: Bun's bytecode differs from one
+# compile to the next.
 set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 out=$(mkdir -p -- "${1:-$repo}" && cd -- "${1:-$repo}" && pwd)
@@ -33,13 +37,12 @@ trap 'rm -rf -- "$stage"' EXIT
 top=$stage/$name
 lib=$top/lib/tsrunc
 mkdir -p "$top/bin" "$lib/dist" "$lib/prebuilds"
-cp dist/tsrunc dist/tsrunc.cjs "$lib/dist/"
-cp -r "prebuilds/$platform" "$lib/prebuilds/"
-cp "$(readlink -f "$node")" "$lib/dist/node"
 "$node" --input-type=module -e "
-  import { nodeFlags } from '$repo/scripts/node-flags.mjs';
-  import { writeFileSync } from 'node:fs';
-  writeFileSync('$lib/dist/node.flags', nodeFlags('$lib/dist/node').join(' ') + '\n');"
+  import { compileBun, findBun } from '$repo/scripts/bun-compile.mjs';
+  const bun = findBun('$repo');
+  if (!bun) { console.error('release: the bun package does not run here (npm ci installs it)'); process.exit(1); }
+  compileBun(bun.bin, '$repo/dist/tsrunc.bun.cjs', '$lib/dist/tsrunc');"
+cp -r "prebuilds/$platform" "$lib/prebuilds/"
 ln -s ../lib/tsrunc/dist/tsrunc "$top/bin/tsrunc"
 cp README.md "$lib/"
 # Reproducible: one owner, one time, sorted names.

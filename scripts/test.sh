@@ -7,10 +7,10 @@
 #   2. spec-tests --compare  the conformance suite on tsrunc, runc and crun, side by side
 #   3. npm run test:engines  podman, containerd and dockerd running tsrunc (and runc)
 #   4. npm run test:v2       the cgroup tests again, in a qemu guest with pure cgroup v2
-#   5. scripts/test-package.sh   the package, not the checkout: npm pack, npm install -g as an
+#   5. scripts/test-package.sh   the package, not the checkout: npm run pack:npm, npm install -g as an
 #                            unprivileged user into a clean prefix, the lifecycle with the
-#                            installed CLI (writable and read-only), podman with it, and the
-#                            installed tsrunc-spec-tests against runc
+#                            installed CLI (Bun and Node; writable and read-only), podman with it, the
+#                            installed tsrunc-spec-tests against runc, and the release tarball
 #   6. npm run test:systemd  the systemd cgroup driver, tsrunc and runc, in that guest with systemd as PID 1
 # Each stage runs even when an earlier one failed; the exit status says if any did.
 set -uo pipefail
