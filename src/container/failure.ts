@@ -1,5 +1,5 @@
 // A failed step of the cloned child, in words: `mount "proc" on /proc: EPERM`.
-import { statSync } from 'node:fs';
+import { statSync } from '../util/fs.ts';
 import { dirname, resolve } from 'node:path';
 import { getSystemErrorMessage } from 'node:util';
 import { addon, type ChildFailure } from '../addon.ts';
