@@ -5,10 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import * as node from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ours from '../src/util/fs.ts';
-import { isRoot, repo } from './lib/harness.ts';
+import { isRoot, repo, runtime } from './lib/harness.ts';
+import { runtimeParts } from './lib/rootless-user.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -263,5 +264,35 @@ describe('errors equal node:fs', () => {
       expect(mine).toEqual(theirs);
     }
     expect(pairs.filter(([t]) => t.code === 'EACCES').length).toBeGreaterThan(6);
+  });
+});
+
+describe('the addon is loaded at the first file call, not at import', () => {
+  it('a build without its addon (a broken install) still answers --version, and says what is wrong in one error line', (ctx) => {
+    const parts = runtimeParts(runtime);
+    if (!parts) return ctx.skip(`${runtime} has not this repository's layout (dist/, prebuilds/)`);
+    // The build's tree, hard-linked (copied across file systems), less the addon.
+    const top = join(dir, 'broken-install');
+    const place = (from: string, to: string) => {
+      node.mkdirSync(dirname(to), { recursive: true });
+      try {
+        node.linkSync(from, to);
+      } catch {
+        node.copyFileSync(from, to);
+      }
+    };
+    place(node.realpathSync(runtime), join(top, 'dist', basename(runtime)));
+    for (const p of parts.read) if (dirname(p) === parts.dist) place(p, join(top, 'dist', basename(p)));
+    if (parts.node) node.symlinkSync(parts.node, join(top, 'dist', 'node'));
+    place(join(parts.prebuilds, 'tsrunc-init'), join(top, 'prebuilds', basename(parts.prebuilds), 'tsrunc-init'));
+    const bin = join(top, 'dist', basename(runtime));
+    const version = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    expect(version.status, version.stderr).toBe(0);
+    expect(version.stdout).toMatch(/^tsrunc version /);
+    for (const args of [['list'], ['state', 'fastfs-x'], ['kill', 'fastfs-x', '0']]) {
+      const r = spawnSync(bin, ['--root', join(dir, 'no-root'), ...args], { encoding: 'utf8' });
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toEqual([expect.stringMatching(/^time=.* level=error msg=".*cannot load tsrunc's native addon: .*tsrunc\.napi\.node.*reinstall tsrunc"$/)]);
+    }
   });
 });

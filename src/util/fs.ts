@@ -62,13 +62,18 @@ export interface FsConstants {
 
 const READ_FAILED = 4096; // fs.cc's kReadFailed
 
+// The addon is loaded at the first call, not when this module is: a broken
+// install must still let the CLI say so (see writeSync).
 let native: AddonFs | undefined;
 const fs = (): AddonFs => (native ??= (addon() as unknown as { fs: AddonFs }).fs);
 
-/** The platform's O_* and *_OK values (from the addon: they differ between architectures). */
-export const constants: FsConstants = fs().constants;
+const CONSTANT_NAMES = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_EXCL', 'O_TRUNC', 'O_APPEND', 'O_DIRECTORY', 'O_NOFOLLOW', 'F_OK', 'R_OK', 'W_OK', 'X_OK'] as const;
+/** The platform's O_* and *_OK values (from the addon, at first use: they differ between architectures). */
+export const constants = {} as Readonly<FsConstants>;
+for (const name of CONSTANT_NAMES) Object.defineProperty(constants, name, { get: () => fs().constants[name], enumerable: true });
+
 /** the errno values this module tests for itself */
-const E = fs().errno;
+const E = (): AddonFs['errno'] => fs().errno;
 
 /** What node:fs throws for a failed syscall. */
 function uvError(negErrno: number, syscall: string, path?: string, dest?: string): NodeJS.ErrnoException {
@@ -99,6 +104,17 @@ function checkPath(path: string, name = 'path'): string {
 function check(r: number, syscall: string, path?: string, dest?: string): number {
   if (r < 0) throw uvError(r, syscall, path, dest);
   return r;
+}
+
+let broken = false;
+function loadable(): boolean {
+  if (!broken)
+    try {
+      fs();
+    } catch {
+      broken = true;
+    }
+  return !broken;
 }
 
 // --- descriptors ---
@@ -135,6 +151,9 @@ export function readSync(fd: number, buffer: Uint8Array, offset = 0, length = bu
  * length?, position?); returns the bytes written.
  */
 export function writeSync(fd: number, data: string | Uint8Array, offsetOrPosition?: number | null, length?: number, position?: number | null): number {
+  // Output and error lines go through here: when the addon cannot be loaded
+  // (a broken install), node:fs writes the error that says so.
+  if (!native && !loadable()) return process.getBuiltinModule('node:fs').writeSync(fd, data as Uint8Array, offsetOrPosition, length, position);
   if (typeof data === 'string') return check(fs().write(fd, data, 0, 0, offsetOrPosition ?? -1), 'write');
   const offset = offsetOrPosition ?? 0;
   return check(fs().write(fd, data, offset, length ?? data.byteLength - offset, position ?? -1), 'write');
@@ -336,17 +355,17 @@ export function mkdirSync(path: string, options: number | { recursive?: boolean;
       todo.pop();
       continue;
     }
-    if (r === -E.ENOENT) {
+    if (r === -E().ENOENT) {
       const parent = p.replace(/\/+[^/]*\/*$/, '') || '/';
       if (parent === p) throw uvError(r, 'mkdir', path);
       todo.push(parent);
       continue;
     }
-    if (r === -E.EACCES || r === -E.ENOSPC || r === -E.ENOTDIR || r === -E.EPERM) throw uvError(r, 'mkdir', path);
+    if (r === -E().EACCES || r === -E().ENOSPC || r === -E().ENOTDIR || r === -E().EPERM) throw uvError(r, 'mkdir', path);
     // EEXIST (or EROFS &c. on something already there): fine if a directory;
     // a file there is EEXIST for the path asked for, ENOTDIR for a parent.
     if (fs().stat(p, true, statValues) < 0) throw uvError(r, 'mkdir', path);
-    if ((statValues[2] & S_IFMT) !== S_IFDIR) throw uvError(todo.length > 1 ? -E.ENOTDIR : -E.EEXIST, 'mkdir', path);
+    if ((statValues[2] & S_IFMT) !== S_IFDIR) throw uvError(todo.length > 1 ? -E().ENOTDIR : -E().EEXIST, 'mkdir', path);
     todo.pop();
   }
   return first;
@@ -368,11 +387,11 @@ export function renameSync(from: string, to: string): void {
 export function rmSync(path: string, options: { recursive?: boolean; force?: boolean } = {}): void {
   const r = fs().stat(checkPath(path), false, statValues);
   if (r < 0) {
-    if (options.force && r === -E.ENOENT) return;
+    if (options.force && r === -E().ENOENT) return;
     throw uvError(r, 'lstat', path);
   }
   if ((statValues[2] & S_IFMT) !== S_IFDIR) return unlinkSync(path);
-  if (!options.recursive) throw uvError(-E.EISDIR, 'rm', path);
+  if (!options.recursive) throw uvError(-E().EISDIR, 'rm', path);
   for (const name of readdirSync(path)) rmSync(`${path}/${name}`, { recursive: true, force: true });
   rmdirSync(path);
 }
