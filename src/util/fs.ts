@@ -15,8 +15,9 @@
 // two side by side.
 //
 // Left on node:fs: src/cli/boot.ts (the Node build's start, before any of
-// this) and the asynchronous read of src/container/foreground.ts (loaded only
-// by a foreground process with a terminal).
+// this), the asynchronous read of src/container/foreground.ts (loaded only
+// by a foreground process with a terminal), and writeSync below when the
+// addon cannot be loaded (to say so).
 import { addon } from '../addon.ts';
 
 interface AddonFs {
