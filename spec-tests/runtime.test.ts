@@ -59,7 +59,7 @@ function makeBundle(args: string[] | undefined, mutate?: (c: any) => void): stri
  * Tests of requirements tsrunc is known to fail (see README.md): expected to
  * fail against tsrunc, plain tests against any other runtime.
  */
-const isTsrunc = basename(runtime) === 'tsrunc';
+const isTsrunc = /^tsrunc(-node)?$/.test(basename(runtime)); // the Bun build or the Node one
 const tsruncKnownFailure = isTsrunc ? it.fails : it;
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // The addon's JavaScript surface: spawn/release (spawn.cc) and the few
-// syscalls Node does not offer (flock, mkfifo, waitpid, pidfd polling).
+// syscalls Node does not offer (flock, mkfifo, waitpid, pidfd polling), and
+// the file-system calls tsrunc makes in place of node:fs (fs.cc).
 #include <errno.h>
 #include <fcntl.h>
 #include <napi.h>
@@ -31,6 +32,7 @@ Napi::Value SdManagerProperty(const Napi::CallbackInfo& info);
 Napi::Value SdSessionBusOwnerUid(const Napi::CallbackInfo& info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 Napi::Value SeccompInfo(const Napi::CallbackInfo& info);
+Napi::Object FsExports(Napi::Env env);  // fs.cc
 
 namespace {
 
@@ -324,6 +326,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyInThread", Napi::Function::New(env, CopyInThread));
   exports.Set("ttyRestore", Napi::Function::New(env, TtyRestore));
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
+  exports.Set("fs", FsExports(env));
   Napi::Array steps = Napi::Array::New(env, STEP_COUNT);
   for (uint32_t i = 0; i < STEP_COUNT; i++) steps.Set(i, Napi::String::New(env, kStepNames[i]));
   exports.Set("steps", steps);

@@ -21,7 +21,8 @@ export { isRoot, rootfs, runtime, snapshotTree, uid, until, type Result } from '
  * red once tsrunc passes, so the mark gets removed), plain tests for any other
  * runtime.
  */
-export const isTsrunc = basename(runtime) === 'tsrunc';
+// dist/tsrunc (Bun) or dist/tsrunc-node (Node): the same tsrunc.
+export const isTsrunc = /^tsrunc(-node)?$/.test(basename(runtime));
 export const tsruncKnownFailure = isTsrunc ? it.fails : it;
 
 export const hasPython = spawnSync('python3', ['-c', 'import socket; socket.recv_fds'], { stdio: 'ignore' }).status === 0;

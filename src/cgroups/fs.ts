@@ -7,7 +7,7 @@
 //
 // The managers take a CgroupIO so that tests can record what they would
 // write without a cgroup filesystem (as runc's unit tests do).
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync, constants as fsc } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync, constants as fsc } from '../util/fs.ts';
 import { RuntimeError } from '../util/errors.ts';
 
 export class CgroupError extends RuntimeError {

@@ -1,7 +1,7 @@
 // Which cgroup hierarchies the host has: pure v2 (one cgroup2 at
 // /sys/fs/cgroup), or v1 controllers at /sys/fs/cgroup/<name> (plus, on hybrid
 // hosts like this one, a cgroup2 at /sys/fs/cgroup/unified).
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../util/fs.ts';
 
 export interface Hierarchy {
   /** where the host mounts it, e.g. /sys/fs/cgroup/memory */

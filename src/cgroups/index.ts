@@ -10,7 +10,7 @@
 //     .stats() .oomKillCount()                        events
 //     .kill() .destroy()                              delete
 // The record lives in state.json as state.cleanup.cgroup.
-import { existsSync } from 'node:fs';
+import { existsSync } from '../util/fs.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import type { LinuxResources } from '../config/schema.ts';
 import { validateId, type StoredState } from '../state/store.ts';

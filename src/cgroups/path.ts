@@ -11,7 +11,7 @@
 // - No cgroupsPath means runc's default for cgroupfs, which is the relative
 //   path "<id>" (specconv sets Name = id, and innerPath joins Parent "" and
 //   Name): /sys/fs/cgroup/<controller>/<own cgroup>/<id>.
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../util/fs.ts';
 import { posix } from 'node:path';
 import { RuntimeError } from '../util/errors.ts';
 import { cgroupLayout, hybridUnified, v1Hierarchies, type CgroupLayout, type Hierarchy } from './hierarchy.ts';

@@ -10,7 +10,7 @@
 // level that exists: the container's directory itself when it is there (a
 // cgroup delegated to the caller: its cgroup.procs/tasks must be writable),
 // else the parent it would be made in.
-import { accessSync, existsSync, constants as fsc } from 'node:fs';
+import { accessSync, existsSync, constants as fsc } from '../util/fs.ts';
 import { posix } from 'node:path';
 import { RuntimeError } from '../util/errors.ts';
 import type { CgroupIO } from './fs.ts';

@@ -1,7 +1,7 @@
 // The JSON `runc events` prints for a container's statistics (runc's
 // types.Stats, with Go's encoding rules: fields tagged omitempty disappear
 // when zero, struct fields never do). Both managers fill it in.
-import { readdirSync } from 'node:fs';
+import { readdirSync } from '../util/fs.ts';
 import type { U64 } from './fs.ts';
 
 export interface MemoryEntry {

@@ -12,7 +12,7 @@
 // a property, or systemd would undo it; only what systemd never writes
 // (cpu.max.burst, hugetlb, rdma, io.max of devices it has no limit for,
 // memory.swappiness-like unified keys) goes to the files alone.
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../util/fs.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { logWarn } from '../util/log.ts';
 import { DeviceEmulator, type DeviceRule } from './devices.ts';

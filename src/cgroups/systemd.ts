@@ -21,7 +21,7 @@
 // unshares after release is rooted at the scope. The cost is the one
 // cgroup.procs write the cgroupfs driver avoids, done by systemd (and the
 // D-Bus round trips: see README "Cgroups").
-import { existsSync } from 'node:fs';
+import { existsSync } from '../util/fs.ts';
 import { RuntimeError } from '../util/errors.ts';
 import type { DeviceRule } from './devices.ts';
 import { realIO, type CgroupError, type CgroupIO } from './fs.ts';

@@ -6,7 +6,7 @@
 // be exercised inside any cgroup2 tree (the tests use a private subtree of the
 // hybrid hierarchy on a v1 host).
 import { debugEnabled, logDebug } from '../util/log.ts';
-import { closeSync, openSync, constants as fsc } from 'node:fs';
+import { closeSync, openSync, constants as fsc } from '../util/fs.ts';
 import { posix } from 'node:path';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';

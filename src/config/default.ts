@@ -1,6 +1,7 @@
 // What `tsrunc spec` writes: runc's specconv.Example() and ToRootless()
 // (libcontainer/specconv/example.go), with our version and hostname.
 
+import { statfsSync } from '../util/fs.ts';
 import type { Config, Mount, Namespace } from './schema.ts';
 
 /** The runtime-spec version we implement and write into generated configs. */
@@ -11,8 +12,7 @@ const CGROUP2_SUPER_MAGIC = 0x63677270;
 /** runc's cgroups.IsCgroup2UnifiedMode(): is /sys/fs/cgroup a cgroup2 mount? */
 function isCgroup2UnifiedMode(): boolean {
   try {
-    // getBuiltinModule rather than an ESM import: see load.ts (startup cost).
-    return process.getBuiltinModule('node:fs').statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
+    return statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
   } catch {
     return false;
   }

@@ -9,12 +9,8 @@
 
 import { join } from 'node:path';
 import type { ZodMiniType, core } from 'zod/mini';
+import { readFileSync } from '../util/fs.ts';
 import { configSchema, processSchema, type Config, type Process } from './schema.ts';
-
-// Not `import ... from 'node:fs'`: an ESM import of node:fs builds the module's
-// ESM facade, which evaluates every lazy export (fs.promises, streams) and
-// costs ~3 ms of startup; getBuiltinModule hands back the CJS object as is.
-const { readFileSync } = process.getBuiltinModule('node:fs');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -1,5 +1,5 @@
 // Capability names -> bit masks for capset(2)/prctl(2).
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../util/fs.ts';
 import type { Capabilities } from '../config/schema.ts';
 import { logDebug, logWarn } from '../util/log.ts';
 

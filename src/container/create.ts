@@ -4,7 +4,7 @@
 // a "creating" state.json exist before clone, and the pid is recorded before
 // the child is released, so a tsrunc killed at any point leaves `delete`
 // something to find and clean up.
-import { closeSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, writeSync } from '../util/fs.ts';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
 import { cgroupOwner, deviceRules, joinCgroup, planCgroup, removeCgroup, rootlessRecord, setupCgroup } from '../cgroups/index.ts';

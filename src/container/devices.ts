@@ -1,6 +1,6 @@
 // The devices every container gets (runtime-spec config-linux.md "Default
 // Devices") plus linux.devices, and runc's /dev symlinks.
-import { existsSync } from 'node:fs';
+import { existsSync } from '../util/fs.ts';
 import type { Device } from '../config/schema.ts';
 
 const S_IFCHR = 0o020000;

@@ -2,7 +2,7 @@
 // every namespace of the container's init (mount and user included: it is
 // single-threaded, unlike Node), forks once more to be inside the pid
 // namespace, and becomes the process (DEVELOPERS.md, invariant 1).
-import { readlinkSync } from 'node:fs';
+import { readlinkSync } from '../util/fs.ts';
 import { resolve } from 'node:path';
 import { addon, initPath } from '../addon.ts';
 import { execCgroupEntry, type SubCgroups } from '../cgroups/index.ts';

@@ -1,7 +1,7 @@
 // A process tsrunc waits for (run, exec without -d): signals sent to tsrunc
 // go on to it, its exit status comes back, and with a terminal tsrunc copies
 // between its own stdio and the pty master, its tty in raw mode.
-import { closeSync, read, writeSync } from 'node:fs';
+import { closeSync, writeSync } from '../util/fs.ts';
 import { addon, type ExitStatus } from '../addon.ts';
 
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGALRM'] as const;
@@ -34,7 +34,11 @@ export function receiveMaster(sock: number | undefined): number | undefined {
   }
 }
 
+// node:fs's asynchronous read (a read in libuv's thread pool), the one use of
+// node:fs left in the CLI (src/util/fs.ts says why the rest is not): loaded
+// only here, by a foreground process with a terminal, not by every verb.
 function readAsync(fd: number, buf: Buffer): Promise<number> {
+  const { read } = process.getBuiltinModule('node:fs');
   return new Promise((resolve) => read(fd, buf, 0, buf.length, null, (err, n) => resolve(err ? 0 : n)));
 }
 

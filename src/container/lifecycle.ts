@@ -1,7 +1,7 @@
 // start, kill and delete of an existing container: each decides from the
 // derived status under the container's lock, and holds it for the state
 // transition only (see state/store.ts): never while it waits on the container.
-import { renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from '../util/fs.ts';
 import { addon } from '../addon.ts';
 import { cgroupRecord, containerCgroup, killCgroup, removeCgroup } from '../cgroups/index.ts';
 import { ContainerDir, type StoredState } from '../state/store.ts';

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync } from '../util/fs.ts';
 import { RuntimeError } from '../util/errors.ts';
 // Namespace types of config-linux.md and their clone(2) flags.
 export const CLONE_FLAGS = {

@@ -1,6 +1,6 @@
 // The processes of a container: every process in its init's pid namespace.
 // (A container without its own pid namespace has only its init here.)
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from '../util/fs.ts';
 import type { StoredState } from '../state/store.ts';
 
 export function containerPids(state: StoredState): number[] {

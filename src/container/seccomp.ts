@@ -14,7 +14,7 @@
 // SCMP_ACT_NOTIFY: the filter gets SECCOMP_FILTER_FLAG_NEW_LISTENER and its
 // notify fd goes, with the container process state (writeSeccompState), to
 // listenerPath over SCM_RIGHTS, sent by whichever process loaded the filter.
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from '../util/fs.ts';
 import { addon } from '../addon.ts';
 import type { Seccomp } from '../config/schema.ts';
 import { OCI_VERSION } from '../state/store.ts';

@@ -1,6 +1,6 @@
 // A container's status is derived, never stored: from whether init (pid +
 // start time) is alive and whether the exec fifo still waits for `start`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from '../util/fs.ts';
 import { cgroupFrozen } from '../cgroups/frozen.ts';
 import type { ContainerDir, StoredState } from './store.ts';
 

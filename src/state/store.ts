@@ -9,7 +9,7 @@
 // libuv opens every fd O_CLOEXEC, so no container's program inherits the lock;
 // a child of tsrunc does hold a copy until its exec, which is why exec spawns
 // its child with no lock held (see container/exec.ts).
-import { closeSync, existsSync, fstatSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from '../util/fs.ts';
 import { dirname } from 'node:path';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';

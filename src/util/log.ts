@@ -1,7 +1,7 @@
 // runc's logging contract. Without --log, errors go to stderr as logrus text
 // lines; with --log they go to the file (text or JSON lines: level, msg, time)
 // and the bare message to stderr. Engines read the last `error` line.
-import { appendFileSync, writeSync } from 'node:fs';
+import { appendFileSync, writeSync } from './fs.ts';
 import { isoTime } from './time.ts';
 
 export type LogFormat = 'text' | 'json';

@@ -1,6 +1,6 @@
 // Output goes through writeSync(1): touching process.stdout could switch a
 // pipe or tty shared with a container to O_NONBLOCK (DEVELOPERS.md, invariant 1).
-import { writeSync } from 'node:fs';
+import { writeSync } from './fs.ts';
 
 export function out(text: string): void {
   const buf = Buffer.from(text);

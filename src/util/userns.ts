@@ -1,6 +1,6 @@
 // Whether tsrunc runs in a user namespace other than the host's (runc's
 // userns.RunningInUserNS): the initial namespace maps every id to itself.
-import { readFileSync } from 'node:fs';
+import { readFileSync } from './fs.ts';
 
 let cached: boolean | undefined;
 

@@ -7,7 +7,7 @@
 // oom_kill and under_oom, v2 memory.events oom_kill) a few times a second:
 // runc's eventfd (v1) and inotify (v2) are not at hand in Node, and a count
 // loses no event between two looks.
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../../util/fs.ts';
 import { containerCgroup, openCgroup, type CgroupRecord } from '../../cgroups/index.ts';
 import { initAlive } from '../../state/status.ts';
 import { toJson } from '../../cgroups/fs.ts';

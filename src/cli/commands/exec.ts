@@ -1,5 +1,5 @@
 // exec [flags] ID COMMAND [ARGS...] | exec --process FILE ID
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '../../util/fs.ts';
 import { parseSubCgroups } from '../../cgroups/index.ts';
 import { execProcess, execProcessSpec, type Execed } from '../../container/exec.ts';
 import { foreground } from '../../container/foreground.ts';

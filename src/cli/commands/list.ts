@@ -1,5 +1,5 @@
 // list: runc's table (ID PID STATUS BUNDLE CREATED OWNER), -q, --format json.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from '../../util/fs.ts';
 import { ContainerDir, listIds } from '../../state/store.ts';
 import { status } from '../../state/status.ts';
 import { RuntimeError } from '../../util/errors.ts';

@@ -1,5 +1,5 @@
 // spec: writes a starting config.json, like `runc spec`.
-import { existsSync } from 'node:fs';
+import { existsSync } from '../../util/fs.ts';
 import { join } from 'node:path';
 import { defaultSpec } from '../../config/default.ts';
 import { writeFileAtomic } from '../../state/store.ts';

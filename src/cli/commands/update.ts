@@ -6,7 +6,7 @@
 // has (kept in its state), and the whole set is applied again: some values
 // only make sense together (memory and swap, quota and period). Device rules
 // are never changed by update.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from '../../util/fs.ts';
 import { cgroupRecord, openCgroup, type Resources } from '../../cgroups/index.ts';
 import { load } from '../../container/lifecycle.ts';
 import { RuntimeError } from '../../util/errors.ts';

@@ -1,0 +1,398 @@
+// tsrunc's synchronous file-system calls: node:fs's names and call shapes
+// (only those src/ uses), backed by the addon (addon/src/fs.cc).
+//
+// Why not node:fs: every verb is one process start, to be as quick as runc's.
+// Under Bun (dist/tsrunc) node:fs is a large JS builtin evaluated at its first
+// require: ~1.3 ms of CPU, of a ~7.6 ms `list` whose floor (an empty Bun
+// executable) is ~4 ms and runc's ~4.4 ms. The addon is loaded anyway (it is
+// linked statically: loading it costs ~0). Under Node (dist/tsrunc-node) the
+// same code runs, so that both builds test one implementation.
+//
+// Errors are node:fs's, to the letter: messages reach users and tests, and
+// callers test `.code`. `${code}: ${description}, ${syscall} '${path}'`
+// (` -> '${dest}'` for rename), with .errno (negative), .code, .syscall,
+// .path, .dest; libuv's codes and wording (fs.cc). test/fs.test.ts holds the
+// two side by side.
+//
+// Left on node:fs: src/cli/boot.ts (the Node build's start, before any of
+// this), the asynchronous read of src/container/foreground.ts (loaded only
+// by a foreground process with a terminal), and writeSync below when the
+// addon cannot be loaded (to say so).
+import { addon } from '../addon.ts';
+
+interface AddonFs {
+  open(path: string, flags: number, mode: number): number;
+  close(fd: number): number;
+  read(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
+  write(fd: number, data: string | Uint8Array, offset: number, length: number, position: number): number;
+  /** the content, -errno (open failed) or -errno - READ_FAILED (read failed) */
+  readFile(pathOrFd: string | number, encoding: number): string | Buffer | number;
+  stat(path: string, follow: boolean, out: Float64Array): number;
+  fstat(fd: number, out: Float64Array): number;
+  statfs(path: string, out: Float64Array): number;
+  readdir(path: string, withTypes: boolean): string[] | [string[], number[]] | number;
+  mkdir(path: string, mode: number): number;
+  rmdir(path: string): number;
+  unlink(path: string): number;
+  rename(from: string, to: string): number;
+  readlink(path: string): string | number;
+  access(path: string, mode: number): number;
+  chmod(path: string, mode: number): number;
+  chown(path: string, uid: number, gid: number): number;
+  ftruncate(fd: number, length: number): number;
+  errName(errno: number): [string, string];
+  constants: FsConstants;
+  errno: Record<'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'EACCES' | 'ENOSPC' | 'EPERM', number>;
+}
+
+export interface FsConstants {
+  O_RDONLY: number;
+  O_WRONLY: number;
+  O_RDWR: number;
+  O_CREAT: number;
+  O_EXCL: number;
+  O_TRUNC: number;
+  O_APPEND: number;
+  O_DIRECTORY: number;
+  O_NOFOLLOW: number;
+  F_OK: number;
+  R_OK: number;
+  W_OK: number;
+  X_OK: number;
+}
+
+const READ_FAILED = 4096; // fs.cc's kReadFailed
+
+// The addon is loaded at the first call, not when this module is: a broken
+// install must still let the CLI say so (see writeSync).
+let native: AddonFs | undefined;
+const fs = (): AddonFs => (native ??= (addon() as unknown as { fs: AddonFs }).fs);
+
+const CONSTANT_NAMES = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_EXCL', 'O_TRUNC', 'O_APPEND', 'O_DIRECTORY', 'O_NOFOLLOW', 'F_OK', 'R_OK', 'W_OK', 'X_OK'] as const;
+/** The platform's O_* and *_OK values (from the addon, at first use: they differ between architectures). */
+export const constants = {} as Readonly<FsConstants>;
+for (const name of CONSTANT_NAMES) Object.defineProperty(constants, name, { get: () => fs().constants[name], enumerable: true });
+
+/** the errno values this module tests for itself */
+const E = (): AddonFs['errno'] => fs().errno;
+
+/** What node:fs throws for a failed syscall. */
+function uvError(negErrno: number, syscall: string, path?: string, dest?: string): NodeJS.ErrnoException {
+  const [code, text] = fs().errName(-negErrno);
+  let message = `${code}: ${text}, ${syscall}`;
+  if (path !== undefined) message += ` '${path}'`;
+  if (dest !== undefined) message += ` -> '${dest}'`;
+  const e = new Error(message) as NodeJS.ErrnoException;
+  e.errno = negErrno;
+  e.code = code;
+  e.syscall = syscall;
+  if (path !== undefined) e.path = path;
+  if (dest !== undefined) (e as { dest?: string }).dest = dest;
+  Error.captureStackTrace?.(e, uvError);
+  return e;
+}
+
+/** A C string cannot hold a NUL: node:fs refuses such a path rather than cut it short. */
+function checkPath(path: string, name = 'path'): string {
+  if (path.includes('\0')) {
+    const e = new TypeError(`The argument '${name}' must be a string, Uint8Array, or URL without null bytes. Received ${JSON.stringify(path).replace(/\\u0000/g, '\\x00').replace(/^"|"$/g, "'")}`) as TypeError & { code: string };
+    e.code = 'ERR_INVALID_ARG_VALUE';
+    throw e;
+  }
+  return path;
+}
+
+function check(r: number, syscall: string, path?: string, dest?: string): number {
+  if (r < 0) throw uvError(r, syscall, path, dest);
+  return r;
+}
+
+let broken = false;
+function loadable(): boolean {
+  if (!broken)
+    try {
+      fs();
+    } catch {
+      broken = true;
+    }
+  return !broken;
+}
+
+// --- descriptors ---
+
+const FLAGS: Record<string, () => number> = {
+  r: () => constants.O_RDONLY,
+  'r+': () => constants.O_RDWR,
+  w: () => constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+  wx: () => constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_EXCL,
+  a: () => constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
+};
+
+function flagsOf(flags: string | number): number {
+  if (typeof flags === 'number') return flags;
+  const f = FLAGS[flags];
+  if (!f) throw new TypeError(`unsupported open flags: ${flags}`);
+  return f();
+}
+
+export function openSync(path: string, flags: string | number = 'r', mode = 0o666): number {
+  return check(fs().open(checkPath(path), flagsOf(flags), mode), 'open', path);
+}
+
+export function closeSync(fd: number): void {
+  check(fs().close(fd), 'close');
+}
+
+export function readSync(fd: number, buffer: Uint8Array, offset = 0, length = buffer.byteLength - offset, position: number | null = null): number {
+  return check(fs().read(fd, buffer, offset, length, position ?? -1), 'read');
+}
+
+/**
+ * One write(2), as node:fs: (fd, string, position?) or (fd, buffer, offset?,
+ * length?, position?); returns the bytes written.
+ */
+export function writeSync(fd: number, data: string | Uint8Array, offsetOrPosition?: number | null, length?: number, position?: number | null): number {
+  // Output and error lines go through here: when the addon cannot be loaded
+  // (a broken install), node:fs writes the error that says so.
+  if (!native && !loadable()) return process.getBuiltinModule('node:fs').writeSync(fd, data as Uint8Array, offsetOrPosition, length, position);
+  if (typeof data === 'string') return check(fs().write(fd, data, 0, 0, offsetOrPosition ?? -1), 'write');
+  const offset = offsetOrPosition ?? 0;
+  return check(fs().write(fd, data, offset, length ?? data.byteLength - offset, position ?? -1), 'write');
+}
+
+export function ftruncateSync(fd: number, length = 0): void {
+  check(fs().ftruncate(fd, length), 'ftruncate');
+}
+
+// --- whole files ---
+
+type Encoding = 'utf8' | 'utf-8' | 'latin1';
+const ENCODING: Record<Encoding, number> = { utf8: 1, 'utf-8': 1, latin1: 2 };
+
+/** The whole file (or the rest of an open fd): a string with an encoding, a Buffer without. */
+export function readFileSync(path: string | number, encoding: Encoding | { encoding: Encoding }): string;
+export function readFileSync(path: string | number): Buffer;
+export function readFileSync(path: string | number, options?: Encoding | { encoding?: Encoding }): string | Buffer {
+  const enc = typeof options === 'string' ? options : options?.encoding;
+  const r = fs().readFile(typeof path === 'string' ? checkPath(path) : path, enc ? ENCODING[enc] : 0);
+  if (typeof r !== 'number') return r;
+  if (r <= -READ_FAILED) throw uvError(r + READ_FAILED, 'read');
+  throw uvError(r, 'open', String(path));
+}
+
+function writeAll(fd: number, data: string): void {
+  const buf = Buffer.from(data);
+  for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+}
+
+/** open(O_WRONLY|O_CREAT|O_TRUNC, mode), the data, close: as node:fs. */
+export function writeFileSync(path: string, data: string, options: { mode?: number } = {}): void {
+  const fd = openSync(path, 'w', options.mode ?? 0o666);
+  try {
+    writeAll(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function appendFileSync(path: string, data: string): void {
+  const fd = openSync(path, 'a');
+  try {
+    writeAll(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// --- metadata ---
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+
+export class Stats {
+  readonly dev: number;
+  readonly ino: number;
+  readonly mode: number;
+  readonly nlink: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly rdev: number;
+  readonly size: number;
+  readonly blksize: number;
+  readonly blocks: number;
+  constructor(v: Float64Array) {
+    [this.dev, this.ino, this.mode, this.nlink, this.uid, this.gid, this.rdev, this.size, this.blksize, this.blocks] = v;
+  }
+  isDirectory(): boolean {
+    return (this.mode & S_IFMT) === S_IFDIR;
+  }
+  isFile(): boolean {
+    return (this.mode & S_IFMT) === S_IFREG;
+  }
+  isSymbolicLink(): boolean {
+    return (this.mode & S_IFMT) === S_IFLNK;
+  }
+}
+
+const statValues = new Float64Array(10);
+
+export function statSync(path: string): Stats {
+  check(fs().stat(checkPath(path), true, statValues), 'stat', path);
+  return new Stats(statValues);
+}
+
+export function lstatSync(path: string): Stats {
+  check(fs().stat(checkPath(path), false, statValues), 'lstat', path);
+  return new Stats(statValues);
+}
+
+export function fstatSync(fd: number): Stats {
+  check(fs().fstat(fd, statValues), 'fstat');
+  return new Stats(statValues);
+}
+
+export interface StatFs {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}
+
+export function statfsSync(path: string): StatFs {
+  const v = new Float64Array(7);
+  check(fs().statfs(checkPath(path), v), 'statfs', path);
+  return { type: v[0], bsize: v[1], blocks: v[2], bfree: v[3], bavail: v[4], files: v[5], ffree: v[6] };
+}
+
+/** access(2) with F_OK; false for any error, as node:fs. */
+export function existsSync(path: string): boolean {
+  return !path.includes('\0') && fs().access(path, constants.F_OK) === 0;
+}
+
+export function accessSync(path: string, mode = constants.F_OK): void {
+  check(fs().access(checkPath(path), mode), 'access', path);
+}
+
+export function chmodSync(path: string, mode: number): void {
+  check(fs().chmod(checkPath(path), mode), 'chmod', path);
+}
+
+export function chownSync(path: string, uid: number, gid: number): void {
+  check(fs().chown(checkPath(path), uid, gid), 'chown', path);
+}
+
+export function readlinkSync(path: string): string {
+  const r = fs().readlink(checkPath(path));
+  if (typeof r === 'number') throw uvError(r, 'readlink', path);
+  return r;
+}
+
+// --- directories ---
+
+const DT_DIR = 4;
+const DT_REG = 8;
+const DT_LNK = 10;
+
+// No parameter properties here or in ../addon.ts: test/fs.test.ts runs them
+// under Node's type stripping too (as an unprivileged user).
+export class Dirent {
+  readonly name: string;
+  readonly parentPath: string;
+  private readonly type: number;
+  constructor(name: string, parentPath: string, type: number) {
+    this.name = name;
+    this.parentPath = parentPath;
+    this.type = type;
+  }
+  isDirectory(): boolean {
+    return this.type === DT_DIR;
+  }
+  isFile(): boolean {
+    return this.type === DT_REG;
+  }
+  isSymbolicLink(): boolean {
+    return this.type === DT_LNK;
+  }
+}
+
+/** The names in a directory, sorted (libuv's scandir order), without . and .. */
+export function readdirSync(path: string): string[];
+export function readdirSync(path: string, options: { withFileTypes: true }): Dirent[];
+export function readdirSync(path: string, options?: { withFileTypes?: boolean }): string[] | Dirent[] {
+  const withTypes = options?.withFileTypes === true;
+  const r = fs().readdir(checkPath(path), withTypes);
+  if (typeof r === 'number') throw uvError(r, 'scandir', path);
+  if (!withTypes) return r as string[];
+  const [names, types] = r as [string[], number[]];
+  return names.map((n, i) => new Dirent(n, path, types[i]));
+}
+
+/**
+ * mkdir(2); recursive: the missing parents too, each with the mode, and no
+ * error when it is a directory already. Returns the first directory made
+ * when recursive (undefined when none was), as node:fs.
+ */
+export function mkdirSync(path: string, options: number | { recursive?: boolean; mode?: number } = {}): string | undefined {
+  const { recursive = false, mode = 0o777 } = typeof options === 'number' ? { mode: options } : options;
+  checkPath(path);
+  if (!recursive) {
+    check(fs().mkdir(path, mode), 'mkdir', path);
+    return undefined;
+  }
+  // node:fs's algorithm (MKDirpSync): make the deepest missing one first;
+  // errors name the path asked for.
+  const todo = [path];
+  let first: string | undefined;
+  while (todo.length) {
+    const p = todo[todo.length - 1];
+    const r = fs().mkdir(p, mode);
+    if (r === 0) {
+      first ??= p;
+      todo.pop();
+      continue;
+    }
+    if (r === -E().ENOENT) {
+      const parent = p.replace(/\/+[^/]*\/*$/, '') || '/';
+      if (parent === p) throw uvError(r, 'mkdir', path);
+      todo.push(parent);
+      continue;
+    }
+    if (r === -E().EACCES || r === -E().ENOSPC || r === -E().ENOTDIR || r === -E().EPERM) throw uvError(r, 'mkdir', path);
+    // EEXIST (or EROFS &c. on something already there): fine if a directory;
+    // a file there is EEXIST for the path asked for, ENOTDIR for a parent.
+    if (fs().stat(p, true, statValues) < 0) throw uvError(r, 'mkdir', path);
+    if ((statValues[2] & S_IFMT) !== S_IFDIR) throw uvError(todo.length > 1 ? -E().ENOTDIR : -E().EEXIST, 'mkdir', path);
+    todo.pop();
+  }
+  return first;
+}
+
+export function rmdirSync(path: string): void {
+  check(fs().rmdir(checkPath(path)), 'rmdir', path);
+}
+
+export function unlinkSync(path: string): void {
+  check(fs().unlink(checkPath(path)), 'unlink', path);
+}
+
+export function renameSync(from: string, to: string): void {
+  check(fs().rename(checkPath(from, 'oldPath'), checkPath(to, 'newPath')), 'rename', from, to);
+}
+
+/** rm -r (recursive) / rm -f (force: a missing path is no error); symlinks are removed, not followed. */
+export function rmSync(path: string, options: { recursive?: boolean; force?: boolean } = {}): void {
+  const r = fs().stat(checkPath(path), false, statValues);
+  if (r < 0) {
+    if (options.force && r === -E().ENOENT) return;
+    throw uvError(r, 'lstat', path);
+  }
+  if ((statValues[2] & S_IFMT) !== S_IFDIR) return unlinkSync(path);
+  if (!options.recursive) throw uvError(-E().EISDIR, 'rm', path);
+  for (const name of readdirSync(path)) rmSync(`${path}/${name}`, { recursive: true, force: true });
+  rmdirSync(path);
+}
