@@ -8,7 +8,7 @@
 // This module is what src/util/fs.ts stands on: it touches no file itself
 // before the addon is loaded (process.dlopen), and loads neither node:fs nor
 // node:url (under Bun each costs every run: src/util/fs.ts).
-import { dirname, join } from 'node:path';
+import { dirname, join } from './util/path.ts';
 
 // The shipped bundle is CommonJS (see scripts/bundle.mjs), the sources ESM.
 declare const __dirname: string | undefined;

@@ -12,7 +12,7 @@
 //   path "<id>" (specconv sets Name = id, and innerPath joins Parent "" and
 //   Name): /sys/fs/cgroup/<controller>/<own cgroup>/<id>.
 import { readFileSync } from '../util/fs.ts';
-import { posix } from 'node:path';
+import { posix } from '../util/path.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { cgroupLayout, hybridUnified, v1Hierarchies, type CgroupLayout, type Hierarchy } from './hierarchy.ts';
 

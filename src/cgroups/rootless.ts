@@ -11,7 +11,7 @@
 // cgroup delegated to the caller: its cgroup.procs/tasks must be writable),
 // else the parent it would be made in.
 import { accessSync, existsSync, constants as fsc } from '../util/fs.ts';
-import { posix } from 'node:path';
+import { posix } from '../util/path.ts';
 import { RuntimeError } from '../util/errors.ts';
 import type { CgroupIO } from './fs.ts';
 import type { CgroupRecord, Resources } from './types.ts';

@@ -1,6 +1,6 @@
 // The cgroup v1 manager (v1 and hybrid hosts): one directory per hierarchy,
 // the same files and the same order of writes as runc's libcontainer/cgroups/fs.
-import { posix } from 'node:path';
+import { posix } from '../util/path.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
 import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';

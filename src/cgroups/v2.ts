@@ -7,7 +7,7 @@
 // hybrid hierarchy on a v1 host).
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { closeSync, openSync, constants as fsc } from '../util/fs.ts';
-import { posix } from 'node:path';
+import { posix } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';

@@ -7,7 +7,7 @@
 // failure (like runc), and after fixing one problem the next run names the
 // next; a wall of follow-on errors from one typo helps nobody.
 
-import { join } from 'node:path';
+import { join } from '../util/path.ts';
 import type { ZodMiniType, core } from 'zod/mini';
 import { readFileSync } from '../util/fs.ts';
 import { configSchema, processSchema, type Config, type Process } from './schema.ts';

@@ -5,7 +5,7 @@
 // the child is released, so a tsrunc killed at any point leaves `delete`
 // something to find and clean up.
 import { closeSync, ftruncateSync, writeSync } from '../util/fs.ts';
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.ts';
 import { addon, initPath } from '../addon.ts';
 import { cgroupOwner, deviceRules, joinCgroup, planCgroup, removeCgroup, rootlessRecord, setupCgroup } from '../cgroups/index.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';

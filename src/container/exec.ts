@@ -3,7 +3,7 @@
 // single-threaded, unlike Node), forks once more to be inside the pid
 // namespace, and becomes the process (DEVELOPERS.md, invariant 1).
 import { readlinkSync } from '../util/fs.ts';
-import { resolve } from 'node:path';
+import { resolve } from '../util/path.ts';
 import { addon, initPath } from '../addon.ts';
 import { execCgroupEntry, type SubCgroups } from '../cgroups/index.ts';
 import type { Process } from '../config/schema.ts';

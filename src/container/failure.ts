@@ -1,6 +1,6 @@
 // A failed step of the cloned child, in words: `mount "proc" on /proc: EPERM`.
 import { statSync } from '../util/fs.ts';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve } from '../util/path.ts';
 import { addon, type ChildFailure } from '../addon.ts';
 import { errnoName } from '../util/errors.ts';
 

@@ -1,7 +1,7 @@
 // config.json mounts -> mount(2) calls. Option names and their meaning follow
 // mount(8) and runc: flags set or clear MS_* bits, propagation options become
 // separate calls, anything else is filesystem data ("mode=755,size=65536k").
-import { isAbsolute, posix, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from '../util/path.ts';
 import { cgroupLayout } from '../cgroups/hierarchy.ts';
 import { callerCgroupDir } from '../cgroups/path.ts';
 import type { IDMapping, Mount } from '../config/schema.ts';

@@ -1,7 +1,7 @@
 // config.json -> the flat plan the addon's child executes (addon/src/plan.h).
 // Everything that can be refused is refused here, before anything is created.
 import { existsSync, readFileSync, readlinkSync, statfsSync, statSync } from '../util/fs.ts';
-import { posix, resolve } from 'node:path';
+import { posix, resolve } from '../util/path.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import type { Process, Seccomp, TimeOffset } from '../config/schema.ts';
 import { addon } from '../addon.ts';

@@ -10,7 +10,7 @@
 // a child of tsrunc does hold a copy until its exec, which is why exec spawns
 // its child with no lock held (see container/exec.ts).
 import { closeSync, existsSync, fstatSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from '../util/fs.ts';
-import { dirname } from 'node:path';
+import { dirname } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import { RuntimeError, notExist } from '../util/errors.ts';

@@ -99,9 +99,15 @@ export async function until(fn: () => boolean, ms = 5000, what = 'condition'): P
   }
 }
 
+// The pid alone does not make ids unique to a file: a full run starts tens of
+// thousands of processes, and with pid_max at 32768 (this host) a later test
+// file's worker can get the pid of an earlier one, whose containers or
+// cgroups may still be there. Seen as a child's `tasks` write failing
+// (ENOENT, ENOSPC) in full runs. A random tag per file makes them its own.
+const tag = Math.random().toString(36).slice(2, 6);
 let seq = 0;
 export function uid(prefix = 'c'): string {
-  return `${prefix}-${process.pid}-${++seq}`;
+  return `${prefix}-${process.pid}-${tag}${++seq}`;
 }
 
 export function cleanup(root: string): void {

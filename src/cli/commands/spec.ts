@@ -1,6 +1,6 @@
 // spec: writes a starting config.json, like `runc spec`.
 import { existsSync } from '../../util/fs.ts';
-import { join } from 'node:path';
+import { join } from '../../util/path.ts';
 import { defaultSpec } from '../../config/default.ts';
 import { writeFileAtomic } from '../../state/store.ts';
 import { RuntimeError } from '../../util/errors.ts';

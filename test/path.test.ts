@@ -1,0 +1,42 @@
+// src/util/path.ts against node:path itself (and container/signals.ts's table against node:os), on the inputs that decide its
+// rules (empty, `.`, `..` at and above the root, repeated and trailing slashes).
+import * as node from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as own from '../src/util/path.ts';
+import { constants } from 'node:os';
+import { SIGNALS } from '../src/container/signals.ts';
+
+const PATHS = ['', '.', '..', '/', '//', '///', 'a', 'a/', 'a//b', './a', 'a/./b', 'a/../b', 'a/..', 'a/../', '../a', '../../a/b', '/a', '/a/', '/a//b', '/a/b/', '/a/b//', '//a', '//a/b', '/..', '/../a', '/a/../..', 'a/b/../../..', '/a/./b/../c/.', 'a/b/c/', '.hidden', '/x/.../y', '/a/b/c/../../d'];
+
+describe('util/path.ts is node:path for tsrunc\'s uses', () => {
+  it('normalize, dirname, basename, isAbsolute', () => {
+    for (const p of PATHS) {
+      expect(own.basename(p), p).toBe(node.basename(p));
+      expect(own.normalize(p), p).toBe(node.normalize(p));
+      expect(own.dirname(p), p).toBe(node.dirname(p));
+      expect(own.isAbsolute(p), p).toBe(node.isAbsolute(p));
+    }
+  });
+  it('join, of two and of three parts', () => {
+    for (const a of PATHS) for (const b of PATHS) expect(own.join(a, b), `${a} + ${b}`).toBe(node.join(a, b));
+    for (const a of PATHS.slice(0, 8)) for (const b of PATHS.slice(8, 16)) for (const c of PATHS.slice(16)) expect(own.join(a, b, c)).toBe(node.join(a, b, c));
+    expect(own.join()).toBe(node.join());
+  });
+  it('resolve (against the cwd too) and relative', () => {
+    for (const a of PATHS) {
+      expect(own.resolve(a), a).toBe(node.resolve(a));
+      for (const b of PATHS) {
+        expect(own.resolve(a, b), `${a} , ${b}`).toBe(node.resolve(a, b));
+        expect(own.relative(a, b), `${a} -> ${b}`).toBe(node.relative(a, b));
+      }
+    }
+    expect(own.resolve()).toBe(node.resolve());
+  });
+});
+
+// Not a path, but the same kind of copy: container/signals.ts's table is node:os's.
+describe("container/signals.ts's table", () => {
+  it('is node:os.constants.signals on this platform', () => {
+    expect({ ...SIGNALS }).toEqual({ ...constants.signals });
+  });
+});
