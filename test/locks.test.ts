@@ -13,7 +13,9 @@ const root = stateRoot();
 afterAll(() => cleanup(root), 120_000);
 
 let seq = 0;
-const uid = () => `locks-${process.pid}-${++seq}`;
+// A tag per file as well as the pid: pids wrap within a full run (test/lib/harness.ts, uid).
+const tag = Math.random().toString(36).slice(2, 6);
+const uid = () => `locks-${process.pid}-${tag}${++seq}`;
 
 const layout = isRoot ? cgroupLayout() : undefined;
 /** pause needs a freezer: v1's freezer hierarchy, or v2's cgroup.freeze (kernel 5.2; tsrunc needs 5.7 anyway). */

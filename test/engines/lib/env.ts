@@ -250,6 +250,8 @@ export interface Images {
 
 let seq = 0;
 /** A container name unique to this run. */
+// pids wrap within a full run (test/lib/harness.ts, uid): a tag per file too.
+const runTag = Math.random().toString(36).slice(2, 5);
 export function uname(tag: string): string {
-  return `t${process.pid}-${tag}-${++seq}`;
+  return `t${process.pid}${runTag}-${tag}-${++seq}`;
 }
