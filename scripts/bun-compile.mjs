@@ -3,7 +3,8 @@
 // scripts/install.mjs in an installed package; no dependencies, since it ships.
 //
 // The executable is Bun itself with the CLI and its bytecode appended: the
-// bundle dist/tsrunc.bun.cjs (src/cli/main.ts, plain CommonJS) compiled by the
+// modules of dist/bun/ (src/cli/main.ts as ES modules split at each verb, by
+// scripts/bundle.mjs) compiled by the
 // Bun of the `bun` package (pinned in package.json: bytecode is only good for
 // the Bun that made it, and the executable is that Bun).
 //
@@ -17,7 +18,7 @@
 //                Leaving out those lookups is also ~0.5 ms.
 //   --minify     smaller bytecode to load.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -26,8 +27,9 @@ export const BUN_BUILD_FLAGS = [
   '--compile',
   '--bytecode',
   '--minify',
-  '--format=cjs',
-  '--target=bun',
+  // ES modules kept apart: a verb loads and instantiates its own chunks only.
+  '--format=esm',
+  '--splitting',
   '--no-compile-autoload-dotenv',
   '--no-compile-autoload-bunfig',
   '--no-compile-autoload-tsconfig',
@@ -68,18 +70,19 @@ export function findBun(root) {
 }
 
 /**
- * Compiles `entry` (dist/tsrunc.bun.cjs) into the executable `out`, replacing
- * it atomically. Throws with Bun's words. Bun records the directory of the
- * file it compiled in the executable: it compiles a copy in a directory of
- * its own, so that no path of the build tree is written into the result.
+ * Compiles the modules in `src` (dist/bun/, entry main.js) into the
+ * executable `out`, replacing it atomically. Throws with Bun's words. Bun
+ * records the directory of the files it compiled in the executable: it
+ * compiles a copy in a directory of its own, so that no path of the build
+ * tree is written into the result.
  */
-export function compileBun(bun, entry, out) {
+export function compileBun(bun, src, out) {
   const dir = mkdtempSync(join(tmpdir(), 'tsrunc-bun-'));
   try {
-    copyFileSync(entry, join(dir, 'tsrunc.cjs'));
-    const r = spawnSync(bun, ['build', ...BUN_BUILD_FLAGS, 'tsrunc.cjs', '--outfile', 'tsrunc'], { encoding: 'utf8', cwd: dir });
+    cpSync(src, join(dir, 'cli'), { recursive: true });
+    const r = spawnSync(bun, ['build', ...BUN_BUILD_FLAGS, 'cli/main.js', '--outfile', 'tsrunc'], { encoding: 'utf8', cwd: dir });
     if (r.status !== 0 || !existsSync(join(dir, 'tsrunc')))
-      throw new Error(`bun build --compile ${entry} failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
+      throw new Error(`bun build --compile ${src} failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
     // The copy lands beside `out` first: a rename is atomic within one filesystem only.
     copyFileSync(join(dir, 'tsrunc'), `${out}.tmp`);
     chmodSync(`${out}.tmp`, 0o755);

@@ -14,7 +14,7 @@
 //   3. dist/tsrunc-node: this platform's launcher, which runs dist/tsrunc.cjs
 //      on that Node.
 //   4. dist/tsrunc (npm's bin): the Bun executable compiled here from
-//      dist/tsrunc.bun.cjs by the Bun of the optional `bun` dependency
+//      dist/bun/ (the CLI's modules) by the Bun of the optional `bun` dependency
 //      (scripts/bun-compile.mjs). The package cannot carry it (~110 MB, and
 //      npm links a bin only to a file the tarball has, so the tarball's
 //      dist/tsrunc is the launcher). Where there is no working `bun` (not
@@ -79,7 +79,7 @@ if (engine === 'bun') {
   if (!bun) warn('no working Bun from the optional `bun` package');
   else {
     try {
-      compileBun(bun.bin, join(dist, 'tsrunc.bun.cjs'), join(dist, 'tsrunc'));
+      compileBun(bun.bin, join(dist, 'bun'), join(dist, 'tsrunc'));
     } catch (e) {
       warn(String(e.message).split('\n')[0]);
     }

@@ -18,7 +18,7 @@
 # symlink to bin/tsrunc in PATH: the executable finds prebuilds/ beside its
 # own dist/ (dirname of /proc/self/exe). Needs libseccomp2 (Debian, Ubuntu and
 # Fedora have it installed: systemd links it) and glibc, as the addon and Bun do.
-# The executable is compiled here from dist/tsrunc.bun.cjs whatever the
+# The executable is compiled here from dist/bun/ whatever the
 # checkout's dist/tsrunc is (a TSRUNC_ENGINE=node build makes that the
 # launcher). Tar's metadata is reproducible (one owner, one time, sorted
 # names); the executable is not byte for byte: Bun's bytecode differs from one
@@ -41,7 +41,7 @@ mkdir -p "$top/bin" "$lib/dist" "$lib/prebuilds"
   import { compileBun, findBun } from '$repo/scripts/bun-compile.mjs';
   const bun = findBun('$repo');
   if (!bun) { console.error('release: the bun package does not run here (npm ci installs it)'); process.exit(1); }
-  compileBun(bun.bin, '$repo/dist/tsrunc.bun.cjs', '$lib/dist/tsrunc');"
+  compileBun(bun.bin, '$repo/dist/bun', '$lib/dist/tsrunc');"
 cp -r "prebuilds/$platform" "$lib/prebuilds/"
 ln -s ../lib/tsrunc/dist/tsrunc "$top/bin/tsrunc"
 cp README.md "$lib/"

@@ -90,7 +90,7 @@ setup_build() {
   for d in addon src; do [[ -e "$d" ]] && dirs+=("$d"); done
   local pre
   pre=prebuilds/$(node_modules/.bin/node -p 'process.platform + "-" + process.arch')
-  if [[ -x dist/tsrunc && -x dist/tsrunc-node && -e dist/tsrunc.cjs && -e dist/tsrunc.bun.cjs && -x dist/node && -e dist/node.flags \
+  if [[ -x dist/tsrunc && -x dist/tsrunc-node && -e dist/tsrunc.cjs && -e dist/bun/main.js && -x dist/node && -e dist/node.flags \
         && -x $pre/tsrunc-launch && -x $pre/tsrunc-init && -e $pre/tsrunc.napi.node ]] \
      && [[ -z "$(find "${dirs[@]}" scripts/bundle.mjs scripts/bun-compile.mjs -newer dist/tsrunc -print -quit 2>/dev/null)" ]]; then
     return 0

@@ -53,9 +53,14 @@ version=$(node_modules/.bin/node -p 'require("./package.json").version')
 tgz=$work/tsrunc-$version.tgz
 spec_tgz=$work/tsrunc-spec-tests-$version.tgz
 files=$(tar tzf "$tgz" | sort)
+# dist/bun/: the CLI's modules for Bun, main.js and its chunks (their names are hashes).
+bun_files=$(grep '^package/dist/bun/' <<<"$files" || true)
+grep -qx 'package/dist/bun/main.js' <<<"$bun_files" || fail "the package has no dist/bun/main.js"
+grep -vqE '^package/dist/bun/(main|chunk-[A-Z0-9]+)\.js$' <<<"$bun_files" && fail "unexpected files in dist/bun/: $(grep -vE '^package/dist/bun/(main|chunk-[A-Z0-9]+)\.js$' <<<"$bun_files" | tr '\n' ' ')"
+files=$(grep -v '^package/dist/bun/' <<<"$files")
 say "   $(wc -l <<<"$files") files, $(du -k "$tgz" | cut -f1) KiB"
 # What it needs and nothing else.
-want=$(printf '%s\n' package/README.md package/dist/tsrunc package/dist/tsrunc.cjs package/dist/tsrunc.bun.cjs package/package.json \
+want=$(printf '%s\n' package/README.md package/dist/tsrunc package/dist/tsrunc.cjs package/package.json \
   package/prebuilds/linux-x64/tsrunc-init package/prebuilds/linux-x64/tsrunc-launch package/prebuilds/linux-x64/tsrunc.napi.node \
   package/scripts/install.mjs package/scripts/node-flags.mjs package/scripts/bun-compile.mjs | sort)
 [[ "$files" == "$want" ]] || fail "the package's files are not the expected ones: $(diff <(echo "$want") <(echo "$files") | grep '^[<>]' | tr '\n' ' ')"

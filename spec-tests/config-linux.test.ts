@@ -640,7 +640,7 @@ json.dump(conns, open(out, 'w'))
       await exited;
       r.conns = JSON.parse(out.read('agent.json') ?? '[]');
       if (r.create.code === 0) {
-        await until(() => out.read('rc') !== undefined, 5000, 'container ran').catch(() => {});
+        await until(() => (out.read('rc') ?? '') !== '', 5000, 'container ran').catch(() => {});
         del(r.id);
       }
     });

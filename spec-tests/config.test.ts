@@ -879,7 +879,7 @@ describe.skipIf(!isRoot)('config.md POSIX-platform Hooks (failures and timeouts,
     const s = q(['--log', log, 'start', id]);
     expect(s.code, s.stderr).toBe(0);
     expect(`${s.stdout}${s.stderr}${existsSync(log) ? readFileSync(log, 'utf8') : ''}`.trim()).not.toBe('');
-    await until(() => out.read('ran') !== undefined, 5000, 'program ran');
+    await until(() => (out.read('ran') ?? '') !== '', 5000, 'program ran');
     expect(stateOf(id).status).toBe('running');
     del(id);
   });

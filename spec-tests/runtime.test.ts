@@ -268,7 +268,7 @@ async function running(out: Out, script = '', mutate?: (c: any) => void): Promis
   createOk(id, bundle);
   const s = start(id);
   if (s.code !== 0) throw new Error(`start ${id} failed: ${s.stderr}`);
-  await until(() => out.read('ready') !== undefined, 5000, `${id} ready`);
+  await until(() => (out.read('ready') ?? '') !== '', 5000, `${id} ready`);
   return { id, bundle, st: state(root, id) };
 }
 
@@ -337,7 +337,7 @@ describe.skipIf(!isRoot)('runtime.md State', () => {
     createOk(id, bundleWith(out, ['sh', '-c', 'echo ready > /out/ready; while [ ! -e /out/go ]; do sleep 0.05; done']));
     look();
     expect(start(id).code).toBe(0);
-    await until(() => out.read('ready') !== undefined, 5000, 'ready');
+    await until(() => (out.read('ready') ?? '') !== '', 5000, 'ready');
     look();
     writeFileSync(out.file('go'), '');
     await until(() => look() === 'stopped', 5000, 'stopped');
@@ -352,7 +352,7 @@ describe.skipIf(!isRoot)('runtime.md State', () => {
     // created: create has finished; the program has neither run nor exited.
     expect(state(root, id).status).toBe('created');
     expect(start(id).code).toBe(0);
-    await until(() => out.read('ready') !== undefined, 5000, 'ready');
+    await until(() => (out.read('ready') ?? '') !== '', 5000, 'ready');
     // running: the program has been executed and has not exited.
     expect(state(root, id).status).toBe('running');
     writeFileSync(out.file('go'), '');
@@ -373,7 +373,7 @@ describe.skipIf(!isRoot)('runtime.md State', () => {
     expect(alive(created.pid)).toBe(true);
     expect(nsOf(created.pid, 'pid')).not.toBe(nsOf('self', 'pid'));
     expect(start(id).code).toBe(0);
-    await until(() => out.read('ready') !== undefined, 5000, 'ready');
+    await until(() => (out.read('ready') ?? '') !== '', 5000, 'ready');
     const run = state(root, id);
     expect(run.status).toBe('running');
     expect(run.pid).toBe(created.pid);
@@ -420,7 +420,7 @@ describe.skipIf(!isRoot)('runtime.md State', () => {
     };
     check();
     expect(start(id).code).toBe(0);
-    await until(() => out.read('ready') !== undefined, 5000, 'ready');
+    await until(() => (out.read('ready') ?? '') !== '', 5000, 'ready');
     check();
     writeFileSync(out.file('go'), '');
     await waitStopped(id);
@@ -498,7 +498,7 @@ describe.skipIf(!isRoot)('runtime.md Lifecycle', () => {
     });
     createOk(id, bundle);
     expect(start(id).code).toBe(0);
-    await until(() => out.read('result') !== undefined, 5000, 'result');
+    await until(() => (out.read('result') ?? '') !== '', 5000, 'result');
     await waitStopped(id);
     // sh -c SCRIPT NAME: $0 is the first argument after the script.
     expect(out.read('result')).toBe('arg 1||foo value|/tmp|1234:2345\n');
@@ -574,7 +574,7 @@ describe.skipIf(!isRoot)('runtime.md Operations', () => {
     expect(create(id, bundle).code).toBe(0);
     expect(rt(root, ['state', id]).code).toBe(0);
     expect(start(id).code).toBe(0);
-    await until(() => out.read('ready') !== undefined, 5000, 'ready');
+    await until(() => (out.read('ready') ?? '') !== '', 5000, 'ready');
     expect(rt(root, ['kill', id, 'TERM']).code).toBe(0);
     await waitStopped(id);
     expect(rt(root, ['delete', id]).code).toBe(0);
@@ -635,7 +635,7 @@ describe.skipIf(!isRoot)('runtime.md Operations/Create', () => {
     expect(state(root, id)).toEqual(first);
     expect(alive(first.pid)).toBe(true);
     expect(start(id).code).toBe(0);
-    await until(() => out1.read('marker') !== undefined, 5000, 'marker');
+    await until(() => (out1.read('marker') ?? '') !== '', 5000, 'marker');
     expect(out1.read('marker')).toBe('first\n');
     expect(out2.read('marker')).toBeUndefined();
     rt(root, ['delete', '--force', id]);
@@ -803,7 +803,7 @@ describe.skipIf(!isRoot)('runtime.md Operations/Kill', () => {
     const out = outDir();
     const { id } = await running(out, "trap 'echo USR1 >> /out/sig' USR1; trap 'echo USR2 >> /out/sig' USR2");
     expect(rt(root, ['kill', id, 'USR2']).code).toBe(0);
-    await until(() => out.read('sig') !== undefined, 5000, 'signal');
+    await until(() => (out.read('sig') ?? '') !== '', 5000, 'signal');
     await sleep(100);
     expect(out.read('sig')).toBe('USR2\n');
     expect(state(root, id).status).toBe('running');

@@ -182,7 +182,7 @@ describe('boot: the launcher (dist/tsrunc)', () => {
 
   it.skipIf(!shipped)('names no path of the build machine: dist/node is relative inside the checkout, the rest names none', () => {
     expect(readlinkSync(join(dist, 'node'))).not.toMatch(/^\//);
-    for (const f of [join(dist, 'tsrunc'), nodeBuild, join(dist, 'tsrunc.cjs'), join(dist, 'tsrunc.bun.cjs'), ...readdirSync(join(repo, 'prebuilds'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name))])
+    for (const f of [join(dist, 'tsrunc'), nodeBuild, join(dist, 'tsrunc.cjs'), ...readdirSync(join(dist, 'bun')).map((f) => join(dist, 'bun', f)), ...readdirSync(join(repo, 'prebuilds'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name))])
       expect(readFileSync(f).includes(repo), f).toBe(false);
   });
 });

@@ -35,8 +35,9 @@ function packageTree(): string {
   trees.push(tree);
   mkdirSync(join(tree, 'scripts'));
   mkdirSync(join(tree, 'dist'));
-  for (const f of ['scripts/install.mjs', 'scripts/node-flags.mjs', 'scripts/bun-compile.mjs', 'dist/tsrunc.cjs', 'dist/tsrunc.bun.cjs'])
+  for (const f of ['scripts/install.mjs', 'scripts/node-flags.mjs', 'scripts/bun-compile.mjs', 'dist/tsrunc.cjs'])
     copyFileSync(join(repo, f), join(tree, f));
+  cpSync(join(repo, 'dist/bun'), join(tree, 'dist/bun'), { recursive: true });
   cpSync(join(repo, 'prebuilds', platform), join(tree, 'prebuilds', platform), { recursive: true });
   // As packed: npm's bin, the launcher of the platform the package was made on.
   copyFileSync(join(repo, 'prebuilds', platform, 'tsrunc-launch'), join(tree, 'dist/tsrunc'));
@@ -130,7 +131,7 @@ describe.skipIf(!built)('the install script (scripts/install.mjs)', () => {
     expect(r).toEqual({
       code: 0,
       stdout: '',
-      stderr: `tsrunc: warning: bun build --compile ${join(tree, 'dist/tsrunc.bun.cjs')} failed: error: no room: dist/tsrunc runs on Node (dist/tsrunc-node)\n`,
+      stderr: `tsrunc: warning: bun build --compile ${join(tree, 'dist/bun')} failed: error: no room: dist/tsrunc runs on Node (dist/tsrunc-node)\n`,
     });
     expect(same(join(tree, 'dist/tsrunc'), launcher)).toBe(true);
   });

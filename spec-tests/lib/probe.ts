@@ -194,6 +194,7 @@ export interface Out {
   token: string;
   mount: object;
   file(name: string): string;
+  /** A file's text, or undefined if absent; one the container is still writing can be there and empty, so waits wait for text. */
   read(name: string): string | undefined;
   write(name: string, text: string, mode?: number): string;
 }
@@ -319,7 +320,7 @@ export function specContext() {
     const r = create(id, bundle, ['--console-socket', sock]);
     if (r.code !== 0) throw new Error(`create with a terminal failed: ${r.stderr}`);
     if (start(id).code !== 0) throw new Error('start failed');
-    await until(() => out.read('done') !== undefined, 5000, 'terminal script');
+    await until(() => (out.read('done') ?? '') !== '', 5000, 'terminal script');
     await exited;
     del(id);
     return out;
