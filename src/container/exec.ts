@@ -16,7 +16,7 @@ import { describeFailure } from './failure.ts';
 import { debugEnabled } from '../util/log.ts';
 import { debugPlan } from './debug.ts';
 import { receiveMaster } from './foreground.ts';
-import { peek } from './lifecycle.ts';
+import { peek } from './load.ts';
 import { CLONE_FLAGS } from './namespaces.ts';
 import { planProcess, refuseLabels } from './plan.ts';
 import { writeSeccompState } from './seccomp.ts';

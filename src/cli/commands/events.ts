@@ -11,7 +11,7 @@ import { readFileSync } from '../../util/fs.ts';
 import { containerCgroup, openCgroup, type CgroupRecord } from '../../cgroups/index.ts';
 import { initAlive } from '../../state/status.ts';
 import { toJson } from '../../cgroups/fs.ts';
-import { peek } from '../../container/lifecycle.ts';
+import { peek } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { logError } from '../../util/log.ts';
 import { out } from '../../util/output.ts';

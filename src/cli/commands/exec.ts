@@ -3,7 +3,7 @@ import { readFileSync } from '../../util/fs.ts';
 import { parseSubCgroups } from '../../cgroups/index.ts';
 import { execProcess, execProcessSpec, type Execed } from '../../container/exec.ts';
 import { foreground } from '../../container/foreground.ts';
-import { peek } from '../../container/lifecycle.ts';
+import { peek } from '../../container/load.ts';
 import { ExitError } from '../../util/errors.ts';
 import type { Parsed } from '../args.ts';
 import { HELP, requireArgs, type Command, type Globals } from '../command.ts';

@@ -1,7 +1,7 @@
 // pause: freezes every process of the container (runc: running or created
 // containers only).
 import { containerCgroup } from '../../cgroups/index.ts';
-import { load } from '../../container/lifecycle.ts';
+import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
 

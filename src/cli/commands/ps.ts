@@ -1,7 +1,7 @@
 // ps [--format table|json] ID [ps options]: like runc, ps(1) output (default
 // -ef) filtered to the container's processes, or a JSON array of pids.
 import { execFileSync } from 'node:child_process';
-import { peek } from '../../container/lifecycle.ts';
+import { peek } from '../../container/load.ts';
 import { containerPids } from '../../container/processes.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { out } from '../../util/output.ts';

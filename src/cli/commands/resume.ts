@@ -1,6 +1,6 @@
 // resume: thaws a paused container.
 import { containerCgroup } from '../../cgroups/index.ts';
-import { load } from '../../container/lifecycle.ts';
+import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
 

@@ -2,7 +2,8 @@
 import { createContainer } from '../../container/create.ts';
 import { foreground } from '../../container/foreground.ts';
 import { runHooksWarn } from '../../container/hooks.ts';
-import { destroy, startCreated } from '../../container/lifecycle.ts';
+import { destroy } from '../../container/lifecycle.ts';
+import { startCreated } from '../../container/start.ts';
 import { ociState } from '../../state/status.ts';
 import { ContainerDir } from '../../state/store.ts';
 import { requireArgs, type Command } from '../command.ts';
@@ -28,7 +29,7 @@ const command: Command = {
       foregroundTerminal: !detach,
       waitForStart: false,
     });
-    if (waitingAtFifo) startCreated(dir, state);
+    if (waitingAtFifo) await startCreated(dir, state);
     else runHooksWarn('poststart', config.hooks?.poststart, ociState(state, 'running'));
     if (detach) return 0;
     dir.unlock();

@@ -1,10 +1,10 @@
-import { start } from '../../container/lifecycle.ts';
+import { start } from '../../container/start.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
 
 const command: Command = {
   flags: [HELP],
-  run(g, args) {
-    start(g.root, requireArgs(args, 'start'));
+  async run(g, args) {
+    await start(g.root, requireArgs(args, 'start'));
     return 0;
   },
 };

@@ -1,4 +1,4 @@
-import { peek } from '../../container/lifecycle.ts';
+import { peek } from '../../container/load.ts';
 import { ociState } from '../../state/status.ts';
 import { out } from '../../util/output.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';

@@ -8,7 +8,7 @@
 // are never changed by update.
 import { closeSync, openSync, readSync } from '../../util/fs.ts';
 import { cgroupRecord, openCgroup, type Resources } from '../../cgroups/index.ts';
-import { load } from '../../container/lifecycle.ts';
+import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { logWarn } from '../../util/log.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';

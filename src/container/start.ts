@@ -1,0 +1,45 @@
+// start: lets a created container's init exec the user's program.
+import { renameSync, rmSync } from '../util/fs.ts';
+import { addon } from '../addon.ts';
+import type { ContainerDir, StoredState } from '../state/store.ts';
+import { ociState } from '../state/status.ts';
+import { RuntimeError } from '../util/errors.ts';
+import { runHooksWarn } from './hooks.ts';
+import { load } from './load.ts';
+
+export async function start(root: string, id: string): Promise<void> {
+  const { dir, state, status: st } = load(root, id);
+  if (st === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
+  if (st !== 'created') throw new RuntimeError(`cannot start an already ${st} container`);
+  await startCreated(dir, state);
+}
+
+/**
+ * The start operation on a created container (start, and run with
+ * startContainer hooks), called with the lock held. The fifo is claimed
+ * under the lock (renamed: the container is running from then on, and a
+ * second start finds no fifo); the wait for init to pass it (after the
+ * startContainer hooks, which run in the container and may take as long as
+ * they like) is made without the lock.
+ */
+export async function startCreated(dir: ContainerDir, state: StoredState): Promise<void> {
+  const claimed = `${dir.fifoPath}.${process.pid}`;
+  renameSync(dir.fifoPath, claimed);
+  dir.unlock();
+  let started;
+  try {
+    // Bounded by init's life: it watches init's pidfd too.
+    started = addon().openExecFifo(claimed, state.pid);
+  } finally {
+    rmSync(claimed, { force: true });
+  }
+  if (typeof started === 'string') {
+    dir.lock();
+    // A startContainer hook failed: the container goes (cgroups/ only on this path).
+    const { destroy } = await import('./lifecycle.ts');
+    destroy(dir, state);
+    throw new RuntimeError(started);
+  }
+  if (!started) throw new RuntimeError('cannot start container: its init process exited');
+  runHooksWarn('poststart', state.config?.hooks?.poststart, ociState(state, 'running'));
+}
