@@ -16,8 +16,8 @@
 #   tar -C /usr/local --strip-components=1 -xzf tsrunc-0.1.0-linux-x64.tar.gz
 # (/usr/local/bin/tsrunc, /usr/local/lib/tsrunc/), or unpacked anywhere with a
 # symlink to bin/tsrunc in PATH: the executable finds prebuilds/ beside its
-# own dist/ (dirname of /proc/self/exe). Needs libseccomp2 (Debian, Ubuntu and
-# Fedora have it installed: systemd links it) and glibc, as the addon and Bun do.
+# own dist/ (dirname of /proc/self/exe). Needs glibc, as the addon and Bun do
+# (libseccomp and libstdc++ are linked into the addon).
 # The executable is compiled here from dist/bun/ whatever the
 # checkout's dist/tsrunc is (a TSRUNC_ENGINE=node build makes that the
 # launcher). Tar's metadata is reproducible (one owner, one time, sorted
