@@ -1,8 +1,11 @@
-// Bundles the CLI into one minified file, dist/tsrunc.cjs, and puts beside it
-// what runs it:
+// Bundles the CLI twice: for Bun, dist/bun/ (ES modules split per verb),
+// compiled into the executable dist/tsrunc (the command tsrunc ships as; see
+// the end of this file and scripts/bun-compile.mjs); and for Node, one
+// minified file, dist/tsrunc.cjs, with beside it what runs it:
 //
-//   dist/tsrunc        the launcher (addon/launch/launch.c, from prebuilds/): the
-//                      command itself, which execs `dist/node FLAGS dist/tsrunc.cjs`
+//   dist/tsrunc-node   the launcher (addon/launch/launch.c, from prebuilds/): the
+//                      command on Node, which execs `dist/node FLAGS dist/tsrunc.cjs`
+//                      (dist/tsrunc too, with TSRUNC_ENGINE=node or without Bun)
 //   dist/node          a link to the Node that runs this build (relative when it
 //                      is inside the checkout: node_modules/node, Node 24)
 //   dist/node.flags    that Node's flags (below)
@@ -13,9 +16,8 @@
 //
 // Nothing names a path of this machine outside the checkout's own links:
 // the launcher finds the rest beside itself (/proc/self/exe), so the tree can
-// move and dist/tsrunc can be reached through a symlink. An installed package
-// gets its dist/node and dist/node.flags from scripts/install.mjs, a release
-// tarball from scripts/release.sh (a Node binary of its own).
+// move and the command can be reached through a symlink. An installed package
+// gets its dist/node and dist/node.flags from scripts/install.mjs.
 //
 // boot.ts compiles the commented-out CLI with a V8 code cache kept per verb in
 // dist/tsrunc.cache/ (why and how: boot.ts). A new build empties that dir.

@@ -8,8 +8,9 @@
 // the top-level compile, which holds almost nothing of a bundle whose modules
 // are lazy), so the next run of that verb compiles nothing.
 //
-// dist/tsrunc.cjs, as scripts/bundle.mjs writes it (dist/tsrunc, the launcher,
-// runs Node on it: addon/launch/launch.c):
+// Node only (the Bun executable runs main.ts with Bun's own bytecode instead).
+// dist/tsrunc.cjs, as scripts/bundle.mjs writes it (dist/tsrunc-node, the
+// launcher, runs Node on it: addon/launch/launch.c):
 //   <this module, bundled>
 //   /*
 //   <the CLI: src/cli/main.ts, bundled>
