@@ -69,6 +69,13 @@ export function findBun(root) {
   return null;
 }
 
+/** Copies `from` to `to` as an executable, replacing it atomically (a copy beside it, then a rename). */
+export function placeExecutable(from, to) {
+  copyFileSync(from, `${to}.tmp`);
+  chmodSync(`${to}.tmp`, 0o755);
+  renameSync(`${to}.tmp`, to);
+}
+
 /**
  * Compiles the modules in `src` (dist/bun/, entry main.js) into the
  * executable `out`, replacing it atomically. Throws with Bun's words. Bun
@@ -83,10 +90,7 @@ export function compileBun(bun, src, out) {
     const r = spawnSync(bun, ['build', ...BUN_BUILD_FLAGS, 'cli/main.js', '--outfile', 'tsrunc'], { encoding: 'utf8', cwd: dir });
     if (r.status !== 0 || !existsSync(join(dir, 'tsrunc')))
       throw new Error(`bun build --compile ${src} failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
-    // The copy lands beside `out` first: a rename is atomic within one filesystem only.
-    copyFileSync(join(dir, 'tsrunc'), `${out}.tmp`);
-    chmodSync(`${out}.tmp`, 0o755);
-    renameSync(`${out}.tmp`, out);
+    placeExecutable(join(dir, 'tsrunc'), out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -63,9 +63,9 @@
 // verb that succeeds prints only its output.
 import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { compileBun, findBun } from './bun-compile.mjs';
+import { compileBun, findBun, placeExecutable } from './bun-compile.mjs';
 import { linkNode, nodeFlags } from './node-flags.mjs';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -112,12 +112,7 @@ if (!dev) {
   // Inside the checkout the link is relative, so the checkout can move.
   const inside = process.execPath.startsWith(`${resolve('.')}/`);
   linkNode('dist', inside ? relative(resolve('dist'), process.execPath) : process.execPath, flags);
-  const place = (from, to) => {
-    copyFileSync(from, `${to}.tmp`);
-    chmodSync(`${to}.tmp`, 0o755);
-    renameSync(`${to}.tmp`, to);
-  };
-  place(launcher, 'dist/tsrunc-node');
+  placeExecutable(launcher, 'dist/tsrunc-node');
 
   // The CLI for Bun, dist/bun/: main.ts as it is, with no boot.ts (Bun's
   // bytecode does what boot.ts's code cache does for Node), as ES modules
@@ -139,5 +134,5 @@ if (!dev) {
   const bun = engine === 'bun' ? findBun('.') : null;
   if (engine === 'bun' && !bun) process.stderr.write('bundle: warning: the `bun` package does not run here: dist/tsrunc runs on Node (dist/tsrunc-node)\n');
   if (bun) compileBun(bun.bin, resolve('dist/bun'), resolve('dist/tsrunc'));
-  else place(launcher, 'dist/tsrunc');
+  else placeExecutable(launcher, 'dist/tsrunc');
 }

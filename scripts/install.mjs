@@ -23,10 +23,10 @@
 //      launcher: tsrunc runs on Node, which is the same CLI, slower to start.
 //
 // In a checkout (addon/ is there) it does nothing: scripts/setup.sh builds.
-import { chmodSync, copyFileSync, existsSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileBun, findBun } from './bun-compile.mjs';
+import { compileBun, findBun, placeExecutable } from './bun-compile.mjs';
 import { linkNode, nodeFlags } from './node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,14 +63,9 @@ try {
   fail(e.message);
 }
 const dist = join(root, 'dist');
-const place = (from, to) => {
-  copyFileSync(from, `${to}.tmp`);
-  chmodSync(`${to}.tmp`, 0o755);
-  renameSync(`${to}.tmp`, to);
-};
 linkNode(dist, node, flags);
-place(join(pre, 'tsrunc-launch'), join(dist, 'tsrunc-node'));
-place(join(pre, 'tsrunc-launch'), join(dist, 'tsrunc'));
+placeExecutable(join(pre, 'tsrunc-launch'), join(dist, 'tsrunc-node'));
+placeExecutable(join(pre, 'tsrunc-launch'), join(dist, 'tsrunc'));
 
 if (engine === 'bun') {
   const bun = findBun(root);

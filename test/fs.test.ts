@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as node from 'node:fs';
 import { tmpdir } from 'node:os';
+import { getSystemErrorMessage } from 'node:util';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ours from '../src/util/fs.ts';
@@ -270,6 +271,12 @@ describe('errors equal node:fs', () => {
       expect(mine).toEqual(theirs);
     }
     expect(pairs.filter(([t]) => t.code === 'EACCES').length).toBeGreaterThan(6);
+  });
+});
+
+describe('errno descriptions equal node:util', () => {
+  it("errnoDescription is getSystemErrorMessage for every errno (the child's failures use it)", () => {
+    for (let errno = 1; errno < 134; errno++) expect(ours.errnoDescription(errno), `errno ${errno}`).toBe(getSystemErrorMessage(-errno));
   });
 });
 

@@ -308,6 +308,9 @@ const ErrName kErrNames[] = {
 #ifdef E2BIG
     {E2BIG, "E2BIG", "argument list too long"},
 #endif
+#ifdef ENOEXEC
+    {ENOEXEC, "ENOEXEC", "exec format error"},
+#endif
 #ifdef EBADF
     {EBADF, "EBADF", "bad file descriptor"},
 #endif

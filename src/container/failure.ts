@@ -1,12 +1,8 @@
 // A failed step of the cloned child, in words: `mount "proc" on /proc: EPERM`.
-import { statSync } from '../util/fs.ts';
+import { errnoDescription, statSync } from '../util/fs.ts';
 import { dirname, resolve } from '../util/path.ts';
 import { addon, type ChildFailure } from '../addon.ts';
 import { errnoName } from '../util/errors.ts';
-
-// node:util only on this error path: under Bun requiring it costs ~0.5-1 ms,
-// and create, run and exec import this module.
-const systemErrorMessage = (negErrno: number): string => process.getBuiltinModule('node:util').getSystemErrorMessage(negErrno);
 
 /** The parts of a plan the messages refer to. */
 export interface Described {
@@ -139,7 +135,7 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       // runc's (Go's exec.LookPath) words: engines turn them into exit 126/127.
       const name = plan.args[0];
       if (f.errno === 2 && !name.includes('/')) return `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
-      return `exec: ${JSON.stringify(name)}: stat ${name}: ${systemErrorMessage(-f.errno).toLowerCase()}`;
+      return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoDescription(f.errno).toLowerCase()}`;
     }
     default:
       return `${step}: ${err}`;

@@ -4,9 +4,10 @@
 // Why not node:fs: every verb is one process start, to be as quick as runc's.
 // Under Bun (dist/tsrunc) node:fs is a large JS builtin evaluated at its first
 // require: ~1.3 ms of CPU, of a ~7.6 ms `list` whose floor (an empty Bun
-// executable) is ~4 ms and runc's ~4.4 ms. The addon is loaded anyway (it is
-// linked statically: loading it costs ~0). Under Node (dist/tsrunc-node) the
-// same code runs, so that both builds test one implementation.
+// executable) is ~4 ms and runc's ~4.4 ms. Loading the addon instead costs
+// ~0.4 ms (it is linked statically: addon/CMakeLists.txt). Under Node
+// (dist/tsrunc-node) the same code runs, so that both builds test one
+// implementation.
 //
 // Errors are node:fs's, to the letter: messages reach users and tests, and
 // callers test `.code`. `${code}: ${description}, ${syscall} '${path}'`
@@ -19,6 +20,7 @@
 // by a foreground process with a terminal), and writeSync below when the
 // addon cannot be loaded (to say so).
 import { addon } from '../addon.ts';
+import { dirname } from './path.ts';
 
 interface AddonFs {
   open(path: string, flags: number, mode: number): number;
@@ -90,6 +92,12 @@ function uvError(negErrno: number, syscall: string, path?: string, dest?: string
   if (dest !== undefined) (e as { dest?: string }).dest = dest;
   Error.captureStackTrace?.(e, uvError);
   return e;
+}
+
+/** libuv's description of an errno, as node:util's getSystemErrorMessage gives it (`no such file or directory`). */
+export function errnoDescription(errno: number): string {
+  const [code, text] = fs().errName(errno);
+  return code === 'UNKNOWN' ? `Unknown system error -${errno}` : text;
 }
 
 /** A C string cannot hold a NUL: node:fs refuses such a path rather than cut it short. */
@@ -357,7 +365,7 @@ export function mkdirSync(path: string, options: number | { recursive?: boolean;
       continue;
     }
     if (r === -E().ENOENT) {
-      const parent = p.replace(/\/+[^/]*\/*$/, '') || '/';
+      const parent = dirname(p);
       if (parent === p) throw uvError(r, 'mkdir', path);
       todo.push(parent);
       continue;
