@@ -18,16 +18,30 @@ cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh || exit 1
 export PATH="$PWD/node_modules/.bin:$PATH"  # Node 24 for anything the tests spawn
 
-failed=()
+# Each stage's output is kept, so that the end of the run can repeat what
+# failed: a CI log is often read from its tail only.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+failed=() nstage=0
 stage() {
   local name=$1
   shift
   printf '\n==== %s\n' "$name"
-  local t0=$SECONDS
-  if "$@"; then printf '==== %s: ok (%ss)\n' "$name" $((SECONDS - t0)); else
+  local t0=$SECONDS log="$logs/$((++nstage)).log"
+  if "$@" 2>&1 | tee "$log"; then printf '==== %s: ok (%ss)\n' "$name" $((SECONDS - t0)); else
     printf '==== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
     failed+=("$name")
+    failures+=("$(failure_summary "$name" "$log")")
   fi
+}
+# What a failed stage said about its failures: vitest's "Failed Tests" block
+# (up to its summary), or else the stage's last lines.
+failures=()
+failure_summary() {
+  local text
+  text=$(sed 's/\x1b\[[0-9;]*m//g' "$2" | sed -n '/Failed Tests [0-9]/,/Test Files /p' | head -150)
+  [[ -n $text ]] || text=$(sed 's/\x1b\[[0-9;]*m//g' "$2" | tail -40)
+  printf '\n---- %s: what failed\n%s\n' "$1" "$text"
 }
 
 stage 'tests (npm test)' npm test
@@ -43,6 +57,7 @@ stage 'systemd cgroup driver (qemu guest, systemd PID 1)' npm run --silent test:
 stage 'package: pack, install, lifecycle, podman, spec-tests' bash scripts/test-package.sh
 
 if ((${#failed[@]})); then
+  printf '%s\n' "${failures[@]}"
   printf '\nfailed stages: %s\n' "${failed[*]}"
   exit 1
 fi
