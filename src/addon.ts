@@ -61,6 +61,8 @@ export interface Addon {
   copyInThread(from: number, to: number): void;
   ttyRestore(fd: number, saved: Buffer): void;
   getWinsize(fd: number): { rows: number; cols: number } | undefined;
+  /** a host program (looked up in PATH) run to its end: stdin /dev/null, stdout and stderr together; -errno if it could not start */
+  runProgram(file: string, args: string[]): { status: number | null; signal: number | null; output: string } | number;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   mkfifo(path: string, mode: number): void;
   /** true: started; a string: why the startContainer hooks failed; false: init died */

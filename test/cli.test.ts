@@ -148,6 +148,17 @@ describe.skipIf(!isRoot)('inspection and signals', () => {
     expect(table.slice(1).join('\n')).toMatch(/sleep 101/);
     const custom = rt(root, ['ps', id, '-o', 'pid,comm']).stdout;
     expect(custom.split('\n')[0].trim()).toBe('PID COMMAND');
+    // ps(1)'s own failure, with what it printed (stdout and stderr together), as runc reports it.
+    const bad = rt(root, ['ps', id, '--no-such-ps-option']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/level=error msg="exit status 1: .*unknown gnu long option/);
+  });
+
+  it('ps: a ps(1) that is not in PATH is named, as runc names it', () => {
+    const id = running(['sleep', '100']);
+    const r = rt(root, ['ps', id], { env: { ...process.env, PATH: '/nonexistent' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('exec: \\"ps\\": executable file not found in $PATH');
   });
 
   it('list, list -q, list --format json', () => {

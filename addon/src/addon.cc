@@ -33,6 +33,7 @@ Napi::Value SdSessionBusOwnerUid(const Napi::CallbackInfo& info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 Napi::Value SeccompInfo(const Napi::CallbackInfo& info);
 Napi::Object FsExports(Napi::Env env);  // fs.cc
+void ProgramExports(Napi::Env env, Napi::Object exports);  // program.cc
 
 namespace {
 
@@ -327,6 +328,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ttyRestore", Napi::Function::New(env, TtyRestore));
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   exports.Set("fs", FsExports(env));
+  ProgramExports(env, exports);
   Napi::Array steps = Napi::Array::New(env, STEP_COUNT);
   for (uint32_t i = 0; i < STEP_COUNT; i++) steps.Set(i, Napi::String::New(env, kStepNames[i]));
   exports.Set("steps", steps);
