@@ -125,9 +125,10 @@ export function makeBundle(dir, rootfs, args, tweak = () => {}) {
  * tsrunc (this repo's dist/tsrunc unless given), runc and crun as found on
  * PATH: [{ name, bin, wrap, version, error }]; `error` says why one is left out.
  */
-export function findRuntimes(tsruncPath) {
+export function findRuntimes(tsruncPath, also = []) {
   const list = [
     { name: 'tsrunc', bin: fs.existsSync(tsruncPath) ? tsruncPath : null, missing: `not built (${tsruncPath} missing)` },
+    ...also.map((a) => ({ name: a.name, bin: fs.existsSync(a.bin) ? a.bin : null, missing: `not built (${a.bin} missing)` })),
     { name: 'runc', bin: which('runc'), missing: 'not installed (apt-get install runc)' },
     { name: 'crun', bin: which('crun'), missing: 'not installed (apt-get install crun)', wrap: hybrid },
   ];

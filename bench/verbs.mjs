@@ -2,7 +2,7 @@
 // bench/verbs.mjs — every verb an engine calls, as an engine calls it: each
 // its own process, tsrunc against Debian's runc and crun.
 //
-//   node_modules/.bin/node bench/verbs.mjs [--n 20] [--tsrunc PATH] [--podman] [--json FILE]
+//   node_modules/.bin/node bench/verbs.mjs [--n 20] [--tsrunc PATH] [--also NAME=PATH] [--podman] [--json FILE]
 //
 // One round, per runtime, on a container running `sleep`:
 //   create, start, state, list, exec true, ps, pause, resume, update
@@ -19,6 +19,9 @@
 // --podman adds `podman run --rm --network none IMAGE true` with each runtime
 // (a private podman store under the bench's temp dir; crun through a wrapper
 // script on hybrid hosts, whose cost is not subtracted there).
+//
+// --also NAME=PATH (repeatable) adds another build of tsrunc as a lane of its
+// own, interleaved with the rest: an A/B of a change, measured in one run.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,13 +30,14 @@ import {
   runtimeArgv, sh, stats, tick, timed, timedWrapper, unshareBin, which, why, WRAP_SCRIPT,
 } from './lib.mjs';
 
-const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), json: null, podman: false };
+const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), also: [], json: null, podman: false };
 {
   const usage = (code) => {
     (code ? process.stderr : process.stdout).write(
-      'usage: bench/verbs.mjs [--n N] [--tsrunc PATH] [--podman] [--json FILE]\n' +
+      'usage: bench/verbs.mjs [--n N] [--tsrunc PATH] [--also NAME=PATH]... [--podman] [--json FILE]\n' +
         '  --n N          rounds (default 20)\n' +
         '  --tsrunc PATH  tsrunc executable (default dist/tsrunc of this repo)\n' +
+        '  --also NAME=PATH  another tsrunc build, as a lane of its own (repeatable)\n' +
         '  --podman       also time `podman run --rm` end to end with each runtime\n' +
         '  --json FILE    also write the samples as JSON\n',
     );
@@ -45,6 +49,11 @@ const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), json: null, podman
     if (a[i] === '--n') opts.n = Number(next());
     else if (a[i] === '--tsrunc') opts.tsrunc = path.resolve(next());
     else if (a[i] === '--json') opts.json = path.resolve(next());
+    else if (a[i] === '--also') {
+      const m = /^([a-z][a-z0-9-]*)=(.+)$/.exec(next());
+      if (!m || ['tsrunc', 'runc', 'crun'].includes(m[1])) usage(2);
+      opts.also.push({ name: m[1], bin: path.resolve(m[2]) });
+    }
     else if (a[i] === '--podman') opts.podman = true;
     else if (a[i] === '-h' || a[i] === '--help') usage(0);
     else usage(2);
@@ -62,7 +71,7 @@ const WRAPPED = new Set(['create', 'run']);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrunc-bench-verbs-'));
 const rootfs = prepareRootfs(work);
-const runtimes = findRuntimes(opts.tsrunc).map((rt) => {
+const runtimes = findRuntimes(opts.tsrunc, opts.also).map((rt) => {
   if (rt.error) return rt;
   const root = fs.mkdtempSync(path.join(work, `root-${rt.name}-`));
   const sleep = makeBundle(path.join(work, `sleep-${rt.name}`), rootfs, ['sleep', '1000'], configTweak(rt.name));
@@ -232,12 +241,14 @@ rows.push(['lifecycle', Object.fromEntries(active.map((rt) => [rt.name, stats(rt
 if (podman?.lanes) rows.push(['podman run --rm', Object.fromEntries(podman.lanes.map((l) => [l.name, stats(l.samples)]))]);
 
 const out = [];
+// Ratios: tsrunc (and each --also build) to runc, and tsrunc to crun.
+const ratios = [...['tsrunc', ...opts.also.map((a) => a.name)].map((a) => [a, 'runc']), ['tsrunc', 'crun']];
 out.push(`each verb its own process; ${opts.n} rounds, interleaved; median (p90) wall ms`);
-out.push(pad('verb', 17, true) + cols.map((c) => pad(c, 18)).join('') + pad('tsrunc/runc', 13) + pad('tsrunc/crun', 13));
+out.push(pad('verb', 17, true) + cols.map((c) => pad(c, 18)).join('') + ratios.map(([a, b]) => pad(`${a}/${b}`, Math.max(13, a.length + b.length + 3))).join(''));
 for (const [name, s] of rows) {
   const cell = (c) => (s[c] ? `${fmt(s[c].median, 1)} (${fmt(s[c].p90, 1)})` : '-');
-  const ratio = (c) => (s.tsrunc && s[c] ? fmt(s.tsrunc.median / s[c].median) + 'x' : '-');
-  out.push(pad(name, 17, true) + cols.map((c) => pad(cell(c), 18)).join('') + pad(ratio('runc'), 13) + pad(ratio('crun'), 13));
+  const ratio = (a, b) => (s[a] && s[b] ? fmt(s[a].median / s[b].median) + 'x' : '-');
+  out.push(pad(name, 17, true) + cols.map((c) => pad(cell(c), 18)).join('') + ratios.map(([a, b]) => pad(ratio(a, b), Math.max(13, a.length + b.length + 3))).join(''));
 }
 for (const rt of active)
   for (const [v, f] of Object.entries(rt.failures)) out.push(`${rt.name} ${v}: ${f.count} failed, last: ${f.last}`);
