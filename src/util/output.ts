@@ -1,9 +1,9 @@
 // Output goes through writeSync(1): touching process.stdout could switch a
 // pipe or tty shared with a container to O_NONBLOCK (DEVELOPERS.md, invariant 1).
-import { writeSync } from './fs.ts';
+import { utf8, writeSync } from './fs.ts';
 
 export function out(text: string): void {
-  const buf = Buffer.from(text);
+  const buf = utf8(text);
   let off = 0;
   while (off < buf.length) {
     try {
