@@ -26,7 +26,8 @@ export function parseArgs(argv: string[], specs: FlagSpec[], what: string): Pars
       break;
     }
     if (!a.startsWith('-') || a === '-') break;
-    const body = a.replace(/^--?/, '');
+    // Not a regex: each regex's first use compiles it (~0.06 ms under Bun), on every run.
+    const body = a.slice(a.startsWith('--') ? 2 : 1);
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const spec = byName.get(name);

@@ -15,7 +15,9 @@ interface LogOptions {
 const options: LogOptions = { format: 'text', debug: false };
 
 export function configureLog(o: Partial<LogOptions>): void {
-  Object.assign(options, o);
+  if (o.file !== undefined) options.file = o.file;
+  if (o.format !== undefined) options.format = o.format;
+  if (o.debug !== undefined) options.debug = o.debug;
 }
 
 function now(): string {
