@@ -28,7 +28,11 @@ stage() {
   shift
   printf '\n==== %s\n' "$name"
   local t0=$SECONDS log="$logs/$((++nstage)).log"
-  if "$@" 2>&1 | tee "$log"; then printf '==== %s: ok (%ss)\n' "$name" $((SECONDS - t0)); else
+  local ok=0
+  "$@" 2>&1 | tee "$log" || ok=$?
+  # A stage whose output does not end its last line still gets its own status line.
+  [[ -z $(tail -c1 "$log") ]] || echo
+  if ((ok == 0)); then printf '==== %s: ok (%ss)\n' "$name" $((SECONDS - t0)); else
     printf '==== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
     failed+=("$name")
     failures+=("$(failure_summary "$name" "$log")")
