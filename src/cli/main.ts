@@ -84,7 +84,8 @@ async function main(argv: string[]): Promise<number> {
 // written synchronously. Not under a profiler or coverage, which write their
 // files during that teardown.
 function exit(code: number): never {
-  const tooling = process.env.NODE_V8_COVERAGE || process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof|inspect)/.test(a));
+  // (execArgv is empty in the Bun executable: its .some, a JS builtin, would cost ~0.04 ms to set up.)
+  const tooling = process.env.NODE_V8_COVERAGE || (process.execArgv.length > 0 && process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof|inspect)/.test(a)));
   const fast = tooling ? undefined : addonIfLoaded();
   if (fast) process.on('exit', () => fast.exitNow(code));
   process.exit(code);

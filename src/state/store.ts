@@ -65,9 +65,10 @@ export function validateId(id: string): void {
 
 export function listIds(root: string): string[] {
   try {
-    return readdirSync(root, { withFileTypes: true })
-      .filter((e) => e.isDirectory())
-      .map((e) => e.name);
+    // A loop: filter and map are JS builtins whose first use costs ~0.1 ms each under Bun.
+    const ids: string[] = [];
+    for (const e of readdirSync(root, { withFileTypes: true })) if (e.isDirectory()) ids.push(e.name);
+    return ids;
   } catch (e) {
     // No root yet: no containers. Any other error (a non-root caller at
     // /run/tsrunc) is said, as runc says it, not shown as an empty list.

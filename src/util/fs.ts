@@ -346,7 +346,10 @@ export function readdirSync(path: string, options?: { withFileTypes?: boolean })
   if (typeof r === 'number') throw uvError(r, 'scandir', path);
   if (!withTypes) return r as string[];
   const [names, types] = r as [string[], number[]];
-  return names.map((n, i) => new Dirent(n, path, types[i]));
+  // A loop, not map: map's first use costs ~0.1 ms under Bun (see utf8).
+  const entries: Dirent[] = [];
+  for (let i = 0; i < names.length; i++) entries.push(new Dirent(names[i], path, types[i]));
+  return entries;
 }
 
 /**

@@ -23,8 +23,11 @@ const command: Command = {
       const st = status(dir, s);
       rows.push({ ociVersion: s.ociVersion, id, pid: st === 'stopped' ? 0 : s.pid, status: st, bundle: s.bundle, rootfs: s.rootfs, created: s.created, owner: s.owner || ownerName(dir.path), ...(s.annotations ? { annotations: s.annotations } : {}) });
     }
+    // Loops, not map: map's first use costs ~0.1 ms under Bun (src/util/fs.ts, utf8).
     if (args.flags.quiet) {
-      out(rows.map((r) => r.id + '\n').join(''));
+      let ids = '';
+      for (const r of rows) ids += r.id + '\n';
+      out(ids);
       return 0;
     }
     const format = (args.flags.format as string | undefined) ?? 'table';
@@ -33,9 +36,17 @@ const command: Command = {
       return 0;
     }
     if (format !== 'table') throw new RuntimeError(`invalid format option`);
-    const table = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])];
-    const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-    out(table.map((row) => row.map((cell, c) => (c < row.length - 1 ? cell.padEnd(widths[c] + 3) : cell)).join('') + '\n').join(''));
+    const table = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
+    for (const r of rows) table.push([r.id, String(r.pid), r.status, r.bundle, r.created, r.owner]);
+    // Columns as Go's tabwriter sets them (padding 3); the last one unpadded.
+    const widths = [0, 0, 0, 0, 0];
+    for (const row of table) for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c], row[c].length);
+    let text = '';
+    for (const row of table) {
+      for (let c = 0; c < widths.length; c++) text += row[c].padEnd(widths[c] + 3);
+      text += row[widths.length] + '\n';
+    }
+    out(text);
     return 0;
   },
 };

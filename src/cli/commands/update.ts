@@ -130,7 +130,12 @@ function fromFlags(f: Record<string, unknown>): Resources {
   return r;
 }
 
-const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+/** o without its undefined and empty values. A loop: filter and fromEntries are JS builtins whose first use costs ~0.15 ms under Bun. */
+function defined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k in o) if (o[k] !== undefined && (o[k] as unknown) !== '') out[k] = o[k];
+  return out;
+}
 
 /** runc's merge of an update into the container's resources. */
 export function mergeResources(current: Resources, r: Resources): Resources {
