@@ -42,18 +42,20 @@ function runOne(name: string, i: number, hook: Hook, state: string): string | un
 
 /** Runs the hooks of one kind in order; the first failure throws. */
 export function runHooks(name: HookName, hooks: Hook[] | undefined, state: object): void {
+  if (!hooks?.length) return; // most containers have none: no state text to make
   const json = JSON.stringify(state);
-  (hooks ?? []).forEach((h, i) => {
-    const failure = runOne(name, i, h, json);
+  for (let i = 0; i < hooks.length; i++) {
+    const failure = runOne(name, i, hooks[i], json);
     if (failure) throw new RuntimeError(failure);
-  });
+  }
 }
 
 /** poststart and poststop: a failure is logged and the rest still run. */
 export function runHooksWarn(name: HookName, hooks: Hook[] | undefined, state: object): void {
+  if (!hooks?.length) return;
   const json = JSON.stringify(state);
-  (hooks ?? []).forEach((h, i) => {
-    const failure = runOne(name, i, h, json);
+  for (let i = 0; i < hooks.length; i++) {
+    const failure = runOne(name, i, hooks[i], json);
     if (failure) logWarn(failure);
-  });
+  }
 }

@@ -46,7 +46,8 @@ const command: Command = {
   flags: [HELP, { names: ['interval'], type: 'string' }, { names: ['stats'], type: 'bool' }],
   async run(g, args) {
     const id = requireArgs(args, 'events');
-    const interval = parseDuration((args.flags.interval as string | undefined) ?? '5s');
+    const given = args.flags.interval as string | undefined;
+    const interval = given === undefined ? 5000 : parseDuration(given);
     if (interval <= 0) throw new RuntimeError('duration interval must be greater than 0');
     // No lock: a stream may last the container's life (see state/store.ts).
     const { state, status } = peek(g.root, id);
