@@ -69,7 +69,8 @@ describe.skipIf(!built)('the install script (scripts/install.mjs)', () => {
     expect(engineOf(join(tree, 'dist/tsrunc-node'))).toBe(`node: ${nodeVersion}`);
   });
 
-  describe.skipIf(bunVersion !== pinnedBun)(`with the \`bun\` package (${pinnedBun})`, () => {
+  const noBunWhy = bunVersion === pinnedBun ? '' : bunVersion ? `the checkout's bun is ${bunVersion}` : `no runnable ${bunExe}`;
+  describe.skipIf(!!noBunWhy)(`with the \`bun\` package (${pinnedBun})${noBunWhy ? ` (skipped: ${noBunWhy})` : ''}`, () => {
     /** A tree whose node_modules/bun is the checkout's. */
     function withBun() {
       const tree = packageTree();
