@@ -16,7 +16,7 @@ set -euo pipefail
 
 REPO_ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 
-APT_PACKAGES=(build-essential cmake libseccomp-dev libsystemd-dev busybox-static runc crun uidmap)  # libsystemd-dev: sd-bus.h for src/dbus.cc; uidmap: newuidmap/newgidmap, for test/rootless.test.ts
+APT_PACKAGES=(build-essential cmake libseccomp-dev libsystemd-dev busybox-static runc crun uidmap procps)  # libsystemd-dev: sd-bus.h for src/dbus.cc; uidmap: newuidmap/newgidmap, for test/rootless.test.ts; procps: ps(1), which `tsrunc ps` runs as runc does (a minimal Debian lacks it)
 QEMU_PACKAGES=(qemu-system-x86 linux-image-amd64)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
