@@ -42,7 +42,9 @@ export function rt(root: string, args: string[], opts: SpawnSyncOptions = {}): R
     const extra = Array.isArray(opts.stdio) ? opts.stdio.slice(3) : [];
     const stdin = Array.isArray(opts.stdio) ? opts.stdio[0] : opts.input !== undefined ? 'pipe' : 'ignore';
     const r = spawnSync(runtime, ['--root', root, ...args], { timeout: 30_000, ...opts, stdio: [stdin, outFd, errFd, ...extra] });
-    if (r.error) throw r.error;
+    // EPIPE on the input: the runtime exited without reading it (a refusal
+    // before it reads stdin, as runc's is too). Its status is what counts.
+    if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status !== null)) throw r.error;
     return {
       code: r.status ?? -1,
       signal: r.signal,
