@@ -52,8 +52,9 @@ function killAndWait(state: StoredState): void {
   if (!addon().pidfdWait(state.pid, 10_000)) throw new RuntimeError(`container init ${state.pid} did not die after SIGKILL`);
 }
 
-export function destroy(dir: ContainerDir, state: StoredState): void {
-  if (initAlive(state)) {
+/** `st`: the status remove() derived under the lock; a stopped init cannot come back, so /proc is not read again. */
+export function destroy(dir: ContainerDir, state: StoredState, st?: Status): void {
+  if (st !== 'stopped' && initAlive(state)) {
     // SIGKILL to everything in the cgroup, then thaw: a paused init dies only once thawed.
     killCgroup(state);
     killAndWait(state);
@@ -81,7 +82,7 @@ export function remove(root: string, id: string, force: boolean): void {
     throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st}`);
   }
   try {
-    destroy(dir, state);
+    destroy(dir, state, st);
   } finally {
     dir.unlock();
   }
