@@ -4,10 +4,11 @@
 // scripts/qemu-v2/ (systemd as PID 1, pure cgroup v2); skipped elsewhere.
 //
 // The user is test/lib/rootless-user.ts's (subuid/subgid ranges). Its manager
-// is `systemd --user` in user-UID.slice with Delegate=pids memory cpu, as
-// Debian's user@.service has it: the guest masks logind, without which
-// user@.service cannot start (loginctl enable-linger needs logind too). The
-// slice matters: sd-bus reads the bus owner's uid from its cgroup path
+// is the distribution's user@UID.service, started by logind for a lingering
+// user (`loginctl enable-linger`, test/lib/user-manager.ts), as on a server
+// that runs rootless podman: Debian's unit runs it in user-UID.slice with
+// Delegate=pids memory cpu, and user-runtime-dir@UID mounts /run/user/UID.
+// The slice matters: sd-bus reads the bus owner's uid from its cgroup path
 // (user-UID.slice), and runc 1.1 decides from that uid (busctl --user status:
 // OwnerUID) that root of podman's user namespace is rootless.
 //
@@ -23,12 +24,13 @@
 //    root of its user namespace): run -d --memory (on the scope, and inside
 //    through exec), logs, stop, rm, nothing left, with tsrunc and with runc.
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
 import { isRoot, rootfs, runtime, systemdPid1, until } from './lib/harness.ts';
 import { ensureUser, runAs, userRuntime, which, type Ran, type Who } from './lib/rootless-user.ts';
+import { startUserManager, stopUserManager, userManagerMissing } from './lib/user-manager.ts';
 
 const PODMAN = '/usr/bin/podman';
 const RUNC = '/usr/sbin/runc';
@@ -38,7 +40,7 @@ const skipWhy = !guest
   ? 'needs root, systemd as PID 1 and cgroup v2 (npm run test:systemd)'
   : !which('newuidmap') || !which('newgidmap')
     ? 'needs newuidmap/newgidmap (Debian package uidmap)'
-    : undefined;
+    : userManagerMissing();
 const made = skipWhy ? {} : ensureUser();
 const skip = skipWhy ?? made.why;
 const who = made.who as Who | undefined;
@@ -47,7 +49,6 @@ const tsrunc = who ? userRuntime(who, runtime) : runtime;
 const runtimes = [{ name: 'tsrunc', bin: tsrunc }, ...(existsSync(RUNC) ? [{ name: 'runc', bin: RUNC }] : [])];
 const T = { timeout: 300_000 };
 const MEM = 64 * 1024 * 1024;
-const unit = 'tsrunc-test-user-manager.service';
 
 let xdg = '';
 let managerCg = '';
@@ -82,28 +83,13 @@ function cgroupsNamed(text: string): string[] {
 
 describe.skipIf(Boolean(skip))("rootless under systemd: the user's manager over the session bus (npm run test:systemd)", () => {
   beforeAll(async () => {
-    xdg = `/run/user/${who!.uid}`;
-    rmSync(xdg, { recursive: true, force: true });
-    mkdirSync('/run/user', { recursive: true, mode: 0o755 });
-    mkdirSync(xdg, { mode: 0o700 });
-    chownSync(xdg, who!.uid, who!.gid);
-    const started = spawnSync(
-      'systemd-run',
-      ['--unit', unit, '--slice', `user-${who!.uid}.slice`, '-p', 'Delegate=pids memory cpu', '-p', `User=${who!.uid}`, '-p', `Environment=XDG_RUNTIME_DIR=${xdg}`, '-p', 'Type=notify', '/lib/systemd/systemd', '--user'],
-      { encoding: 'utf8' },
-    );
-    if (started.status !== 0) throw new Error(`${unit}: ${started.stderr}\n${spawnSync('journalctl', ['--no-pager', '-n', '40', '-u', unit], { encoding: 'utf8' }).stdout}`);
-    await until(() => existsSync(`${xdg}/bus`), 60_000, 'the user bus');
-    managerCg = `/user.slice/user-${who!.uid}.slice/${unit}`;
+    const m = await startUserManager(who!.uid);
+    xdg = m.xdg;
+    managerCg = m.cgroup;
     expect(readFileSync(`${CG}${managerCg}/cgroup.subtree_control`, 'utf8').split(/\s+/)).toEqual(expect.arrayContaining(['memory', 'pids']));
   }, 120_000);
-  afterAll(() => {
-    if (!xdg) return;
-    // The manager's stop kills what is left in its tree (podman's pause process among it).
-    spawnSync('systemctl', ['stop', unit]);
-    spawnSync('systemctl', ['reset-failed', unit]);
-    rmSync(xdg, { recursive: true, force: true });
-  }, 120_000);
+  // The manager's stop kills what is left in its tree (podman's pause process among it).
+  afterAll(() => (xdg ? stopUserManager(who!.uid) : undefined), 150_000);
 
   it('features says systemdUser: true', () => {
     const r = runAs(who!, [tsrunc, 'features'], { env: userEnv() });
