@@ -24,8 +24,8 @@ function journal(uid: number): string {
 /** Why this host cannot start one, or undefined. */
 export function userManagerMissing(): string | undefined {
   if (!existsSync('/usr/bin/loginctl')) return 'needs loginctl (systemd-logind)';
-  const active = spawnSync('systemctl', ['is-enabled', 'systemd-logind.service'], { encoding: 'utf8' }).stdout.trim();
-  return active === 'masked' ? 'needs systemd-logind, which is masked here' : undefined;
+  const enabled = spawnSync('systemctl', ['is-enabled', 'systemd-logind.service'], { encoding: 'utf8' }).stdout.trim();
+  return enabled === 'masked' ? 'needs systemd-logind, which is masked here' : undefined;
 }
 
 /** Lingers the user and waits for its manager's bus. */
