@@ -51,7 +51,7 @@ namespace {
   X(sd_bus_call_async)               \
   X(sd_bus_message_is_method_error)  \
   X(sd_bus_message_get_error)        \
-  X(sd_bus_add_match)                \
+  X(sd_bus_add_match_async)          \
   X(sd_bus_slot_unref)               \
   X(sd_bus_process)                  \
   X(sd_bus_wait)                     \
@@ -202,11 +202,13 @@ uint64_t now_us() {
 
 // One method call in flight, and the JobRemoved signals seen meanwhile.
 //
-// Not sd_bus_call(): its poll fails with EINTR when a signal arrives (Node's
-// SIGCHLD, when the container's process dies during the call), and the call
-// cannot then be told from one never sent. So the call is sent with
-// sd_bus_call_async() and the bus processed here until its reply (and, for a
-// job, the job's JobRemoved signal) is in, EINTR only meaning "wait again".
+// Nothing here calls sd-bus's synchronous calls (sd_bus_call, and what wraps
+// it: sd_bus_add_match sends AddMatch and waits): libsystemd (Debian 12's 252
+// among them) fails their poll with EINTR when a signal arrives (Node's SIGCHLD, when a child
+// dies during the call), and the call cannot then be told from one never
+// sent. So every call is sent asynchronously and the bus processed here until
+// its reply (and, for a job, the job's JobRemoved signal) is in, EINTR only
+// meaning "wait again".
 struct Call {
   const Sd* f;
   bool replied = false;
@@ -216,6 +218,7 @@ struct Call {
   std::string reply_string;                 // a Properties.Get reply's string, when asked for
   bool want_string = false;
   std::vector<std::pair<std::string, std::string>> removed;  // job path -> result
+  std::string match_error;                  // the bus refused the JobRemoved match
 };
 
 int on_reply(sd_bus_message* m, void* userdata, sd_bus_error*) {
@@ -243,6 +246,16 @@ int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
   uint32_t id;
   const char *path, *unit, *result;
   if (c->f->sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0) c->removed.emplace_back(path, result);
+  return 0;
+}
+
+// AddMatch's reply (only on a bus; the private socket has no daemon to ask).
+int on_match_installed(sd_bus_message* m, void* userdata, sd_bus_error*) {
+  Call* c = static_cast<Call*>(userdata);
+  if (c->f->sd_bus_message_is_method_error(m, nullptr)) {
+    const sd_bus_error* e = c->f->sd_bus_message_get_error(m);
+    c->match_error = e && e->message ? e->message : "AddMatch failed";
+  }
   return 0;
 }
 
@@ -286,6 +299,9 @@ bool send_and_wait(Napi::Env env, Bus& b, sd_bus_message*& m, Call& c, const std
 // A method call on the Manager that queues a job: the match for JobRemoved is
 // in place before the call (the signal may come right after the reply), then
 // the bus is processed until that job's signal arrives or the time is up.
+// AddMatch goes out asynchronously, ahead of the call: the bus daemon handles
+// one connection's messages in order, so the match holds before systemd can
+// send the signal (systemctl's job wait does the same).
 // Returns the job's result ("done", "failed", "canceled", "timeout", ...).
 std::string call_and_wait(Napi::Env env, Bus& b, sd_bus_message*& call, const std::string& what, uint64_t timeout_ms, const char* ignore_error = nullptr) {
   const Sd* f = sd(env);
@@ -297,7 +313,7 @@ std::string call_and_wait(Napi::Env env, Bus& b, sd_bus_message*& call, const st
   // sender in the match would never match there (systemctl leaves it out too).
   const char* rule = b.direct ? "type='signal',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',path='/org/freedesktop/systemd1'"
                               : "type='signal',sender='org.freedesktop.systemd1',interface='org.freedesktop.systemd1.Manager',member='JobRemoved',path='/org/freedesktop/systemd1'";
-  int r = f->sd_bus_add_match(b.bus, &match, rule, on_job_removed, &c);
+  int r = f->sd_bus_add_match_async(b.bus, &match, rule, on_job_removed, on_match_installed, &c);
   if (r < 0) throw sd_error(env, what + ": cannot watch for the job's end", r);
   try {
     if (!b.direct && !b.subscribed) {
@@ -320,12 +336,14 @@ std::string call_and_wait(Napi::Env env, Bus& b, sd_bus_message*& call, const st
       return "done";
     }
     auto seen = [&] {
+      if (!c.match_error.empty()) return true;
       for (auto& j : c.removed)
         if (j.first == c.job) return true;
       return false;
     };
     r = pump(f, b.bus, now_us() + timeout_ms * 1000, seen);
     if (r < 0) throw sd_error(env, what + ": waiting for job " + c.job, r);
+    if (!c.match_error.empty()) throw Napi::Error::New(env, what + ": cannot watch for the job's end: " + c.match_error);
   } catch (...) {
     f->sd_bus_slot_unref(match);
     throw;
@@ -462,7 +480,13 @@ Napi::Value SdSessionBusOwnerUid(const Napi::CallbackInfo& info) {
   Bus& b = bus_for(env, true);
   const Sd* f = sd(env);
   sd_bus_creds* c = nullptr;
-  int r = f->sd_bus_get_owner_creds(b.bus, SD_BUS_CREDS_OWNER_UID | SD_BUS_CREDS_AUGMENT, &c);
+  // No message is sent: the creds come from the socket and /proc. But a bus
+  // still authenticating is first waited for, and that wait ends in EINTR
+  // when a signal arrives; the wait is then simply taken up again.
+  int r;
+  uint64_t deadline = now_us() + 30000 * 1000;
+  do r = f->sd_bus_get_owner_creds(b.bus, SD_BUS_CREDS_OWNER_UID | SD_BUS_CREDS_AUGMENT, &c);
+  while (r == -EINTR && now_us() < deadline);
   uid_t uid = 0;
   if (r >= 0) r = f->sd_bus_creds_get_owner_uid(c, &uid);
   if (c) f->sd_bus_creds_unref(c);
