@@ -12,12 +12,13 @@
 // update (properties and files), kill --all, run in the foreground, and that
 // delete leaves no unit, no failed unit, no cgroup directory.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
 import { isRoot, makeBundle, repo, runtime, systemdPid1, until } from './lib/harness.ts';
+import { unsearchableDir } from './lib/reach.ts';
 import { startUserManager, stopUserManager, userManagerMissing } from './lib/user-manager.ts';
 
 const ready = isRoot && systemdPid1 && cgroupLayout().unified;
@@ -267,22 +268,42 @@ describe.skipIf(Boolean(userWhy))(`systemd cgroup driver: a non-root caller and 
   const uidNum = 4242 + (process.pid % 1000);
   const user = `sdtest${uidNum}`;
   let lingered = false;
+  let copy: string | undefined;
   afterAll(async () => {
     if (lingered) await stopUserManager(uidNum);
     spawnSync('userdel', ['-r', user]);
+    if (copy) rmSync(copy, { recursive: true, force: true });
   }, 150_000);
 
-  it("plans the scope under the manager's cgroup, starts it with the pid, updates it, removes it", T, async (ctx) => {
+  /** The probe bundled into a directory everyone can search, with this Node and the addon: its argv. */
+  async function reachableProbe(): Promise<string[]> {
+    copy = mkdtempSync('/tmp/sd-probe-');
+    chmodSync(copy, 0o755);
+    // src/ in the copy, as in the checkout: src/addon.ts finds prebuilds/ beside its parent.
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [join(repo, 'test/lib/systemd-user-probe.ts')], bundle: true, format: 'esm', platform: 'node', target: 'node22', outfile: join(copy, 'src/probe.mjs'), logLevel: 'error' });
+    const prebuilds = join(repo, 'prebuilds', `${process.platform}-${process.arch}`);
+    mkdirSync(join(copy, 'prebuilds', `${process.platform}-${process.arch}`), { recursive: true });
+    for (const f of readdirSync(prebuilds)) copyFileSync(join(prebuilds, f), join(copy, 'prebuilds', `${process.platform}-${process.arch}`, f));
+    copyFileSync(process.execPath, join(copy, 'node'));
+    chmodSync(join(copy, 'node'), 0o755);
+    for (const d of ['src', 'prebuilds', `prebuilds/${process.platform}-${process.arch}`]) chmodSync(join(copy, d), 0o755);
+    return [join(copy, 'node'), join(copy, 'src/probe.mjs')];
+  }
+
+  it("plans the scope under the manager's cgroup, starts it with the pid, updates it, removes it", T, async () => {
     expect(spawnSync('useradd', ['-M', '-u', String(uidNum), user]).status).toBe(0);
     lingered = true;
     const { xdg, cgroup: managerCg } = await startUserManager(uidNum);
-    // The probe runs the driver's modules from the checkout with tsx, as the
-    // user: a checkout under a directory closed to it (/root) cannot. The same
-    // path is covered through the CLI by test/systemd-rootless.test.ts.
+    // The probe runs the driver's modules as the user: from the checkout with
+    // tsx, or, from a checkout under a directory closed to the user (/root, a
+    // 0700 CI directory), as a bundle beside a copy of this Node and the
+    // addon that the user can reach.
     const asUser = ['setpriv', '--reuid', String(uidNum), '--regid', String(uidNum), '--clear-groups', 'env', 'HOME=/tmp', 'TMPDIR=/tmp', `XDG_RUNTIME_DIR=${xdg}`];
-    const tsx = join(repo, 'node_modules/.bin/tsx');
-    if (spawnSync(asUser[0], [...asUser.slice(1), 'test', '-x', tsx]).status !== 0) ctx.skip(`the probe user cannot reach ${tsx} (a directory above the checkout is closed to others)`);
-    const probe = spawnSync(asUser[0], [...asUser.slice(1), tsx, join(repo, 'test/lib/systemd-user-probe.ts'), '', 'sdu'], { cwd: repo, encoding: 'utf8', timeout: 100_000 });
+    const probeArgs = ['', 'sdu'];
+    const closed = unsearchableDir(repo);
+    const argv = closed ? await reachableProbe() : [join(repo, 'node_modules/.bin/tsx'), join(repo, 'test/lib/systemd-user-probe.ts')];
+    const probe = spawnSync(asUser[0], [...asUser.slice(1), ...argv, ...probeArgs], { cwd: closed ? '/' : repo, encoding: 'utf8', timeout: 100_000 });
     expect(probe.status, probe.stderr).toBe(0);
     const r = JSON.parse(probe.stdout);
     const dir = `${CG}${managerCg}/user.slice/tsrunc-sdu.scope`;
