@@ -64,6 +64,8 @@ export interface Addon {
   /** a host program (looked up in PATH) run to its end: stdin /dev/null, stdout and stderr together; -errno if it could not start */
   runProgram(file: string, args: string[]): { status: number | null; signal: number | null; output: string } | number;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  /** whether path still names the file fd is open on (same inode and device); false if path cannot be stat'ed */
+  sameFile(fd: number, path: string): boolean;
   mkfifo(path: string, mode: number): void;
   /** true: started; a string: why the startContainer hooks failed; false: init died */
   openExecFifo(path: string, pid: number): boolean | string;

@@ -2,7 +2,7 @@
 // holds a container's lock while the container can keep it waiting, readers
 // take none, and every wait ends; exec exits 255 when its process cannot start.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -176,6 +176,32 @@ describe.skipIf(!isRoot)('locks', () => {
       await until(() => state(root, id).status === 'stopped', 60_000, 'stopped');
     } finally {
       holder.kill('SIGKILL');
+      rt(root, ['delete', '-f', id]);
+    }
+  }, 240_000);
+
+  it('a writer that waited for a directory removed and made again meanwhile says the container does not exist', async () => {
+    const id = uid();
+    const dir = join(root, id);
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '1000']), id]).code).toBe(0);
+    const holder = spawn('flock', ['-o', '-x', dir, 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      await until(() => spawnSync('flock', ['-n', '-x', dir, 'true']).status !== 0, 60_000, 'the lock to be held');
+      // kill opens the directory and waits for its lock; meanwhile the
+      // directory goes away and one of the same name takes its place.
+      const kill = background(['kill', id, 'KILL']);
+      await new Promise((r) => setTimeout(r, 500));
+      renameSync(dir, `${dir}.old`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'state.json'), readFileSync(join(`${dir}.old`, 'state.json')));
+      holder.kill('SIGKILL');
+      const r = await kill.done;
+      expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining('container does not exist') });
+      expect(state(root, id).status).toBe('running'); // no signal was sent
+    } finally {
+      holder.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      if (existsSync(`${dir}.old`)) renameSync(`${dir}.old`, dir);
       rt(root, ['delete', '-f', id]);
     }
   }, 240_000);

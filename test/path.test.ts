@@ -4,7 +4,8 @@ import * as node from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as own from '../src/util/path.ts';
 import { constants } from 'node:os';
-import { SIGNALS } from '../src/container/signals.ts';
+import { parseSignal, SIGNALS } from '../src/container/signals.ts';
+import { validateId } from '../src/state/store.ts';
 
 const PATHS = ['', '.', '..', '/', '//', '///', 'a', 'a/', 'a//b', './a', 'a/./b', 'a/../b', 'a/..', 'a/../', '../a', '../../a/b', '/a', '/a/', '/a//b', '/a/b/', '/a/b//', '//a', '//a/b', '/..', '/../a', '/a/../..', 'a/b/../../..', '/a/./b/../c/.', 'a/b/c/', '.hidden', '/x/.../y', '/a/b/c/../../d'];
 
@@ -38,5 +39,25 @@ describe('util/path.ts is node:path for tsrunc\'s uses', () => {
 describe("container/signals.ts's table", () => {
   it('is node:os.constants.signals on this platform', () => {
     expect({ ...SIGNALS }).toEqual({ ...constants.signals });
+  });
+
+  it('parseSignal takes what runc takes: numbers 0-64, names with or without SIG in any case, RTMIN+n', () => {
+    for (const [text, n] of [['9', 9], ['0', 0], ['09', 9], ['64', 64], ['KILL', 9], ['SIGKILL', 9], ['sigterm', 15], ['usr1', 10], ['SIGRTMIN', 34], ['RTMIN+3', 37], ['sigrtmin+2', 36]] as const)
+      expect(parseSignal(text), text).toBe(n);
+    for (const text of ['', '65', '-1', '1.5', ' 9', 'SIG', 'SIGSIGKILL', 'NOPE', 'RTMIN+', 'RTMIN+x', '９'])
+      expect(() => parseSignal(text), JSON.stringify(text)).toThrow(`unknown signal "${text}"`);
+  });
+});
+
+// The id rule is runc's regex; store.ts checks it by a loop over the characters.
+describe('validateId', () => {
+  const runcRule = (id: string) => /^[\w+.-]+$/.test(id) && id !== '.' && id !== '..';
+  it('accepts and refuses what runc does', () => {
+    const ids = ['a', 'A-b_c.d+e', '0', '...', '.a', 'a..b', '', '.', '..', 'a/b', 'a b', 'é', 'a\u0000', 'a\nb', 'ö-x', '-', '+', '_', 'x'.repeat(1024), 'a:b', 'a@b', 'a\\b'];
+    for (let c = 0; c < 256; c++) ids.push(`x${String.fromCharCode(c)}y`);
+    for (const id of ids) {
+      if (runcRule(id)) expect(() => validateId(id), JSON.stringify(id)).not.toThrow();
+      else expect(() => validateId(id), JSON.stringify(id)).toThrow('invalid container id format');
+    }
   });
 });

@@ -60,6 +60,21 @@ Napi::Value Flock(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+// sameFile(fd, path): whether path still names the file fd is open on (the
+// same inode on the same device); false when path cannot be stat'ed. What a
+// lock on a directory checks once it holds the lock: that the directory was
+// not removed (and perhaps made again) meanwhile. One call rather than
+// statSync and fstatSync with their Stats objects: ~0.1 ms of every verb
+// that locks, under Bun.
+Napi::Value SameFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  struct stat ours, now;
+  bool same = fstat(fd, &ours) == 0 && stat(path.c_str(), &now) == 0 && ours.st_ino == now.st_ino && ours.st_dev == now.st_dev;
+  return Napi::Boolean::New(env, same);
+}
+
 Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -308,6 +323,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("seccompCompile", Napi::Function::New(env, SeccompCompile));
   exports.Set("seccompInfo", Napi::Function::New(env, SeccompInfo));
   exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("sameFile", Napi::Function::New(env, SameFile));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("openExecFifo", Napi::Function::New(env, OpenExecFifo));
   exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
