@@ -76,7 +76,8 @@ export interface Addon {
   exitNow(code: number): never;
   /** cgroup v2 device control: load the program and attach it to the cgroup dir, replacing older ones */
   attachDeviceFilter(cgroupDirFd: number, insns: Buffer): void;
-  steps: string[];
+  /** the name of a child's setup step (addon/src/plan.h), undefined for a number it does not know */
+  stepName(step: number): string | undefined;
 }
 
 // The package root is here's parent. Not join(here, '../prebuilds'): its
