@@ -2,7 +2,7 @@
 // bench/verbs.mjs — every verb an engine calls, as an engine calls it: each
 // its own process, tsrunc against Debian's runc and crun.
 //
-//   node_modules/.bin/node bench/verbs.mjs [--n 20] [--tsrunc PATH] [--also NAME=PATH] [--podman] [--json FILE]
+//   node_modules/.bin/node bench/verbs.mjs [--n 20] [--tsrunc PATH] [--also NAME=PATH] [--podman] [--page-cache exec|read] [--json FILE]
 //
 // One round, per runtime, on a container running `sleep`:
 //   create, start, state, list, exec true, ps, pause, resume, update
@@ -22,15 +22,22 @@
 //
 // --also NAME=PATH (repeatable) adds another build of tsrunc as a lane of its
 // own, interleaved with the rest: an A/B of a change, measured in one run.
+//
+// --page-cache: every runtime's files start from the same page-cache state
+// (lib.mjs, settlePageCache: how they got into the cache moves tsrunc's
+// start by ~1 ms, and an A/B of a fresh build against an older file would
+// measure that). exec (the default): dropped, then read back by the runs
+// themselves, as after a boot; read: dropped and read through, as after an
+// install or a build.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   cgroupsKind, configTweak, findRuntimes, fmt, hybrid, log, makeBundle, pad, prepareRootfs, repo,
-  runtimeArgv, sh, stats, tick, timed, timedWrapper, unshareBin, which, why, WRAP_SCRIPT,
+  runtimeArgv, runtimeFiles, settlePageCache, sh, stats, tick, timed, timedWrapper, unshareBin, which, why, WRAP_SCRIPT,
 } from './lib.mjs';
 
-const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), also: [], json: null, podman: false };
+const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), also: [], json: null, podman: false, pageCache: 'exec' };
 {
   const usage = (code) => {
     (code ? process.stderr : process.stdout).write(
@@ -39,6 +46,8 @@ const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), also: [], json: nu
         '  --tsrunc PATH  tsrunc executable (default dist/tsrunc of this repo)\n' +
         '  --also NAME=PATH  another tsrunc build, as a lane of its own (repeatable)\n' +
         '  --podman       also time `podman run --rm` end to end with each runtime\n' +
+        '  --page-cache exec|read  each runtime\'s files dropped from the page cache, then read back by\n' +
+        '                 its runs (exec, the default: as after a boot) or read through first (read: as after an install)\n' +
         '  --json FILE    also write the samples as JSON\n',
     );
     process.exit(code);
@@ -55,6 +64,10 @@ const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), also: [], json: nu
       opts.also.push({ name: m[1], bin: path.resolve(m[2]) });
     }
     else if (a[i] === '--podman') opts.podman = true;
+    else if (a[i] === '--page-cache') {
+      opts.pageCache = next();
+      if (!['exec', 'read'].includes(opts.pageCache)) usage(2);
+    }
     else if (a[i] === '-h' || a[i] === '--help') usage(0);
     else usage(2);
   }
@@ -209,7 +222,8 @@ function podmanRound(p, k) {
 let podman = null;
 try {
   log(`bench: ${opts.n} rounds x [${active.map((r) => r.name).join(', ')}]${hybrid ? ' (hybrid cgroups: crun create/run via unshare)' : ''}`);
-  await round(-1); // warm-up, not counted
+  settlePageCache([...new Set(active.flatMap((rt) => runtimeFiles(rt.bin)))], opts.pageCache);
+  await round(-1); // warm-up, not counted (with --page-cache exec, it reads the runtimes back)
   for (const rt of active) {
     for (const v of VERBS) rt.samples[v] = [];
     rt.lifecycle = [];
@@ -243,7 +257,7 @@ if (podman?.lanes) rows.push(['podman run --rm', Object.fromEntries(podman.lanes
 const out = [];
 // Ratios: tsrunc (and each --also build) to runc, and tsrunc to crun.
 const ratios = [...['tsrunc', ...opts.also.map((a) => a.name)].map((a) => [a, 'runc']), ['tsrunc', 'crun']];
-out.push(`each verb its own process; ${opts.n} rounds, interleaved; median (p90) wall ms`);
+out.push(`each verb its own process; ${opts.n} rounds, interleaved; median (p90) wall ms; page cache: ${opts.pageCache === 'read' ? 'runtimes read through first (as after an install)' : 'runtimes read back by their own runs (as after a boot)'}`);
 out.push(pad('verb', 17, true) + cols.map((c) => pad(c, 18)).join('') + ratios.map(([a, b]) => pad(`${a}/${b}`, Math.max(13, a.length + b.length + 3))).join(''));
 for (const [name, s] of rows) {
   const cell = (c) => (s[c] ? `${fmt(s[c].median, 1)} (${fmt(s[c].p90, 1)})` : '-');
