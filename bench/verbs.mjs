@@ -41,7 +41,7 @@ const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), also: [], json: nu
 {
   const usage = (code) => {
     (code ? process.stderr : process.stdout).write(
-      'usage: bench/verbs.mjs [--n N] [--tsrunc PATH] [--also NAME=PATH]... [--podman] [--json FILE]\n' +
+      'usage: bench/verbs.mjs [--n N] [--tsrunc PATH] [--also NAME=PATH]... [--podman] [--page-cache exec|read] [--json FILE]\n' +
         '  --n N          rounds (default 20)\n' +
         '  --tsrunc PATH  tsrunc executable (default dist/tsrunc of this repo)\n' +
         '  --also NAME=PATH  another tsrunc build, as a lane of its own (repeatable)\n' +
