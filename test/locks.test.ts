@@ -2,7 +2,7 @@
 // holds a container's lock while the container can keep it waiting, readers
 // take none, and every wait ends; exec exits 255 when its process cannot start.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -190,7 +190,14 @@ describe.skipIf(!isRoot)('locks', () => {
       // kill opens the directory and waits for its lock; meanwhile the
       // directory goes away and one of the same name takes its place.
       const kill = background(['kill', id, 'KILL']);
-      await new Promise((r) => setTimeout(r, 500));
+      const opened = () => {
+        try {
+          return readdirSync(`/proc/${kill.pid}/fd`).some((fd) => readlinkSync(`/proc/${kill.pid}/fd/${fd}`) === dir);
+        } catch {
+          return false;
+        }
+      };
+      await until(opened, 60_000, 'kill to open the directory');
       renameSync(dir, `${dir}.old`);
       mkdirSync(dir);
       writeFileSync(join(dir, 'state.json'), readFileSync(join(`${dir}.old`, 'state.json')));
