@@ -58,8 +58,7 @@ export function isXdgRoot(root: string): boolean {
   return Boolean(process.env.XDG_RUNTIME_DIR) && root === `${process.env.XDG_RUNTIME_DIR}/tsrunc`;
 }
 
-// runc's rule: word characters, '+', '-', '.', and nothing that is a path trick.
-/** runc's rule for an id, ^[\w+.-]+$, and neither . nor .. */
+/** runc's rule for an id, ^[\w+.-]+$ (ASCII word characters, '+', '.', '-'), and no path trick: neither . nor .. */
 export function validateId(id: string): void {
   // A loop over the characters, not that regex: every verb checks an id, and
   // compiling a regex at its first use costs ~0.03 ms under Bun.
