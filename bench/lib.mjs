@@ -148,8 +148,9 @@ export function findRuntimes(tsruncPath, also = []) {
  * The files a runtime runs from: its executable, and for a tsrunc build what
  * it loads from beside it (prebuilds/, and dist/node for the Node build).
  */
-export function runtimeFiles(bin) {
+export function runtimeFiles(bin, tsrunc) {
   const files = [fs.realpathSync(bin)];
+  if (!tsrunc) return files;
   const beside = [path.join(path.dirname(bin), 'node'), path.join(path.dirname(path.dirname(bin)), 'prebuilds', `${process.platform}-${process.arch}`)];
   for (const p of beside) {
     if (!fs.existsSync(p)) continue;

@@ -222,7 +222,7 @@ function podmanRound(p, k) {
 let podman = null;
 try {
   log(`bench: ${opts.n} rounds x [${active.map((r) => r.name).join(', ')}]${hybrid ? ' (hybrid cgroups: crun create/run via unshare)' : ''}`);
-  settlePageCache([...new Set(active.flatMap((rt) => runtimeFiles(rt.bin)))], opts.pageCache);
+  settlePageCache([...new Set(active.flatMap((rt) => runtimeFiles(rt.bin, rt.name !== 'runc' && rt.name !== 'crun')))], opts.pageCache);
   await round(-1); // warm-up, not counted (with --page-cache exec, it reads the runtimes back)
   for (const rt of active) {
     for (const v of VERBS) rt.samples[v] = [];

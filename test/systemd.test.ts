@@ -12,13 +12,13 @@
 // update (properties and files), kill --all, run in the foreground, and that
 // delete leaves no unit, no failed unit, no cgroup directory.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupLayout } from '../src/cgroups/hierarchy.ts';
 import { isRoot, makeBundle, repo, runtime, systemdPid1, until } from './lib/harness.ts';
-import { unsearchableDir } from './lib/reach.ts';
+import { placeReachable, unsearchableDir } from './lib/reach.ts';
 import { startUserManager, stopUserManager, userManagerMissing } from './lib/user-manager.ts';
 
 const ready = isRoot && systemdPid1 && cgroupLayout().unified;
@@ -282,12 +282,10 @@ describe.skipIf(Boolean(userWhy))(`systemd cgroup driver: a non-root caller and 
     // src/ in the copy, as in the checkout: src/addon.ts finds prebuilds/ beside its parent.
     const { build } = await import('esbuild');
     await build({ entryPoints: [join(repo, 'test/lib/systemd-user-probe.ts')], bundle: true, format: 'esm', platform: 'node', target: 'node22', outfile: join(copy, 'src/probe.mjs'), logLevel: 'error' });
-    const prebuilds = join(repo, 'prebuilds', `${process.platform}-${process.arch}`);
-    mkdirSync(join(copy, 'prebuilds', `${process.platform}-${process.arch}`), { recursive: true });
-    for (const f of readdirSync(prebuilds)) copyFileSync(join(prebuilds, f), join(copy, 'prebuilds', `${process.platform}-${process.arch}`, f));
-    copyFileSync(process.execPath, join(copy, 'node'));
-    chmodSync(join(copy, 'node'), 0o755);
-    for (const d of ['src', 'prebuilds', `prebuilds/${process.platform}-${process.arch}`]) chmodSync(join(copy, d), 0o755);
+    chmodSync(join(copy, 'src'), 0o755);
+    const platform = `${process.platform}-${process.arch}`;
+    for (const f of readdirSync(join(repo, 'prebuilds', platform))) placeReachable(join(repo, 'prebuilds', platform, f), join(copy, 'prebuilds', platform, f));
+    placeReachable(process.execPath, join(copy, 'node'));
     return [join(copy, 'node'), join(copy, 'src/probe.mjs')];
   }
 

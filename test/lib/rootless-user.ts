@@ -2,9 +2,10 @@
 // test/engines/podman-rootless.test.ts): made once per host, as root, with
 // /etc/subuid and /etc/subgid ranges (kept: the next run reuses it).
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, closeSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, constants as fsc } from 'node:fs';
+import { accessSync, chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, rmSync, constants as fsc } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { placeReachable } from './reach.ts';
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -144,20 +145,12 @@ export function userRuntime(who: Who, runtime: string): string {
   if (runAs(who, ['sh', '-c', tests]).code === 0) return runtime;
   const top = mkdtempSync(join(tmpdir(), 'tsrunc-user-runtime-'));
   chmodSync(top, 0o755);
-  const place = (from: string, to: string) => {
-    mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
-    try {
-      linkSync(from, to);
-    } catch {
-      copyFileSync(from, to);
-    }
-  };
   const name = basename(runtime);
-  place(realpathSync(runtime), join(top, 'dist', name));
-  for (const p of parts.read) if (dirname(p) === parts.dist) place(p, join(top, 'dist', basename(p)));
-  for (const f of readdirSync(parts.prebuilds)) place(join(parts.prebuilds, f), join(top, 'prebuilds', `${process.platform}-${process.arch}`, f));
+  placeReachable(realpathSync(runtime), join(top, 'dist', name));
+  for (const p of parts.read) if (dirname(p) === parts.dist) placeReachable(p, join(top, 'dist', basename(p)));
+  for (const f of readdirSync(parts.prebuilds)) placeReachable(join(parts.prebuilds, f), join(top, 'prebuilds', `${process.platform}-${process.arch}`, f));
   if (parts.node) {
-    place(parts.node, join(top, 'dist', 'node'));
+    placeReachable(parts.node, join(top, 'dist', 'node'));
     // A code cache the user may write (boot.ts trusts a directory of its own):
     // without one every command compiles the whole CLI, slow in the v2 guest.
     mkdirSync(join(top, 'dist', 'tsrunc.cache'), { mode: 0o700 });
