@@ -133,6 +133,8 @@ if (!dev) {
   if (engine !== 'bun' && engine !== 'node') throw new Error(`bundle: TSRUNC_ENGINE is bun or node, not ${engine}`);
   const bun = engine === 'bun' ? findBun('.') : null;
   if (engine === 'bun' && !bun) process.stderr.write('bundle: warning: the `bun` package does not run here: dist/tsrunc runs on Node (dist/tsrunc-node)\n');
-  if (bun) compileBun(bun.bin, resolve('dist/bun'), resolve('dist/tsrunc'));
-  else placeExecutable(launcher, 'dist/tsrunc');
+  if (bun) {
+    const how = compileBun(bun.bin, resolve('dist/bun'), resolve('dist/tsrunc'));
+    if (!how.endsWith('entry stub')) process.stderr.write(`bundle: note: dist/tsrunc is ${how}\n`);
+  } else placeExecutable(launcher, 'dist/tsrunc');
 }

@@ -1,0 +1,109 @@
+// dist/tsrunc laid out for 2 MiB pages (scripts/elf-hugetext.mjs): its
+// read-only segments aligned in the file, and an entry stub that asks for
+// huge pages before Bun's code runs, so that a start maps the code by PMD
+// whether the page cache was filled by a write or by the execs after a boot.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BUN_BUILD_FLAGS, findBun } from '../scripts/bun-compile.mjs';
+import { hugeText } from '../scripts/elf-hugetext.mjs';
+import { repo } from './lib/harness.ts';
+
+const HUGE = 0x200000;
+
+interface Segment { flags: number; offset: number; vaddr: number }
+function segments(elf: Buffer): Segment[] {
+  const phoff = Number(elf.readBigUInt64LE(32));
+  const out: Segment[] = [];
+  for (let i = 0; i < elf.readUInt16LE(56); i++) {
+    const at = phoff + i * 56;
+    if (elf.readUInt32LE(at) === 1)
+      out.push({ flags: elf.readUInt32LE(at + 4), offset: Number(elf.readBigUInt64LE(at + 8)), vaddr: Number(elf.readBigUInt64LE(at + 16)) });
+  }
+  return out;
+}
+
+const dist = join(repo, 'dist/tsrunc');
+const bunBuilt = existsSync(dist) && /^bun: /m.test(spawnSync(dist, ['--version'], { encoding: 'utf8' }).stdout ?? '');
+
+describe('hugetext: the layout of dist/tsrunc', () => {
+  it("each read-only segment's file offset agrees with its address modulo 2 MiB, and the entry is the stub, which jumps to Bun's", (ctx) => {
+    if (!bunBuilt) return ctx.skip('dist/tsrunc is the Node launcher here (TSRUNC_ENGINE=node, or no working Bun)');
+    if (process.arch !== 'x64') return ctx.skip('the entry stub is x86-64 code');
+    const elf = readFileSync(dist);
+    const loads = segments(elf);
+    for (const s of loads.filter((s) => !(s.flags & 2) && s.offset > 0)) expect((s.vaddr - s.offset) % HUGE).toBe(0);
+    const text = loads.find((s) => s.flags & 1)!;
+    const entry = Number(elf.readBigUInt64LE(24));
+    expect(entry).toBe(text.vaddr - (text.vaddr % 0x1000));
+    // The stub (scripts/elf-hugetext.mjs), read back: mov r8, rdx; then for each
+    // read-only segment madvise(its pages, MADV_HUGEPAGE); mov rdx, r8; jmp into the text.
+    const code = elf.subarray(text.offset - (text.vaddr - entry), text.offset);
+    expect(code.subarray(0, 3).toString('hex')).toBe('4989d0');
+    let at = 3;
+    for (const s of loads.filter((s) => !(s.flags & 2))) {
+      const start = s.vaddr - (s.vaddr % 0x1000);
+      expect(code.subarray(at, at + 22).toString('hex')).toBe(
+        ['b8', 28, 'bf', start, 'be', code.readUInt32LE(at + 11), 'ba', 14, '0f05'].map((x) => (typeof x === 'number' ? Buffer.from(new Uint32Array([x]).buffer).toString('hex') : x)).join(''),
+      );
+      expect(start + code.readUInt32LE(at + 11)).toBeGreaterThan(s.vaddr);
+      at += 22;
+    }
+    expect(code.subarray(at, at + 4).toString('hex')).toBe('4c89c2e9');
+    const target = entry + at + 8 + code.readInt32LE(at + 4);
+    expect(target).toBeGreaterThanOrEqual(text.vaddr);
+    expect(target).toBeLessThan(text.vaddr + 0x1000);
+  });
+
+  it('leaves as it is what it cannot lay out, and says why', () => {
+    expect(hugeText(Buffer.from('#!/bin/sh\nexit 0\n'))).toEqual({ elf: null, why: 'not an ELF file' });
+    // Node is position-independent: its load address is not in the file.
+    const node = readFileSync(process.execPath);
+    if (node.readUInt16LE(16) === 3) expect(hugeText(node).why).toMatch(/position-independent/);
+    if (bunBuilt) expect(hugeText(readFileSync(dist))).toEqual({ elf: null, why: 'already aligned' });
+  });
+});
+
+describe('hugetext: what the kernel makes of it', () => {
+  const work = existsSync(join(repo, 'build')) ? mkdtempSync(join(repo, 'build', 'hugetext-')) : '';
+  afterAll(() => work && rmSync(work, { recursive: true, force: true }));
+
+  /** FilePmdMapped of a run of `exe`, in kB: how much of its files the process maps with 2 MiB entries. */
+  const pmdMapped = (exe: string): number => {
+    const r = spawnSync(exe, [], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    return Number(r.stdout.trim());
+  };
+  /** Out of the page cache, as after a boot (POSIX_FADV_DONTNEED; no process maps these files). */
+  const drop = (file: string) => expect(spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']).status).toBe(0);
+
+  it('a start maps its code by 2 MiB pages, also after its pages were dropped and read back by execs; Bun\'s own layout does not', (ctx) => {
+    if (!work) return ctx.skip('no build/ directory (run scripts/setup.sh)');
+    const thp = '/sys/kernel/mm/transparent_hugepage/enabled';
+    if (!existsSync(thp)) return ctx.skip('this kernel has no transparent huge pages');
+    if (readFileSync(thp, 'utf8').includes('[never]')) return ctx.skip('transparent huge pages are off here (transparent_hugepage=never)');
+    if (!existsSync('/proc/self/smaps_rollup')) return ctx.skip('no /proc/self/smaps_rollup (kernel before 4.14)');
+    const bun = findBun(repo);
+    if (!bun) return ctx.skip('the `bun` package does not run here');
+    // A program of the same Bun, built with tsrunc's flags, that says how much of it is mapped by PMD.
+    mkdirSync(join(work, 'src'));
+    writeFileSync(join(work, 'src/main.js'), "import { readFileSync } from 'node:fs';\nconsole.log(/FilePmdMapped:\\s+(\\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))[1]);\n");
+    const b = spawnSync(bun.bin, ['build', ...BUN_BUILD_FLAGS, 'src/main.js', '--outfile', 'plain'], { cwd: work, encoding: 'utf8' });
+    expect(b.status, b.stderr).toBe(0);
+    const laid = hugeText(readFileSync(join(work, 'plain')));
+    expect(laid.elf, laid.why).not.toBeNull();
+    const aligned = join(work, 'aligned');
+    writeFileSync(aligned, laid.elf!, { mode: 0o755 });
+    // Written in one write, the page cache holds it in 2 MiB folios where the filesystem makes them.
+    if (pmdMapped(aligned) === 0)
+      return ctx.skip(`the page cache under ${work} holds no 2 MiB folios of a file written whole (a filesystem without large folios: ext4 before Linux 6.16, tmpfs without huge=)`);
+    const plain = join(work, 'plain');
+    for (const exe of [aligned, plain]) {
+      drop(exe);
+      pmdMapped(exe); // the first start after a "boot" reads the pages back
+    }
+    expect(pmdMapped(aligned)).toBeGreaterThan(0);
+    expect(pmdMapped(plain)).toBe(0);
+  }, 60_000);
+});
