@@ -1,6 +1,6 @@
 // create / start / state / kill / delete / run against real containers.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -321,6 +321,48 @@ describe.skipIf(!isRoot)('a create that died midway', () => {
     expect(rt(root, ['delete', '--force', id]).code).toBe(0);
     expect(await exited).toBe('SIGKILL');
     expect(existsSync(join(root, id))).toBe(false);
+  });
+});
+
+describe.skipIf(!isRoot)('the state a container leaves', () => {
+  // state.json is what every verb parses: the config (with an engine's seccomp
+  // profile, 10-20 kB) is apart, in config.json, read by exec alone.
+  it('state.json holds no config; exec takes its defaults from config.json, and delete its poststop hook from the state', () => {
+    const id = uid();
+    const mark = join(mkdtempSync(join(tmpdir(), 'tsrunc-poststop-')), 'ran');
+    const bundle = makeBundle(['sleep', '100'], (c) => {
+      c.process.env.push('FROM_CONFIG=yes');
+      c.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop > ${mark}`] }] };
+    });
+    expect(rt(root, ['run', '-d', '--bundle', bundle, id]).code).toBe(0);
+    const stored = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8'));
+    expect(stored.config).toBeUndefined();
+    expect(stored.hooks.poststop).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(root, id, 'config.json'), 'utf8')).process.env).toContain('FROM_CONFIG=yes');
+    expect(rt(root, ['exec', id, 'sh', '-c', 'echo $FROM_CONFIG']).stdout).toBe('yes\n');
+    expect(rt(root, ['delete', '--force', id]).code).toBe(0);
+    expect(readFileSync(mark, 'utf8')).toBe('poststop\n');
+    expect(existsSync(join(root, id))).toBe(false);
+  });
+
+  it('a state written before config.json (the config inline) still gives exec its defaults and delete its hooks', () => {
+    const id = uid();
+    const mark = join(mkdtempSync(join(tmpdir(), 'tsrunc-poststop-')), 'ran');
+    const bundle = makeBundle(['sleep', '100'], (c) => {
+      c.process.env.push('FROM_CONFIG=inline');
+      c.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop > ${mark}`] }] };
+    });
+    expect(rt(root, ['run', '-d', '--bundle', bundle, id]).code).toBe(0);
+    // As the earlier layout wrote it: the whole config in state.json, no hooks of its own.
+    const dir = join(root, id);
+    const old = { ...JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')), config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) };
+    delete old.hooks;
+    writeFileSync(join(dir, 'state.json'), JSON.stringify(old));
+    rmSync(join(dir, 'config.json'));
+    expect(state(root, id).status).toBe('running');
+    expect(rt(root, ['exec', id, 'sh', '-c', 'echo $FROM_CONFIG']).stdout).toBe('inline\n');
+    expect(rt(root, ['delete', '--force', id]).code).toBe(0);
+    expect(readFileSync(mark, 'utf8')).toBe('poststop\n');
   });
 });
 

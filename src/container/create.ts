@@ -62,6 +62,13 @@ export function checkTerminal(terminal: boolean, detached: boolean, consoleSocke
     throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
 }
 
+/** The hooks that verbs after create run, kept in the state so that start and delete need not read config.json. */
+function laterHooks(config: RunnableConfig): StoredState['hooks'] {
+  const { poststart, poststop } = config.hooks ?? {};
+  if (!poststart?.length && !poststop?.length) return undefined;
+  return { ...(poststart?.length ? { poststart } : {}), ...(poststop?.length ? { poststop } : {}) };
+}
+
 export function createContainer(opts: CreateOptions): Created {
   const bundle = resolve(opts.bundle);
   // Everything that can be refused is refused before anything exists.
@@ -109,9 +116,9 @@ export function createContainer(opts: CreateOptions): Created {
     owner: '',
     annotations: config.annotations,
     creating: true,
-    config,
     // In the first state written: a crash after any mkdir leaves delete the paths.
     cleanup: { cgroup },
+    hooks: laterHooks(config),
   };
   let consoleFd: number | undefined;
   let stateFd: number | undefined;
@@ -120,6 +127,7 @@ export function createContainer(opts: CreateOptions): Created {
   const waitForStart = opts.waitForStart || Boolean(hooks.startContainer?.length);
   let pid = 0;
   try {
+    dir.writeConfig(config);
     dir.write(state);
     if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
     // The limits hold before the child exists; it is cloned into the cgroup.

@@ -77,7 +77,7 @@ function namespacesOf(pid: number): Array<{ path: string; nstype: number }> {
  * open (spawn opens them): a pid cannot be reused while its process lives.
  */
 export function execProcess(opts: ExecOptions): Execed {
-  const { state, status } = peek(opts.root, opts.id);
+  const { dir, state, status } = peek(opts.root, opts.id);
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new RuntimeError('cannot exec in a paused container');
   if (status === 'creating') throw new RuntimeError('cannot exec in a container that is being created');
@@ -87,7 +87,8 @@ export function execProcess(opts: ExecOptions): Execed {
   // Checked before anything runs: a pid file that cannot be written fails the exec, not the process.
   const pidFile = opts.pidFile === undefined ? undefined : resolve(opts.pidFile);
   if (pidFile !== undefined) checkPidFileDir(pidFile);
-  if (state.config) checkMappedUser(state.config, proc.user ?? { uid: 0, gid: 0 });
+  const config = dir.readConfig(state);
+  if (config) checkMappedUser(config, proc.user ?? { uid: 0, gid: 0 });
   const joinNamespaces = namespacesOf(state.pid);
   const plan = {
     cloneFlags: 0,
@@ -97,7 +98,7 @@ export function execProcess(opts: ExecOptions): Execed {
       preserveFds: opts.preserveFds,
       consoleSocket: opts.consoleSocket,
       consolePair: !opts.detach,
-      seccomp: state.config?.linux?.seccomp,
+      seccomp: config?.linux?.seccomp,
     }),
     initPath,
   };

@@ -63,7 +63,7 @@ export function destroy(dir: ContainerDir, state: StoredState, st?: Status): voi
   // Before the state goes: if the cgroup cannot be removed, delete can be retried.
   removeCgroup(state);
   dir.remove();
-  runHooksWarn('poststop', state.config?.hooks?.poststop, ociState(state, 'stopped'));
+  runHooksWarn('poststop', (state.hooks ?? state.config?.hooks)?.poststop, ociState(state, 'stopped'));
 }
 
 export function remove(root: string, id: string, force: boolean): void {

@@ -41,5 +41,5 @@ export async function startCreated(dir: ContainerDir, state: StoredState): Promi
     throw new RuntimeError(started);
   }
   if (!started) throw new RuntimeError('cannot start container: its init process exited');
-  runHooksWarn('poststart', state.config?.hooks?.poststart, ociState(state, 'running'));
+  runHooksWarn('poststart', (state.hooks ?? state.config?.hooks)?.poststart, ociState(state, 'running'));
 }

@@ -19,8 +19,8 @@ async function start(g: Globals, args: Parsed, id: string): Promise<Execed> {
     const { parseProcess } = await import('../../config/load.ts');
     proc = parseProcess(JSON.parse(text));
   } else {
-    const { state } = peek(g.root, id);
-    proc = execProcessSpec(state.config?.process, {
+    const { dir, state } = peek(g.root, id);
+    proc = execProcessSpec(dir.readConfig(state)?.process, {
       args: args.rest.slice(1),
       env: (f.env as string[] | undefined) ?? [],
       cwd: f.cwd as string | undefined,
