@@ -6,7 +6,7 @@
 //   planCgroup(config, id)   before anything exists: paths, refusals
 //   openCgroup(record)       a manager for a planned or recorded cgroup
 //     .create() .apply(resources, rules) .entry()     in create, before the child is cloned into it
-//     .freeze() .thaw() .update via apply()           pause, resume, update
+//     .freeze() .thaw() (freezer.ts) .update via apply()  pause, resume, update
 //     .stats() .oomKillCount()                        events
 //     .kill() .destroy()                              delete
 // The record lives in state.json as state.cleanup.cgroup.
@@ -24,6 +24,7 @@ import { swapToV2 } from './resources.ts';
 import { hostHugePageSizes } from './stats.ts';
 import type { NamespacePlan } from '../container/namespaces.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
+import { cgroupRecord as recordOf } from './freezer.ts';
 import { V1Manager } from './v1.ts';
 import { V2Manager } from './v2.ts';
 import { planSystemd, SystemdManager } from './systemd.ts';
@@ -116,8 +117,7 @@ export function openCgroup(record: CgroupRecord, io: CgroupIO = realIO): CgroupM
  * and it has one (a rootless container may have none: rootless.ts).
  */
 export function cgroupRecord(state: StoredState): CgroupRecord | undefined {
-  const rec = state.cleanup?.cgroup as CgroupRecord | undefined;
-  return rec && Object.keys(rec.paths).length ? rec : undefined;
+  return recordOf(state.cleanup);
 }
 
 /** The manager of a container's cgroup, or runc's error when it has none. */

@@ -3,6 +3,7 @@
 import { posix } from '../util/path.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
+import { freeze, thaw } from './freezer.ts';
 import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
@@ -288,36 +289,11 @@ export class V1Manager implements CgroupManager {
   }
 
   freeze(): void {
-    const dir = this.dir('freezer');
-    if (!dir) throw new CgroupError('cannot toggle freezer: cgroups not configured for container');
-    try {
-      // A v1 cgroup can stay FREEZING while new processes keep appearing:
-      // retry, and now and then thaw to let them settle (runc's recipe).
-      for (let i = 0; i < 1000; i++) {
-        if (i % 50 === 49) {
-          this.write(dir, 'freezer.state', 'THAWED');
-          sleepMs(10);
-        }
-        this.write(dir, 'freezer.state', 'FROZEN');
-        if (i % 25 === 24) sleepMs(1);
-        const state = this.read(dir, 'freezer.state').trim();
-        if (state === 'FROZEN') return;
-        if (state !== 'FREEZING') throw new CgroupError(`unexpected state ${state} while freezing`);
-      }
-      throw new CgroupError('unable to freeze');
-    } catch (e) {
-      // Never leave a container half frozen.
-      try {
-        this.write(dir, 'freezer.state', 'THAWED');
-      } catch {}
-      throw e;
-    }
+    freeze(this.record, this.io);
   }
 
   thaw(): void {
-    const dir = this.dir('freezer');
-    if (!dir) throw new CgroupError('cannot toggle freezer: cgroups not configured for container');
-    this.write(dir, 'freezer.state', 'THAWED');
+    thaw(this.record, this.io);
   }
 
   frozen(): boolean {

@@ -11,6 +11,7 @@ import { posix } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
+import { freeze, thaw } from './freezer.ts';
 import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
@@ -292,25 +293,11 @@ export class V2Manager implements CgroupManager {
   }
 
   freeze(): void {
-    if (!this.has('cgroup.freeze')) throw new CgroupError('freezer not supported: cgroup.freeze is missing (kernel older than 5.2)');
-    try {
-      this.write('cgroup.freeze', '1');
-      // Writing only asks; cgroup.events says when every task has stopped.
-      for (let i = 0; i < 1000; i++) {
-        if (/^frozen 1$/m.test(this.read('cgroup.events'))) return;
-        sleepMs(10);
-      }
-      throw new CgroupError('timeout of 10s reached waiting for the cgroup to freeze');
-    } catch (e) {
-      try {
-        this.write('cgroup.freeze', '0');
-      } catch {}
-      throw e;
-    }
+    freeze(this.record, this.io);
   }
 
   thaw(): void {
-    if (this.has('cgroup.freeze')) this.write('cgroup.freeze', '0');
+    thaw(this.record, this.io);
   }
 
   frozen(): boolean {
