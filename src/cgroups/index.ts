@@ -8,7 +8,7 @@
 //     .create() .apply(resources, rules) .entry()     in create, before the child is cloned into it
 //     .freeze() .thaw() (freezer.ts) .update via apply()  pause, resume, update
 //     .stats() .oomKillCount()                        events
-//     .kill() .destroy()                              delete
+//     .kill() .destroy() (teardown.ts)                delete, kill --all
 // The record lives in state.json as state.cleanup.cgroup.
 import { existsSync } from '../util/fs.ts';
 import type { RunnableConfig } from '../config/load.ts';
@@ -25,6 +25,7 @@ import { hostHugePageSizes } from './stats.ts';
 import type { NamespacePlan } from '../container/namespaces.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { cgroupRecord as recordOf } from './freezer.ts';
+export { killCgroup, removeCgroup } from './teardown.ts';
 import { V1Manager } from './v1.ts';
 import { V2Manager } from './v2.ts';
 import { planSystemd, SystemdManager } from './systemd.ts';
@@ -229,23 +230,6 @@ export function execCgroupEntry(state: StoredState, busy = false, sub?: SubCgrou
 export function cgroupPids(state: StoredState): number[] {
   const rec = cgroupRecord(state);
   return rec ? openCgroup(rec).pids() : [];
-}
-
-/** For delete, before init is killed: SIGKILL all and thaw, so that a paused container dies too. */
-export function killCgroup(state: StoredState): void {
-  const rec = cgroupRecord(state);
-  if (rec) openCgroup(rec).kill();
-}
-
-/** For delete: the cgroup directories create made, gone (their processes killed first). */
-export function removeCgroup(state: StoredState): void {
-  const rec = cgroupRecord(state);
-  if (!rec) return;
-  try {
-    openCgroup(rec).destroy();
-  } catch (e) {
-    throw new RuntimeError(`unable to remove container's cgroup: ${(e as Error).message}`);
-  }
 }
 
 /** The v1 hierarchy's directory for the container, to bind at <cgroup mount>/<name> (runc's mountCgroupV1). */

@@ -4,7 +4,8 @@ import { posix } from '../util/path.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
 import { freeze, thaw } from './freezer.ts';
-import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
+import { destroy, killAll, pidsOf } from './teardown.ts';
+import { CgroupError, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
 import { subCgroupDir, type SubCgroups } from './path.ts';
@@ -438,8 +439,7 @@ export class V1Manager implements CgroupManager {
   }
 
   pids(): number[] {
-    const dir = this.dir('devices') ?? this.dir('freezer') ?? this.dirs()[0];
-    return dir && this.io.exists(dir) ? allPids(this.io, dir) : [];
+    return pidsOf(this.record, this.io);
   }
 
   oomKillCount(): number | undefined {
@@ -454,30 +454,12 @@ export class V1Manager implements CgroupManager {
   }
 
   /** The container's own directories: the leaves that create made. */
-  private ownedLeaves(): string[] {
-    const owned = new Set(this.record.owned);
-    return this.dirs().filter((d) => owned.has(d));
-  }
-
   kill(): void {
-    for (const d of this.ownedLeaves()) if (this.io.exists(d)) signalAll(allPids(this.io, d), 'SIGKILL');
-    // A frozen process dies of SIGKILL only once thawed.
-    const fz = this.dir('freezer');
-    if (fz && this.ownedLeaves().includes(fz) && this.has(fz, 'freezer.state')) this.write(fz, 'freezer.state', 'THAWED');
+    killAll(this.record, this.io);
   }
 
   destroy(): void {
-    // Usually the container's processes are gone by now: one rmdir each.
-    const own = this.ownedLeaves();
-    const leaves = own.filter((d) => !removeIfEmpty(this.io, d));
-    // Processes may remain without a pid namespace, or be born meanwhile: kill until none is left.
-    for (let i = 0; i < 200 && leaves.length; i++) {
-      this.kill();
-      if (leaves.every((d) => !this.io.exists(d) || allPids(this.io, d).length === 0)) break;
-      sleepMs(10);
-    }
-    for (const d of leaves) removeTree(this.io, d);
-    removeParents(this.io, this.record.owned, own);
+    destroy(this.record, this.io);
   }
 }
 

@@ -12,7 +12,8 @@ import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
 import { freeze, thaw } from './freezer.ts';
-import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
+import { destroy, killAll, pidsOf } from './teardown.ts';
+import { CgroupError, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
@@ -355,7 +356,7 @@ export class V2Manager implements CgroupManager {
   }
 
   pids(): number[] {
-    return this.io.exists(this.dir) ? allPids(this.io, this.dir) : [];
+    return pidsOf(this.record, this.io);
   }
 
   oomKillCount(): number | undefined {
@@ -367,33 +368,12 @@ export class V2Manager implements CgroupManager {
     return this.io.exists(this.dir);
   }
 
-  private owned(): boolean {
-    return this.record.owned.includes(this.dir);
-  }
-
   kill(): void {
-    if (!this.owned() || !this.io.exists(this.dir)) return;
-    // cgroup.kill (5.14+) kills the whole subtree at once, races with forks included.
-    if (this.has('cgroup.kill')) this.write('cgroup.kill', '1');
-    else signalAll(allPids(this.io, this.dir), 'SIGKILL');
-    // v2 lets a fatal signal through a frozen cgroup; thawing anyway leaves nothing stopped.
-    try {
-      this.thaw();
-    } catch {}
+    killAll(this.record, this.io);
   }
 
   destroy(): void {
-    // Usually the container's processes are gone by now: one rmdir.
-    if (this.owned() && !removeIfEmpty(this.io, this.dir)) {
-      for (let i = 0; i < 200; i++) {
-        this.kill();
-        const events = this.has('cgroup.events') ? this.read('cgroup.events') : '';
-        if (/^populated 0$/m.test(events) || (!events && allPids(this.io, this.dir).length === 0)) break;
-        sleepMs(10);
-      }
-      removeTree(this.io, this.dir);
-    }
-    removeParents(this.io, this.record.owned, [this.dir]);
+    destroy(this.record, this.io);
   }
 }
 
