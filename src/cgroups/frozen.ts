@@ -1,6 +1,5 @@
-// Is a container's cgroup frozen? Kept apart from the managers and from
-// freezer.ts so that `state` and `list`, which ask this for every container,
-// load nothing more.
+// Is a container's cgroup frozen? Kept apart from the managers so that
+// `state` and `list`, which ask this for every container, load nothing more.
 import { readFileSync } from '../util/fs.ts';
 
 function read(path: string): string | undefined {

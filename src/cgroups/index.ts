@@ -6,9 +6,9 @@
 //   planCgroup(config, id)   before anything exists: paths, refusals
 //   openCgroup(record)       a manager for a planned or recorded cgroup
 //     .create() .apply(resources, rules) .entry()     in create, before the child is cloned into it
-//     .freeze() .thaw() (freezer.ts) .update via apply()  pause, resume, update
+//     .freeze() .thaw() .update via apply()           pause, resume, update
 //     .stats() .oomKillCount()                        events
-//     .kill() .destroy() (teardown.ts)                delete, kill --all
+//     .kill() .destroy()                              delete
 // The record lives in state.json as state.cleanup.cgroup.
 import { existsSync } from '../util/fs.ts';
 import type { RunnableConfig } from '../config/load.ts';
@@ -24,8 +24,6 @@ import { swapToV2 } from './resources.ts';
 import { hostHugePageSizes } from './stats.ts';
 import type { NamespacePlan } from '../container/namespaces.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
-import { cgroupRecord as recordOf } from './freezer.ts';
-export { killCgroup, removeCgroup } from './teardown.ts';
 import { V1Manager } from './v1.ts';
 import { V2Manager } from './v2.ts';
 import { planSystemd, SystemdManager } from './systemd.ts';
@@ -118,7 +116,8 @@ export function openCgroup(record: CgroupRecord, io: CgroupIO = realIO): CgroupM
  * and it has one (a rootless container may have none: rootless.ts).
  */
 export function cgroupRecord(state: StoredState): CgroupRecord | undefined {
-  return recordOf(state.cleanup);
+  const rec = state.cleanup?.cgroup as CgroupRecord | undefined;
+  return rec && Object.keys(rec.paths).length ? rec : undefined;
 }
 
 /** The manager of a container's cgroup, or runc's error when it has none. */
@@ -230,6 +229,23 @@ export function execCgroupEntry(state: StoredState, busy = false, sub?: SubCgrou
 export function cgroupPids(state: StoredState): number[] {
   const rec = cgroupRecord(state);
   return rec ? openCgroup(rec).pids() : [];
+}
+
+/** For delete, before init is killed: SIGKILL all and thaw, so that a paused container dies too. */
+export function killCgroup(state: StoredState): void {
+  const rec = cgroupRecord(state);
+  if (rec) openCgroup(rec).kill();
+}
+
+/** For delete: the cgroup directories create made, gone (their processes killed first). */
+export function removeCgroup(state: StoredState): void {
+  const rec = cgroupRecord(state);
+  if (!rec) return;
+  try {
+    openCgroup(rec).destroy();
+  } catch (e) {
+    throw new RuntimeError(`unable to remove container's cgroup: ${(e as Error).message}`);
+  }
 }
 
 /** The v1 hierarchy's directory for the container, to bind at <cgroup mount>/<name> (runc's mountCgroupV1). */

@@ -3,9 +3,7 @@
 import { posix } from '../util/path.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
-import { freeze, thaw } from './freezer.ts';
-import { destroy, killAll, pidsOf } from './teardown.ts';
-import { CgroupError, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
+import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
 import { subCgroupDir, type SubCgroups } from './path.ts';
@@ -290,11 +288,36 @@ export class V1Manager implements CgroupManager {
   }
 
   freeze(): void {
-    freeze(this.record, this.io);
+    const dir = this.dir('freezer');
+    if (!dir) throw new CgroupError('cannot toggle freezer: cgroups not configured for container');
+    try {
+      // A v1 cgroup can stay FREEZING while new processes keep appearing:
+      // retry, and now and then thaw to let them settle (runc's recipe).
+      for (let i = 0; i < 1000; i++) {
+        if (i % 50 === 49) {
+          this.write(dir, 'freezer.state', 'THAWED');
+          sleepMs(10);
+        }
+        this.write(dir, 'freezer.state', 'FROZEN');
+        if (i % 25 === 24) sleepMs(1);
+        const state = this.read(dir, 'freezer.state').trim();
+        if (state === 'FROZEN') return;
+        if (state !== 'FREEZING') throw new CgroupError(`unexpected state ${state} while freezing`);
+      }
+      throw new CgroupError('unable to freeze');
+    } catch (e) {
+      // Never leave a container half frozen.
+      try {
+        this.write(dir, 'freezer.state', 'THAWED');
+      } catch {}
+      throw e;
+    }
   }
 
   thaw(): void {
-    thaw(this.record, this.io);
+    const dir = this.dir('freezer');
+    if (!dir) throw new CgroupError('cannot toggle freezer: cgroups not configured for container');
+    this.write(dir, 'freezer.state', 'THAWED');
   }
 
   frozen(): boolean {
@@ -439,7 +462,8 @@ export class V1Manager implements CgroupManager {
   }
 
   pids(): number[] {
-    return pidsOf(this.record, this.io);
+    const dir = this.dir('devices') ?? this.dir('freezer') ?? this.dirs()[0];
+    return dir && this.io.exists(dir) ? allPids(this.io, dir) : [];
   }
 
   oomKillCount(): number | undefined {
@@ -454,12 +478,30 @@ export class V1Manager implements CgroupManager {
   }
 
   /** The container's own directories: the leaves that create made. */
+  private ownedLeaves(): string[] {
+    const owned = new Set(this.record.owned);
+    return this.dirs().filter((d) => owned.has(d));
+  }
+
   kill(): void {
-    killAll(this.record, this.io);
+    for (const d of this.ownedLeaves()) if (this.io.exists(d)) signalAll(allPids(this.io, d), 'SIGKILL');
+    // A frozen process dies of SIGKILL only once thawed.
+    const fz = this.dir('freezer');
+    if (fz && this.ownedLeaves().includes(fz) && this.has(fz, 'freezer.state')) this.write(fz, 'freezer.state', 'THAWED');
   }
 
   destroy(): void {
-    destroy(this.record, this.io);
+    // Usually the container's processes are gone by now: one rmdir each.
+    const own = this.ownedLeaves();
+    const leaves = own.filter((d) => !removeIfEmpty(this.io, d));
+    // Processes may remain without a pid namespace, or be born meanwhile: kill until none is left.
+    for (let i = 0; i < 200 && leaves.length; i++) {
+      this.kill();
+      if (leaves.every((d) => !this.io.exists(d) || allPids(this.io, d).length === 0)) break;
+      sleepMs(10);
+    }
+    for (const d of leaves) removeTree(this.io, d);
+    removeParents(this.io, this.record.owned, own);
   }
 }
 

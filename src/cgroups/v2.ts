@@ -11,9 +11,7 @@ import { posix } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
-import { freeze, thaw } from './freezer.ts';
-import { destroy, killAll, pidsOf } from './teardown.ts';
-import { CgroupError, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
+import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
@@ -294,11 +292,25 @@ export class V2Manager implements CgroupManager {
   }
 
   freeze(): void {
-    freeze(this.record, this.io);
+    if (!this.has('cgroup.freeze')) throw new CgroupError('freezer not supported: cgroup.freeze is missing (kernel older than 5.2)');
+    try {
+      this.write('cgroup.freeze', '1');
+      // Writing only asks; cgroup.events says when every task has stopped.
+      for (let i = 0; i < 1000; i++) {
+        if (/^frozen 1$/m.test(this.read('cgroup.events'))) return;
+        sleepMs(10);
+      }
+      throw new CgroupError('timeout of 10s reached waiting for the cgroup to freeze');
+    } catch (e) {
+      try {
+        this.write('cgroup.freeze', '0');
+      } catch {}
+      throw e;
+    }
   }
 
   thaw(): void {
-    thaw(this.record, this.io);
+    if (this.has('cgroup.freeze')) this.write('cgroup.freeze', '0');
   }
 
   frozen(): boolean {
@@ -356,7 +368,7 @@ export class V2Manager implements CgroupManager {
   }
 
   pids(): number[] {
-    return pidsOf(this.record, this.io);
+    return this.io.exists(this.dir) ? allPids(this.io, this.dir) : [];
   }
 
   oomKillCount(): number | undefined {
@@ -368,12 +380,33 @@ export class V2Manager implements CgroupManager {
     return this.io.exists(this.dir);
   }
 
+  private owned(): boolean {
+    return this.record.owned.includes(this.dir);
+  }
+
   kill(): void {
-    killAll(this.record, this.io);
+    if (!this.owned() || !this.io.exists(this.dir)) return;
+    // cgroup.kill (5.14+) kills the whole subtree at once, races with forks included.
+    if (this.has('cgroup.kill')) this.write('cgroup.kill', '1');
+    else signalAll(allPids(this.io, this.dir), 'SIGKILL');
+    // v2 lets a fatal signal through a frozen cgroup; thawing anyway leaves nothing stopped.
+    try {
+      this.thaw();
+    } catch {}
   }
 
   destroy(): void {
-    destroy(this.record, this.io);
+    // Usually the container's processes are gone by now: one rmdir.
+    if (this.owned() && !removeIfEmpty(this.io, this.dir)) {
+      for (let i = 0; i < 200; i++) {
+        this.kill();
+        const events = this.has('cgroup.events') ? this.read('cgroup.events') : '';
+        if (/^populated 0$/m.test(events) || (!events && allPids(this.io, this.dir).length === 0)) break;
+        sleepMs(10);
+      }
+      removeTree(this.io, this.dir);
+    }
+    removeParents(this.io, this.record.owned, [this.dir]);
   }
 }
 

@@ -3,8 +3,7 @@
 // state transition only (see state/store.ts): never while it waits on the
 // container. start is start.ts; loading a container, load.ts.
 import { addon } from '../addon.ts';
-import { cgroupRecord, freeze, thaw } from '../cgroups/freezer.ts';
-import { killCgroup, pidsOf, removeCgroup } from '../cgroups/teardown.ts';
+import { cgroupRecord, containerCgroup, killCgroup, removeCgroup } from '../cgroups/index.ts';
 import type { ContainerDir, StoredState } from '../state/store.ts';
 import { initAlive, ociState, type Status } from '../state/status.ts';
 import { notExist, RuntimeError } from '../util/errors.ts';
@@ -20,27 +19,27 @@ import { load, type Loaded } from './load.ts';
  */
 export function signalAll(state: StoredState, signal: number, st: Status): void {
   // runc: --all signals whatever is left in the cgroup, stopped or not (nothing, usually).
-  const cg = cgroupRecord(state.cleanup);
-  if (st === 'stopped' && !cg) return;
+  if (st === 'stopped' && !cgroupRecord(state)) return;
   const paused = st === 'paused' || st === 'stopped';
+  const cg = cgroupRecord(state) && containerCgroup(state);
   // A rootless container may have some hierarchies and not the freezer's: as
   // runc, a freeze that cannot be done is a warning, and the signals go anyway.
   let frozen = false;
   if (cg && !paused)
     try {
-      freeze(cg);
+      cg.freeze();
       frozen = true;
     } catch (e) {
       logWarn((e as Error).message);
     }
   try {
-    const pids = cg ? pidsOf(cg) : containerPids(state);
+    const pids = cg ? cg.pids() : containerPids(state);
     for (const pid of pids.reverse())
       try {
         process.kill(pid, signal);
       } catch {}
   } finally {
-    if (cg && frozen) thaw(cg);
+    if (cg && frozen) cg.thaw();
   }
 }
 

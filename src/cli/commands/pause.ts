@@ -1,6 +1,6 @@
 // pause: freezes every process of the container (runc: running or created
 // containers only).
-import { cgroupRecord, freeze } from '../../cgroups/freezer.ts';
+import { containerCgroup } from '../../cgroups/index.ts';
 import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
@@ -10,9 +10,7 @@ const command: Command = {
   run(g, args) {
     const { state, status } = load(g.root, requireArgs(args, 'pause'));
     if (status !== 'running' && status !== 'created') throw new RuntimeError('container not running');
-    const record = cgroupRecord(state.cleanup);
-    if (!record) throw new RuntimeError('cannot toggle freezer: cgroups not configured for container');
-    freeze(record);
+    containerCgroup(state).freeze();
     return 0;
   },
 };

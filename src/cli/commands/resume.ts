@@ -1,5 +1,5 @@
 // resume: thaws a paused container.
-import { cgroupRecord, thaw } from '../../cgroups/freezer.ts';
+import { containerCgroup } from '../../cgroups/index.ts';
 import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
@@ -9,9 +9,7 @@ const command: Command = {
   run(g, args) {
     const { state, status } = load(g.root, requireArgs(args, 'resume'));
     if (status !== 'paused') throw new RuntimeError('container not paused');
-    const record = cgroupRecord(state.cleanup);
-    if (!record) throw new RuntimeError('cannot toggle freezer: cgroups not configured for container');
-    thaw(record);
+    containerCgroup(state).thaw();
     return 0;
   },
 };
