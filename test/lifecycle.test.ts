@@ -327,14 +327,20 @@ describe.skipIf(!isRoot)('a create that died midway', () => {
 describe.skipIf(!isRoot)('the state a container leaves', () => {
   // state.json is what every verb parses: the config (with an engine's seccomp
   // profile, 10-20 kB) is apart, in config.json, read by exec alone.
-  it('state.json holds no config; exec takes its defaults from config.json, and delete its poststop hook from the state', () => {
+  /** A running container whose config sets FROM_CONFIG=value and has a poststop hook that writes to `mark`. */
+  function runWithDefaults(value: string): { id: string; mark: string } {
     const id = uid();
     const mark = join(mkdtempSync(join(tmpdir(), 'tsrunc-poststop-')), 'ran');
     const bundle = makeBundle(['sleep', '100'], (c) => {
-      c.process.env.push('FROM_CONFIG=yes');
+      c.process.env.push(`FROM_CONFIG=${value}`);
       c.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop > ${mark}`] }] };
     });
     expect(rt(root, ['run', '-d', '--bundle', bundle, id]).code).toBe(0);
+    return { id, mark };
+  }
+
+  it('state.json holds no config; exec takes its defaults from config.json, and delete its poststop hook from the state', () => {
+    const { id, mark } = runWithDefaults('yes');
     const stored = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8'));
     expect(stored.config).toBeUndefined();
     expect(stored.hooks.poststop).toHaveLength(1);
@@ -346,13 +352,7 @@ describe.skipIf(!isRoot)('the state a container leaves', () => {
   });
 
   it('a state written before config.json (the config inline) still gives exec its defaults and delete its hooks', () => {
-    const id = uid();
-    const mark = join(mkdtempSync(join(tmpdir(), 'tsrunc-poststop-')), 'ran');
-    const bundle = makeBundle(['sleep', '100'], (c) => {
-      c.process.env.push('FROM_CONFIG=inline');
-      c.hooks = { poststop: [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop > ${mark}`] }] };
-    });
-    expect(rt(root, ['run', '-d', '--bundle', bundle, id]).code).toBe(0);
+    const { id, mark } = runWithDefaults('inline');
     // As the earlier layout wrote it: the whole config in state.json, no hooks of its own.
     const dir = join(root, id);
     const old = { ...JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')), config: JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) };
