@@ -165,10 +165,11 @@ export function runtimeFiles(bin, tsrunc) {
  * they got there changes how fast a large executable starts. tsrunc's is Bun
  * (~110 MB), and a start maps ~1,300 of its pages: where the kernel holds
  * them in large folios, as a file just written or read through gets (an
- * install, a build, a copy), a `state` took ~1.1 ms less here than where it
- * holds them page by page, as the faults of a first exec leave them (after a
- * boot) and as reclaim leaves them after splitting. runc's 10 MB took the
- * same either way.
+ * install, a build, a copy), a `state` in Bun's own layout took ~1.1 ms less
+ * here than where it holds them page by page, as the faults of a first exec
+ * leave them (after a boot) and as reclaim leaves them. The layout
+ * scripts/elf-hugetext.mjs makes narrows that (README, "Huge pages for the
+ * executable") without closing it. runc's 10 MB took the same either way.
  *   exec: dropped from the cache (dd iflag=nocache; pages a live process maps
  *         stay), to be read back by the runs themselves: the state after a boot
  *   read: dropped, then read through once: the state after an install

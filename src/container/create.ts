@@ -65,8 +65,7 @@ export function checkTerminal(terminal: boolean, detached: boolean, consoleSocke
 /** The hooks that verbs after create run, kept in the state so that start and delete need not read config.json. */
 function laterHooks(config: RunnableConfig): StoredState['hooks'] {
   const { poststart, poststop } = config.hooks ?? {};
-  if (!poststart?.length && !poststop?.length) return undefined;
-  return { ...(poststart?.length ? { poststart } : {}), ...(poststop?.length ? { poststop } : {}) };
+  return poststart?.length || poststop?.length ? { poststart, poststop } : undefined;
 }
 
 export function createContainer(opts: CreateOptions): Created {

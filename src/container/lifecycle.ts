@@ -4,7 +4,7 @@
 // container. start is start.ts; loading a container, load.ts.
 import { addon } from '../addon.ts';
 import { cgroupRecord, containerCgroup, killCgroup, removeCgroup } from '../cgroups/index.ts';
-import type { ContainerDir, StoredState } from '../state/store.ts';
+import { storedHooks, type ContainerDir, type StoredState } from '../state/store.ts';
 import { initAlive, ociState, type Status } from '../state/status.ts';
 import { notExist, RuntimeError } from '../util/errors.ts';
 import { logWarn } from '../util/log.ts';
@@ -63,7 +63,7 @@ export function destroy(dir: ContainerDir, state: StoredState, st?: Status): voi
   // Before the state goes: if the cgroup cannot be removed, delete can be retried.
   removeCgroup(state);
   dir.remove();
-  runHooksWarn('poststop', (state.hooks ?? state.config?.hooks)?.poststop, ociState(state, 'stopped'));
+  runHooksWarn('poststop', storedHooks(state)?.poststop, ociState(state, 'stopped'));
 }
 
 export function remove(root: string, id: string, force: boolean): void {

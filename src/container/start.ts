@@ -1,7 +1,7 @@
 // start: lets a created container's init exec the user's program.
 import { renameSync, rmSync } from '../util/fs.ts';
 import { addon } from '../addon.ts';
-import type { ContainerDir, StoredState } from '../state/store.ts';
+import { storedHooks, type ContainerDir, type StoredState } from '../state/store.ts';
 import { ociState } from '../state/status.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { runHooksWarn } from './hooks.ts';
@@ -41,5 +41,5 @@ export async function startCreated(dir: ContainerDir, state: StoredState): Promi
     throw new RuntimeError(started);
   }
   if (!started) throw new RuntimeError('cannot start container: its init process exited');
-  runHooksWarn('poststart', (state.hooks ?? state.config?.hooks)?.poststart, ociState(state, 'running'));
+  runHooksWarn('poststart', storedHooks(state)?.poststart, ociState(state, 'running'));
 }

@@ -62,6 +62,11 @@ export function defaultRoot(): string {
 }
 
 /** Whether `root` is the $XDG_RUNTIME_DIR one: made sticky there (XDG: kept from being pruned), as runc does. */
+/** The hooks start and delete run (in states written before config.json: the inline config's). */
+export function storedHooks(state: StoredState): StoredState['hooks'] {
+  return state.hooks ?? state.config?.hooks;
+}
+
 export function isXdgRoot(root: string): boolean {
   return Boolean(process.env.XDG_RUNTIME_DIR) && root === `${process.env.XDG_RUNTIME_DIR}/tsrunc`;
 }
