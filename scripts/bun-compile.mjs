@@ -28,6 +28,8 @@
 //                create 30.9 -> 26.1 ms, run 32.2 -> 27.6, events --stats
 //                14.0 -> 12.7, the lifecycle 86.0 -> 77.5; a create with a
 //                407-syscall seccomp profile no slower (create+delete 61 -> 52).
+//                Where the entry stub runs (x86-64), STUB_ENV below turns the
+//                JIT off altogether; the policy still holds elsewhere.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +50,25 @@ export const BUN_BUILD_FLAGS = [
   '--no-compile-autoload-tsconfig',
   '--no-compile-autoload-package-json',
 ];
+
+/**
+ * What the executable's entry stub puts first in its environment before Bun
+ * starts (scripts/elf-hugetext.mjs; x86-64). Bun reads JavaScriptCore's
+ * options from BUN_JSC_* variables, and an executable has no other way to set
+ * them.
+ *   BUN_JSC_useJIT=0  no JIT at all, only the interpreter (LLInt). With the JIT
+ *                merely made unlikely (--compile-jit-policy), JavaScriptCore
+ *                still sets up its JIT at every start: a 1 GiB executable
+ *                region, and the thunks it writes there (~50 more page
+ *                faults). An empty program of the same Bun: 4.18 -> 3.72 ms;
+ *                `state` 5.05 -> 4.78 (runc's 4.78), interleaved, 300 rounds;
+ *                `run` 20.3 -> 19.1. No other BUN_JSC_ option tried
+ *                (useConcurrentGC, useWasm, numberOfGCMarkers, forceRAMSize,
+ *                useSharedArrayBuffer; GIGACAGE_ENABLED) changed `state`.
+ * tsrunc takes them out of its environment as it loads its addon
+ * (addon/src/environ.cc), so that hooks and ps(1) do not inherit them.
+ */
+export const STUB_ENV = ['BUN_JSC_useJIT=0'];
 
 /**
  * The Bun of the `bun` package as seen from `root` (a checkout or an installed
@@ -107,7 +128,7 @@ export function compileBun(bun, src, out) {
     const r = spawnSync(bun, ['build', ...BUN_BUILD_FLAGS, 'cli/main.js', '--outfile', 'tsrunc'], { encoding: 'utf8', cwd: dir });
     if (r.status !== 0 || !existsSync(join(dir, 'tsrunc')))
       throw new Error(`bun build --compile ${src} failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
-    const laid = hugeText(readFileSync(join(dir, 'tsrunc')));
+    const laid = hugeText(readFileSync(join(dir, 'tsrunc')), { env: STUB_ENV });
     if (!laid.elf) {
       placeExecutable(join(dir, 'tsrunc'), out);
       return `as Bun laid it out (${laid.why})`;
@@ -115,7 +136,8 @@ export function compileBun(bun, src, out) {
     writeFileSync(`${out}.tmp`, laid.elf, { mode: 0o755 });
     chmodSync(`${out}.tmp`, 0o755);
     renameSync(`${out}.tmp`, out);
-    return laid.stub ? 'aligned to 2 MiB, with the huge-page entry stub' : `aligned to 2 MiB, without the entry stub (${laid.why})`;
+    if (!laid.stub) return `aligned to 2 MiB, without the entry stub (${laid.why})`;
+    return laid.env ? `aligned to 2 MiB, with the entry stub (huge pages, ${STUB_ENV.join(' ')})` : `aligned to 2 MiB, with the huge-page entry stub (without ${STUB_ENV.join(' ')}: ${laid.why})`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,6 +30,7 @@
 //        mov  edx, 14
 //        syscall                 ; (clobbers rax, rcx, r11: unused by _start)
 //        ...
+//        [the environment block, below]
 //        mov  rdx, r8
 //        jmp  BUN'S ENTRY
 //    With MADV_HUGEPAGE, a fault on a page that is not in the page cache
@@ -40,6 +41,33 @@
 //    off (transparent_hugepage=never) or the filesystem keeps no large folios
 //    (ext4 before Linux 6.16), the process runs as it would have.
 //
+//    The environment block (hugeText's `env`): entries the program reads
+//    before its main, put first in its environment. Bun takes JavaScriptCore's
+//    options from BUN_JSC_* variables as it starts, and has no other way to
+//    set them in an executable (scripts/bun-compile.mjs says which, and why).
+//    ld.so has run libc's initializers by now, so the environment is libc's
+//    `environ`, which an executable that uses it holds itself (a copy
+//    relocation, at an address in the file). The kernel's frame (argc, argv,
+//    NULL, envp, NULL, auxv) is copied below itself with the new entries
+//    before envp, `environ` is pointed at the copy's envp, and _start gets
+//    the copy: a frame as the kernel would have made it. The original stays
+//    as it was (ld.so's and libc's pointers into it still hold); the
+//    strings follow the stub's code, in the text's first page.
+//        cld
+//        mov  rax, [rsp]             ; argc
+//        lea  r9, [rsp+rax*8+16]     ; envp
+//        mov  r10, r9                ; r10: past envp's NULL, then past
+//        ...                         ;   auxv's AT_NULL: the frame's end
+//        mov  rdi, rsp - (r10 - rsp) - 8*N, rounded down to 16
+//        mov  r11, rdi               ; the new stack pointer
+//        rep movsq                   ; argc, argv, NULL
+//        mov  [environ], rdi
+//        lea  rax, [rip+STRING] / mov [rdi], rax / add rdi, 8   ; N times
+//        rep movsq                   ; envp, NULL, auxv
+//        mov  rsp, r11
+//    tsrunc takes the entries out of its environment again once it runs
+//    (addon/src/environ.cc): they are for Bun, not for what tsrunc starts.
+
 // Only a position-dependent executable (ET_EXEC: its addresses are in the
 // file, so its alignment is known) is changed; hugeText() says why it left
 // any other as it is.
@@ -52,10 +80,16 @@ const PAGE = 0x1000;
 const EM_X86_64 = 62;
 const SYS_MADVISE = 28;
 const MADV_HUGEPAGE = 14;
+const SHT_DYNSYM = 11;
 
-/** The stub's machine code (see above): madvise each range, then jump to `entry`. */
-function stub(at, ranges, entry) {
-  const imm32 = (v) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
+const imm32 = (v) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
+
+/**
+ * The stub's machine code (see above), to be placed at `at`: madvise each of
+ * `ranges`; with `env` ({ environ, strings }), the frame copied with `strings`
+ * first in the environment; then jump to `entry`.
+ */
+function stub(at, ranges, env, entry) {
   const code = [0x49, 0x89, 0xd0]; // mov r8, rdx
   for (const [start, length] of ranges) {
     code.push(0xb8, ...imm32(SYS_MADVISE)); // mov eax, 28
@@ -64,17 +98,81 @@ function stub(at, ranges, entry) {
     code.push(0xba, ...imm32(MADV_HUGEPAGE)); // mov edx, 14
     code.push(0x0f, 0x05); // syscall
   }
+  const leas = [];
+  if (env) {
+    code.push(
+      0xfc, // cld
+      0x48, 0x8b, 0x04, 0x24, // mov rax, [rsp]
+      0x4c, 0x8d, 0x4c, 0xc4, 0x10, // lea r9, [rsp+rax*8+16]
+      0x4d, 0x89, 0xca, // mov r10, r9
+      0x49, 0x8b, 0x02, 0x49, 0x83, 0xc2, 0x08, 0x48, 0x85, 0xc0, 0x75, 0xf4, // 1: mov rax, [r10]; add r10, 8; test rax, rax; jnz 1b
+      0x49, 0x8b, 0x02, 0x49, 0x83, 0xc2, 0x10, 0x48, 0x85, 0xc0, 0x75, 0xf4, // 2: mov rax, [r10]; add r10, 16; test rax, rax; jnz 2b
+      0x48, 0x89, 0xe6, // mov rsi, rsp
+      0x4c, 0x89, 0xd1, // mov rcx, r10
+      0x48, 0x29, 0xe1, // sub rcx, rsp
+      0x48, 0x89, 0xe7, // mov rdi, rsp
+      0x48, 0x29, 0xcf, // sub rdi, rcx
+      0x48, 0x83, 0xef, 8 * env.strings.length, // sub rdi, 8*N
+      0x48, 0x83, 0xe7, 0xf0, // and rdi, -16
+      0x49, 0x89, 0xfb, // mov r11, rdi
+      0x4c, 0x89, 0xc9, // mov rcx, r9
+      0x48, 0x29, 0xe1, // sub rcx, rsp
+      0x48, 0xc1, 0xe9, 0x03, // shr rcx, 3
+      0xf3, 0x48, 0xa5, // rep movsq
+      0x48, 0x89, 0x3c, 0x25, ...imm32(env.environ), // mov [environ], rdi
+    );
+    for (const _ of env.strings) {
+      leas.push(code.length);
+      code.push(0x48, 0x8d, 0x05, 0, 0, 0, 0); // lea rax, [rip+STRING] (rel32 below)
+      code.push(0x48, 0x89, 0x07, 0x48, 0x83, 0xc7, 0x08); // mov [rdi], rax; add rdi, 8
+    }
+    code.push(
+      0x4c, 0x89, 0xd1, // mov rcx, r10
+      0x4c, 0x29, 0xc9, // sub rcx, r9
+      0x48, 0xc1, 0xe9, 0x03, // shr rcx, 3
+      0xf3, 0x48, 0xa5, // rep movsq
+      0x4c, 0x89, 0xdc, // mov rsp, r11
+    );
+  }
   code.push(0x4c, 0x89, 0xc2); // mov rdx, r8
   code.push(0xe9, ...imm32(entry - (at + code.length + 5))); // jmp entry (rel32)
+  env?.strings.forEach((text, i) => {
+    code.splice(leas[i] + 3, 4, ...imm32(code.length - (leas[i] + 7)));
+    code.push(...Buffer.from(`${text}\0`, 'latin1'));
+  });
   return Buffer.from(code);
 }
 
+/** The address of the executable's own `environ` (libc's, copy-relocated into it), or 0 where it has none. */
+function environAddress(elf) {
+  const shoff = Number(elf.readBigUInt64LE(40));
+  const [shentsize, shnum] = [58, 60].map((o) => elf.readUInt16LE(o));
+  const section = (i) => {
+    const at = shoff + i * shentsize;
+    return { type: elf.readUInt32LE(at + 4), offset: Number(elf.readBigUInt64LE(at + 24)), size: Number(elf.readBigUInt64LE(at + 32)), link: elf.readUInt32LE(at + 40) };
+  };
+  for (let i = 0; i < shnum; i++) {
+    const dynsym = section(i);
+    if (dynsym.type !== SHT_DYNSYM) continue;
+    const strtab = section(dynsym.link);
+    for (let at = dynsym.offset; at + 24 <= dynsym.offset + dynsym.size; at += 24) {
+      const nameAt = strtab.offset + elf.readUInt32LE(at);
+      const name = elf.subarray(nameAt, elf.indexOf(0, nameAt)).toString('latin1');
+      const value = Number(elf.readBigUInt64LE(at + 8));
+      if ((name === 'environ' || name === '__environ') && elf.readUInt16LE(at + 6) !== 0 && value > 0 && value < 2 ** 31) return value;
+    }
+  }
+  return 0;
+}
+
 /**
- * `elf` (a Buffer) laid out for 2 MiB pages: { elf, stub: true } with the new
- * file; { elf, stub: false, why } where it is aligned but has no entry stub;
- * or { elf: null, why } where it is left as it is.
+ * `elf` (a Buffer) laid out for 2 MiB pages: { elf, stub: true, env } with the
+ * new file (env: whether its stub puts `options.env`'s entries, "NAME=value"
+ * strings, first in the environment; why, where it was asked to and does not);
+ * { elf, stub: false, why } where it is aligned but has no entry stub; or
+ * { elf: null, why } where it is left as it is.
  */
-export function hugeText(elf) {
+export function hugeText(elf, { env = [] } = {}) {
   if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return { elf: null, why: 'not an ELF file' };
   if (elf[4] !== 2 || elf[5] !== 1) return { elf: null, why: 'not a 64-bit little-endian ELF file' };
   if (elf.readUInt16LE(16) !== 2) return { elf: null, why: 'position-independent (its load address is chosen at exec)' };
@@ -104,8 +202,15 @@ export function hugeText(elf) {
   const headerEnd = Math.max(phoff + phnum * phentsize, 64);
   // The entry stub fits between the start of the text's first page and the text.
   const stubRoom = text.vaddr % PAGE;
-  const stubLength = stub(0, loads.filter((h) => !(h.flags & PF_W)).map(() => [0, 0]), 0).length;
-  const withStub = machine === EM_X86_64 && stubRoom >= stubLength && entry >= text.vaddr && entry < text.vaddr + text.filesz;
+  const stubLength = (block) => stub(0, loads.filter((h) => !(h.flags & PF_W)).map(() => [0, 0]), block, 0).length;
+  const withStub = machine === EM_X86_64 && stubRoom >= stubLength(null) && entry >= text.vaddr && entry < text.vaddr + text.filesz;
+  // The environment block: `environ` must be the executable's own, at an address in the file.
+  let block = env.length ? { environ: environAddress(elf), strings: env } : null;
+  let envWhy;
+  if (block && !block.environ) envWhy = "the executable holds no environ of its own (no copy relocation of libc's)";
+  else if (block && env.length > 15) envWhy = 'more than 15 environment entries';
+  else if (block && stubRoom < stubLength(block)) envWhy = 'no room for the environment block before the text';
+  if (envWhy) block = null;
 
   // Padding before each read-only segment (writable ones are copied on write
   // and gain nothing), in file order: [offset in the old file, length].
@@ -152,12 +257,12 @@ export function hugeText(elf) {
     .map((h) => [h.vaddr - (h.vaddr % PAGE), Math.ceil((h.vaddr + h.memsz) / PAGE) * PAGE - (h.vaddr - (h.vaddr % PAGE))]);
   if (ranges.some(([s, l]) => s + l >= 2 ** 31)) return { elf: out, stub: false, why: 'segments above 2 GiB' };
   const at = text.vaddr - stubRoom;
-  const code = stub(at, ranges, entry);
+  const code = stub(at, ranges, block, entry);
   const fileAt = moved(text.offset) - stubRoom;
   // Only the padding inserted before the text is overwritten.
   const textPad = inserts.find(([o]) => o === text.offset)?.[1] ?? 0;
   if (textPad < stubRoom) return { elf: out, stub: false, why: 'no padding before the text' };
   code.copy(out, fileAt);
   out.writeBigUInt64LE(BigInt(at), 24);
-  return { elf: out, stub: true };
+  return envWhy ? { elf: out, stub: true, env: false, why: envWhy } : { elf: out, stub: true, env: Boolean(block) };
 }

@@ -63,6 +63,8 @@ export interface Addon {
   getWinsize(fd: number): { rows: number; cols: number } | undefined;
   /** a host program (looked up in PATH) run to its end: stdin /dev/null, stdout and stderr together; -errno if it could not start */
   runProgram(file: string, args: string[]): { status: number | null; signal: number | null; output: string } | number;
+  /** names the executable's entry stub added to the environment for Bun, taken out of environ as the addon loaded (addon/src/environ.cc) */
+  stubEnv(): string[];
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   /** whether path still names the file fd is open on (same inode and device); false if path cannot be stat'ed */
   sameFile(fd: number, path: string): boolean;

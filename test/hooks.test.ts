@@ -129,6 +129,25 @@ describe.skipIf(!isRoot)('hooks', () => {
     expect(d.stderr).toContain('poststop hook #0');
     expect(k.lines().map((l) => l.split(' ')[0])).toEqual(['poststart', 'poststop']);
   });
+
+  it("a hook without env gets the runtime's environment, less what dist/tsrunc's entry stub added for Bun", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-hookenv-'));
+    const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `env > ${dir}/${name}`] });
+    const id = uid();
+    // createRuntime is started by the addon (environ), poststart and poststop by hooks.ts (process.env).
+    const bundle = makeBundle(['true'], (c) => (c.hooks = { createRuntime: [hook('createRuntime')], poststart: [hook('poststart')], poststop: [hook('poststop')] }));
+    const env: NodeJS.ProcessEnv = { ...process.env, TSRUNC_HOOK_MARK: 'from the caller' };
+    delete env.BUN_JSC_useJIT;
+    expect(rt(root, ['create', '-b', bundle, id], { env })).toMatchObject({ code: 0, stderr: '' });
+    expect(rt(root, ['start', id], { env })).toMatchObject({ code: 0, stderr: '' });
+    await until(() => state(root, id).status === 'stopped', 5000, 'stopped');
+    expect(rt(root, ['delete', id], { env })).toMatchObject({ code: 0, stderr: '' });
+    for (const name of ['createRuntime', 'poststart', 'poststop']) {
+      const seen = readFileSync(join(dir, name), 'utf8').split('\n');
+      expect(seen, name).toContain('TSRUNC_HOOK_MARK=from the caller');
+      expect(seen.filter((l) => l.startsWith('BUN_JSC_')), name).toEqual([]);
+    }
+  });
 });
 
 // runtime-spec: createContainer hooks run in the container's mount namespace

@@ -1,12 +1,13 @@
 // dist/tsrunc laid out for 2 MiB pages (scripts/elf-hugetext.mjs): its
 // read-only segments aligned in the file, and an entry stub that asks for
 // huge pages before Bun's code runs, so that a start maps the code by PMD
-// whether the page cache was filled by a write or by the execs after a boot.
+// whether the page cache was filled by a write or by the execs after a boot;
+// the same stub puts STUB_ENV (Bun's JIT off) first in the environment.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUN_BUILD_FLAGS, findBun } from '../scripts/bun-compile.mjs';
+import { BUN_BUILD_FLAGS, STUB_ENV, findBun } from '../scripts/bun-compile.mjs';
 import { hugeText } from '../scripts/elf-hugetext.mjs';
 import { repo } from './lib/harness.ts';
 
@@ -22,6 +23,25 @@ function segments(elf: Buffer): Segment[] {
       out.push({ flags: elf.readUInt32LE(at + 4), offset: Number(elf.readBigUInt64LE(at + 8)), vaddr: Number(elf.readBigUInt64LE(at + 16)) });
   }
   return out;
+}
+
+/** The address of a defined symbol in the executable's .dynsym, or 0. */
+function dynamicSymbol(elf: Buffer, wanted: string): number {
+  const shoff = Number(elf.readBigUInt64LE(40));
+  const section = (i: number) => {
+    const at = shoff + i * 64;
+    return { type: elf.readUInt32LE(at + 4), offset: Number(elf.readBigUInt64LE(at + 24)), size: Number(elf.readBigUInt64LE(at + 32)), link: elf.readUInt32LE(at + 40) };
+  };
+  for (let i = 0; i < elf.readUInt16LE(60); i++) {
+    const dynsym = section(i);
+    if (dynsym.type !== 11) continue;
+    const strtab = section(dynsym.link).offset;
+    for (let at = dynsym.offset; at < dynsym.offset + dynsym.size; at += 24) {
+      const name = elf.subarray(strtab + elf.readUInt32LE(at), elf.indexOf(0, strtab + elf.readUInt32LE(at))).toString('latin1');
+      if (name === wanted && elf.readUInt16LE(at + 6) !== 0) return Number(elf.readBigUInt64LE(at + 8));
+    }
+  }
+  return 0;
 }
 
 const dist = join(repo, 'dist/tsrunc');
@@ -50,10 +70,20 @@ describe('hugetext: the layout of dist/tsrunc', () => {
       expect(start + code.readUInt32LE(at + 11)).toBeGreaterThan(s.vaddr);
       at += 22;
     }
-    expect(code.subarray(at, at + 4).toString('hex')).toBe('4c89c2e9');
+    // The environment block (STUB_ENV): the frame copied below itself, `environ`
+    // (the executable's own, at an address in the file) pointed at the copy's envp.
+    expect(code[at]).toBe(0xfc);
+    const environAt = code.indexOf(Buffer.from('48893c25', 'hex'), at);
+    expect(environAt).toBeGreaterThan(at);
+    const environ = code.readUInt32LE(environAt + 4);
+    expect(environ).toBe(dynamicSymbol(elf, 'environ'));
+    at = code.indexOf(Buffer.from('4c89c2e9', 'hex'), environAt);
+    expect(at).toBeGreaterThan(environAt);
     const target = entry + at + 8 + code.readInt32LE(at + 4);
     expect(target).toBeGreaterThanOrEqual(text.vaddr);
     expect(target).toBeLessThan(text.vaddr + 0x1000);
+    // Its strings follow the jump, each NUL-terminated.
+    expect(code.subarray(at + 8, at + 8 + STUB_ENV.join('\0').length + 1).toString('latin1')).toBe(`${STUB_ENV.join('\0')}\0`);
   });
 
   it('leaves as it is what it cannot lay out, and says why', () => {
@@ -115,5 +145,36 @@ describe('hugetext: what the kernel makes of it', () => {
     }
     expect(pmdMapped(aligned)).toBeGreaterThan(0);
     expect(pmdMapped(plain)).toBe(0);
+  }, 60_000);
+
+  it("the stub's environment reaches Bun before it starts: JavaScriptCore maps no JIT region; the program's argv and environment are as given", (ctx) => {
+    if (!work) return ctx.skip(`cannot make a directory under ${join(repo, 'build')} (run scripts/setup.sh)`);
+    if (process.arch !== 'x64') return ctx.skip('the entry stub is x86-64 code');
+    const bun = findBun(repo);
+    if (!bun) return ctx.skip('the `bun` package does not run here');
+    // A program of the same Bun that reports its writable-and-executable mappings
+    // (JavaScriptCore's JIT region), its argv and what it sees of BUN_JSC_useJIT.
+    mkdirSync(join(work, 'env'));
+    writeFileSync(
+      join(work, 'env/main.js'),
+      "import { readFileSync } from 'node:fs';\n" +
+        "console.log(JSON.stringify({ rwx: readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => / rwxp /.test(l)).length, argv: process.argv.slice(2), mark: process.env.TSRUNC_MARK }));\n",
+    );
+    const b = spawnSync(bun.bin, ['build', ...BUN_BUILD_FLAGS, 'env/main.js', '--outfile', 'env-plain'], { cwd: work, encoding: 'utf8' });
+    expect(b.status, b.stderr).toBe(0);
+    const run = (exe: string) => {
+      const r = spawnSync(exe, ['a b', '', 'c'], { encoding: 'utf8', env: { ...process.env, TSRUNC_MARK: 'x' } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const laid = hugeText(readFileSync(join(work, 'env-plain')), { env: STUB_ENV });
+    expect(laid.stub && laid.env, laid.why).toBe(true);
+    writeFileSync(join(work, 'env-stub'), laid.elf!, { mode: 0o755 });
+    const noEnv = hugeText(readFileSync(join(work, 'env-plain')));
+    writeFileSync(join(work, 'env-none'), noEnv.elf!, { mode: 0o755 });
+    expect(run(join(work, 'env-stub'))).toEqual({ rwx: 0, argv: ['a b', '', 'c'], mark: 'x' });
+    // Without the block, as Bun made it: the JIT's region is there (so the check above can fail).
+    expect(run(join(work, 'env-none')).rwx).toBeGreaterThan(0);
+    expect(run(join(work, 'env-plain')).rwx).toBeGreaterThan(0);
   }, 60_000);
 });

@@ -34,6 +34,8 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 Napi::Value SeccompInfo(const Napi::CallbackInfo& info);
 Napi::Object FsExports(Napi::Env env);  // fs.cc
 void ProgramExports(Napi::Env env, Napi::Object exports);  // program.cc
+void DropStubEnviron();  // environ.cc
+void EnvironExports(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -327,6 +329,7 @@ Napi::Value ExitNow(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  DropStubEnviron();
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("release", Napi::Function::New(env, Release));
   exports.Set("procWrite", Napi::Function::New(env, ProcWrite));
@@ -355,6 +358,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
   exports.Set("fs", FsExports(env));
   ProgramExports(env, exports);
+  EnvironExports(env, exports);
   exports.Set("stepName", Napi::Function::New(env, StepName));
   return exports;
 }

@@ -12,6 +12,19 @@
 import type { Hook, Hooks } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { debugEnabled, logDebug, logWarn } from '../util/log.ts';
+import { addon } from '../addon.ts';
+
+/**
+ * tsrunc's own environment, which a hook without `env` gets (as runc gives
+ * its own), less what dist/tsrunc's entry stub added for Bun (addon/src/environ.cc).
+ */
+function runtimeEnv(): NodeJS.ProcessEnv {
+  const names = addon().stubEnv();
+  if (names.length === 0) return process.env;
+  const env = { ...process.env };
+  for (const name of names) delete env[name];
+  return env;
+}
 
 export type HookName = keyof Hooks & string;
 
@@ -23,7 +36,7 @@ function runOne(name: string, i: number, hook: Hook, state: string): string | un
   const r = process.getBuiltinModule('node:child_process').spawnSync(hook.path, args.slice(1), {
     argv0: args[0],
     input: state,
-    env: hook.env ? Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : process.env,
+    env: hook.env ? Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : runtimeEnv(),
     // Without a timeout the hook runs as long as it likes, as in runc: the config asked for it.
     timeout: hook.timeout ? hook.timeout * 1000 : undefined,
     killSignal: 'SIGKILL',
