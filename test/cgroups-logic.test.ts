@@ -233,6 +233,7 @@ function recorder(initial: Record<string, string> = {}) {
       if (!files.has(p)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
       return files.get(p)!;
     },
+    readIfExists: (p) => files.get(p),
     chown: () => {},
     write: (p, v) => {
       if (!files.has(p)) throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });

@@ -7,7 +7,7 @@
 //
 // The managers take a CgroupIO so that tests can record what they would
 // write without a cgroup filesystem (as runc's unit tests do).
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeSync, constants as fsc } from '../util/fs.ts';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileIfExists, readFileSync, rmdirSync, writeSync, constants as fsc } from '../util/fs.ts';
 import { RuntimeError } from '../util/errors.ts';
 
 export class CgroupError extends RuntimeError {
@@ -18,6 +18,8 @@ export class CgroupError extends RuntimeError {
 
 export interface CgroupIO {
   read(path: string): string;
+  /** read, but undefined for a file the kernel does not have (an optional controller file) */
+  readIfExists(path: string): string | undefined;
   write(path: string, value: string): void;
   exists(path: string): boolean;
   mkdir(path: string): void;
@@ -38,6 +40,13 @@ export const realIO: CgroupIO = {
   read(path) {
     try {
       return readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new CgroupError(`read ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
+    }
+  },
+  readIfExists(path) {
+    try {
+      return readFileIfExists(path, 'utf8');
     } catch (e) {
       throw new CgroupError(`read ${path}: ${reason(e)}`, (e as NodeJS.ErrnoException).code);
     }

@@ -42,6 +42,7 @@ export function cgroupDenied(dir: string, version: 1 | 2, access: (path: string,
 function dryIO(writes: string[]): CgroupIO {
   return {
     read: () => '',
+    readIfExists: () => '',
     write: (path) => void writes.push(path),
     exists: () => true,
     mkdir: () => {},

@@ -328,7 +328,8 @@ export class V1Manager implements CgroupManager {
 
   stats(): Stats {
     const s = emptyStats();
-    const opt = (dir: string | undefined, file: string): string | undefined => (dir && this.has(dir, file) ? this.read(dir, file) : undefined);
+    // Read where the file is there: one system call, not an existence check and then a read.
+    const opt = (dir: string | undefined, file: string): string | undefined => (dir ? this.io.readIfExists(`${dir}/${file}`) : undefined);
 
     const acct = this.dir('cpuacct');
     const total = opt(acct, 'cpuacct.usage');
@@ -356,14 +357,16 @@ export class V1Manager implements CgroupManager {
 
     const cs = this.dir('cpuset');
     if (cs && this.io.exists(cs)) {
+      // The files' names once for all (cpusetFile: "cpuset.cpus", or "cpus" where the hierarchy was mounted with noprefix).
+      const file = this.cpusetFile(cs, 'cpus') === 'cpus' ? (name: string) => name : (name: string) => `cpuset.${name}`;
       const num = (name: string): U64 => {
-        const t = opt(cs, this.cpusetFile(cs, name));
+        const t = opt(cs, file(name));
         return t === undefined ? 0 : u64(t);
       };
       s.cpuset = {
-        cpus: cpuList(opt(cs, this.cpusetFile(cs, 'cpus')) ?? ''),
+        cpus: cpuList(opt(cs, file('cpus')) ?? ''),
         cpu_exclusive: num('cpu_exclusive'),
-        mems: cpuList(opt(cs, this.cpusetFile(cs, 'mems')) ?? ''),
+        mems: cpuList(opt(cs, file('mems')) ?? ''),
         mem_hardwall: num('mem_hardwall'),
         mem_exclusive: num('mem_exclusive'),
         memory_migrate: num('memory_migrate'),
@@ -371,7 +374,7 @@ export class V1Manager implements CgroupManager {
         memory_spread_slab: num('memory_spread_slab'),
         memory_pressure: num('memory_pressure'),
         sched_load_balance: num('sched_load_balance'),
-        sched_relax_domain_level: Number(opt(cs, this.cpusetFile(cs, 'sched_relax_domain_level'))?.trim() ?? 0),
+        sched_relax_domain_level: Number(opt(cs, file('sched_relax_domain_level'))?.trim() ?? 0),
       };
     }
 
@@ -381,9 +384,10 @@ export class V1Manager implements CgroupManager {
       s.memory.raw = Object.fromEntries(raw);
       s.memory.cache = nz(raw.get('cache'));
       const entry = (prefix: string): MemoryEntry => {
-        if (!this.has(mem, `${prefix}.usage_in_bytes`)) return { limit: 0, failcnt: 0 };
+        const usage = opt(mem, `${prefix}.usage_in_bytes`);
+        if (usage === undefined) return { limit: 0, failcnt: 0 };
         const v = (f: string) => u64(this.read(mem, `${prefix}.${f}`));
-        return { limit: v('limit_in_bytes'), usage: nz(v('usage_in_bytes')), max: nz(v('max_usage_in_bytes')), failcnt: v('failcnt') };
+        return { limit: v('limit_in_bytes'), usage: nz(u64(usage)), max: nz(v('max_usage_in_bytes')), failcnt: v('failcnt') };
       };
       s.memory.usage = entry('memory');
       s.memory.swap = entry('memory.memsw');
@@ -403,9 +407,10 @@ export class V1Manager implements CgroupManager {
     const huge = this.dir('hugetlb');
     if (huge && this.io.exists(huge)) {
       for (const size of hostHugePageSizes()) {
-        if (!this.has(huge, `hugetlb.${size}.usage_in_bytes`)) continue;
+        const usage = opt(huge, `hugetlb.${size}.usage_in_bytes`);
+        if (usage === undefined) continue;
         const v = (name: string) => u64(this.read(huge, `hugetlb.${size}.${name}`));
-        s.hugetlb[size] = { usage: nz(v('usage_in_bytes')), max: nz(v('max_usage_in_bytes')), failcnt: v('failcnt') };
+        s.hugetlb[size] = { usage: nz(u64(usage)), max: nz(v('max_usage_in_bytes')), failcnt: v('failcnt') };
       }
     }
     return s;
@@ -452,8 +457,8 @@ export class V1Manager implements CgroupManager {
       if (!this.has(dir, group[0][0])) continue;
       const out: Stats['blkio'] = {};
       for (const [file, key] of group) {
-        if (!this.has(dir, file)) continue;
-        const entries = blkioEntries(this.read(dir, file));
+        const text = this.io.readIfExists(`${dir}/${file}`);
+        const entries = text === undefined ? [] : blkioEntries(text);
         if (entries.length) out[key] = entries;
       }
       return out;

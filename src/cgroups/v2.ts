@@ -319,7 +319,7 @@ export class V2Manager implements CgroupManager {
 
   stats(): Stats {
     const s = emptyStats();
-    const opt = (file: string) => (this.has(file) ? this.read(file) : undefined);
+    const opt = (file: string) => this.io.readIfExists(`${this.dir}/${file}`);
     const cpu = opt('cpu.stat');
     if (cpu !== undefined) {
       const kv = keyValues(cpu);
