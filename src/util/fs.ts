@@ -252,8 +252,18 @@ export class Stats {
   readonly size: number;
   readonly blksize: number;
   readonly blocks: number;
+  // By index: destructuring would go through the array iterator, JavaScriptCore builtins whose first use costs.
   constructor(v: Float64Array) {
-    [this.dev, this.ino, this.mode, this.nlink, this.uid, this.gid, this.rdev, this.size, this.blksize, this.blocks] = v;
+    this.dev = v[0];
+    this.ino = v[1];
+    this.mode = v[2];
+    this.nlink = v[3];
+    this.uid = v[4];
+    this.gid = v[5];
+    this.rdev = v[6];
+    this.size = v[7];
+    this.blksize = v[8];
+    this.blocks = v[9];
   }
   isDirectory(): boolean {
     return (this.mode & S_IFMT) === S_IFDIR;
