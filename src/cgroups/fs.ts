@@ -93,9 +93,9 @@ export const realIO: CgroupIO = {
   },
   subdirs(path) {
     try {
-      return readdirSync(path, { withFileTypes: true })
-        .filter((d) => d.isDirectory())
-        .map((d) => d.name);
+      const out: string[] = [];
+      for (const d of readdirSync(path, { withFileTypes: true })) if (d.isDirectory()) out.push(d.name);
+      return out;
     } catch {
       return [];
     }
@@ -131,6 +131,13 @@ export function toJson(value: unknown): string {
   );
 }
 
+/** A map's entries as an object (Object.fromEntries, whose first use costs ~40 us with the interpreter only: see v1.ts's dirs). */
+export function plain(map: Map<string, U64>): Record<string, U64> {
+  const out: Record<string, U64> = {};
+  for (const [k, v] of map) out[k] = v;
+  return out;
+}
+
 /** "key value" lines (memory.stat, cpu.stat, memory.events …) → map. */
 export function keyValues(text: string): Map<string, U64> {
   const out = new Map<string, U64>();
@@ -157,7 +164,10 @@ export function allPids(io: CgroupIO, dir: string): number[] {
     for (const sub of io.subdirs(d)) walk(`${d}/${sub}`);
   };
   walk(dir);
-  return [...new Set(out)];
+  const seen = new Set<number>();
+  const unique: number[] = [];
+  for (const pid of out) if (!seen.has(pid)) seen.add(pid), unique.push(pid);
+  return unique;
 }
 
 /**
@@ -207,7 +217,8 @@ export function signalAll(pids: number[], signal: NodeJS.Signals | number): void
 
 /** Removes the parents create made, deepest first, while they are empty (another container may still use one). */
 export function removeParents(io: CgroupIO, owned: string[], leaves: string[]): void {
-  for (const d of [...owned].reverse()) {
+  for (let i = owned.length - 1; i >= 0; i--) {
+    const d = owned[i];
     if (leaves.includes(d)) continue;
     try {
       io.rmdir(d);

@@ -11,7 +11,7 @@ import { posix } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
-import { allPids, CgroupError, keyValues, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
+import { allPids, CgroupError, keyValues, plain, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
@@ -333,7 +333,7 @@ export class V2Manager implements CgroupManager {
     const memStat = opt('memory.stat');
     if (memStat !== undefined) {
       const raw = keyValues(memStat);
-      s.memory.raw = Object.fromEntries(raw);
+      s.memory.raw = plain(raw);
       s.memory.cache = nz(raw.get('file'));
       const data = (prefix: string) => {
         const current = opt(`${prefix}.current`);
