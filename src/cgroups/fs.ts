@@ -166,7 +166,11 @@ export function allPids(io: CgroupIO, dir: string): number[] {
   walk(dir);
   const seen = new Set<number>();
   const unique: number[] = [];
-  for (const pid of out) if (!seen.has(pid)) seen.add(pid), unique.push(pid);
+  for (const pid of out) {
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    unique.push(pid);
+  }
   return unique;
 }
 
