@@ -172,9 +172,12 @@ describe('hugetext: what the kernel makes of it', () => {
     writeFileSync(join(work, 'env-stub'), laid.elf!, { mode: 0o755 });
     const noEnv = hugeText(readFileSync(join(work, 'env-plain')));
     writeFileSync(join(work, 'env-none'), noEnv.elf!, { mode: 0o755 });
-    expect(run(join(work, 'env-stub'))).toEqual({ rwx: 0, argv: ['a b', '', 'c'], mark: 'x' });
-    // Without the block, as Bun made it: the JIT's region is there (so the check above can fail).
-    expect(run(join(work, 'env-none')).rwx).toBeGreaterThan(0);
+    const stubbed = run(join(work, 'env-stub'));
+    expect({ argv: stubbed.argv, mark: stubbed.mark }).toEqual({ argv: ['a b', '', 'c'], mark: 'x' });
+    // Without the block, as Bun made it, the JIT's region is there: what makes the check below able to fail.
+    const none = run(join(work, 'env-none')).rwx;
+    if (none === 0) return ctx.skip('JavaScriptCore maps no writable and executable region here even with its JIT on (W^X enforced by the kernel or a security module?): the JIT cannot be told apart');
     expect(run(join(work, 'env-plain')).rwx).toBeGreaterThan(0);
+    expect(stubbed.rwx).toBe(0);
   }, 60_000);
 });
