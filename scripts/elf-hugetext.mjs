@@ -5,7 +5,7 @@
 //
 // Why: a tsrunc verb is a process start, and most of a start is the kernel
 // mapping Bun's ~100 MB executable, page fault by page fault (README,
-// "Benchmark: huge pages"). How many faults, and what each costs, depends on
+// "Huge pages for the executable"). How many faults, and what each costs, depends on
 // the page cache: a file read sequentially (a build, an install, `cat`) sits
 // there in large folios, up to 2 MiB, and the faults of an exec read it in
 // 4 kB ones. The kernel maps a 2 MiB folio with one page-table entry, a PMD,

@@ -182,7 +182,11 @@ export function readFileSync(path: string | number, encoding: Encoding | { encod
 export function readFileSync(path: string | number): Buffer;
 export function readFileSync(path: string | number, options?: Encoding | { encoding?: Encoding }): string | Buffer {
   const enc = typeof options === 'string' ? options : options?.encoding;
-  const r = fs().readFile(typeof path === 'string' ? checkPath(path) : path, enc ? ENCODING[enc] : 0);
+  return readResult(fs().readFile(typeof path === 'string' ? checkPath(path) : path, enc ? ENCODING[enc] : 0), path);
+}
+
+/** The addon's readFile answer: the contents, or its error as node:fs throws it (open's, or read's). */
+function readResult(r: string | Buffer | number, path: string | number): string | Buffer {
   if (typeof r !== 'number') return r;
   if (r <= -READ_FAILED) throw uvError(r + READ_FAILED, 'read');
   throw uvError(r, 'open', String(path));
@@ -195,10 +199,7 @@ export function readFileSync(path: string | number, options?: Encoding | { encod
  */
 export function readFileIfExists(path: string, encoding: Encoding): string | undefined {
   const r = fs().readFile(checkPath(path), ENCODING[encoding]);
-  if (typeof r !== 'number') return r as string;
-  if (r === -E().ENOENT) return undefined;
-  if (r <= -READ_FAILED) throw uvError(r + READ_FAILED, 'read');
-  throw uvError(r, 'open', path);
+  return r === -E().ENOENT ? undefined : (readResult(r, path) as string);
 }
 
 /**
