@@ -20,9 +20,10 @@
 //    linker's `-z max-page-size=0x200000` gives the same layout.
 //
 // 2. An entry stub, x86-64 only. The file's entry point is moved to a few
-//    instructions placed in the padding before the text (mapped executable
-//    already, since the text's first page starts there), which run before
-//    any of Bun's code:
+//    instructions placed after the text, in the rest of its last page (a page
+//    of zeros is inserted in the file there), or where that has no room, in
+//    the padding before the text (mapped executable already, since the
+//    text's first page starts there). They run before any of Bun's code:
 //        mov  r8, rdx            ; rdx: ld.so's exit hook, for _start
 //        mov  eax, 28            ; madvise(segment, length, MADV_HUGEPAGE)
 //        mov  edi, SEGMENT       ;   for each read-only segment
@@ -52,7 +53,7 @@
 //    before envp, `environ` is pointed at the copy's envp, and _start gets
 //    the copy: a frame as the kernel would have made it. The original stays
 //    as it was (ld.so's and libc's pointers into it still hold); the
-//    strings follow the stub's code, in the text's first page.
+//    strings follow the stub's code, within 4096 bytes of the entry point.
 //        cld
 //        mov  rax, [rsp]             ; argc
 //        lea  r9, [rsp+rax*8+16]     ; envp
@@ -81,6 +82,8 @@ const EM_X86_64 = 62;
 const SYS_MADVISE = 28;
 const MADV_HUGEPAGE = 14;
 const SHT_DYNSYM = 11;
+// How the stub begins (mov r8, rdx; mov eax, SYS_MADVISE): an entry point that begins so was laid out here.
+const STUB_HEAD = Buffer.from([0x49, 0x89, 0xd0, 0xb8, SYS_MADVISE, 0, 0, 0]);
 
 const imm32 = (v) => [v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255];
 
@@ -200,32 +203,53 @@ export function hugeText(elf, { env = [] } = {}) {
   const text = loads.find((h) => h.flags & PF_X);
   if (!text || loads.some((h) => (h.vaddr - h.offset) % PAGE !== 0)) return { elf: null, why: 'no page-aligned text segment' };
   const headerEnd = Math.max(phoff + phnum * phentsize, 64);
-  // The entry stub fits between the start of the text's first page and the text.
-  const stubRoom = text.vaddr % PAGE;
+  // Where the entry stub goes: after the text, in its last page (the room to
+  // that page's end), or, where that is too small, before the text, in its
+  // first page. After the text is better after a boot: the stub's page is the
+  // first of the text that a start touches, and the kernel reads around that
+  // fault (read_ahead_kb) in 4 kB folios before the stub's madvise runs. At
+  // the text's start that read covers the code that follows (with an 8 MB
+  // readahead, ~12 MB of it stayed in 4 kB folios); at its end, the pages
+  // that ld.so's first touch of the writable segment (.dynamic, .got, in the
+  // file right after the text) reads around anyway.
+  const textEnd = text.vaddr + text.filesz;
+  const endRoom = text.memsz === text.filesz ? (PAGE - (textEnd % PAGE)) % PAGE : 0;
+  const startRoom = text.vaddr % PAGE;
   const stubLength = (block) => stub(0, loads.filter((h) => !(h.flags & PF_W)).map(() => [0, 0]), block, 0).length;
-  const withStub = machine === EM_X86_64 && stubRoom >= stubLength(null) && entry >= text.vaddr && entry < text.vaddr + text.filesz;
+  const placeFor = (block) => (endRoom >= stubLength(block) ? 'end' : startRoom >= stubLength(block) ? 'start' : null);
+  const entryFile = entry - text.vaddr + text.offset;
+  if (entry >= text.vaddr && entry < textEnd && elf.subarray(entryFile, entryFile + 8).equals(STUB_HEAD)) return { elf: null, why: 'already aligned, with its entry stub' };
+  const stubbable = machine === EM_X86_64 && entry >= text.vaddr && entry < textEnd;
   // The environment block: `environ` must be the executable's own, at an address in the file.
   let block = env.length ? { environ: environAddress(elf), strings: env } : null;
   let envWhy;
   if (block && !block.environ) envWhy = "the executable holds no environ of its own (no copy relocation of libc's)";
   else if (block && env.length > 15) envWhy = 'more than 15 environment entries';
-  else if (block && stubRoom < stubLength(block)) envWhy = 'no room for the environment block before the text';
+  else if (block && stubbable && !placeFor(block)) envWhy = "no room for the environment block in the text's first or last page";
   if (envWhy) block = null;
+  const place = stubbable ? placeFor(block) : null;
+  const withStub = place !== null;
 
   // Padding before each read-only segment (writable ones are copied on write
-  // and gain nothing), in file order: [offset in the old file, length].
+  // and gain nothing), in file order: [offset in the old file, length]. With
+  // the stub after the text, a page more after the text: in the file the
+  // next segment may begin in the text's last page, where the stub goes.
   const inserts = [];
   let shift = 0;
   for (const h of loads) {
     if (h.flags & PF_W) continue;
     let pad = (((h.vaddr - (h.offset + shift)) % HUGE) + HUGE) % HUGE;
-    // The stub goes in the padding: it must cover the text's first page up to the text.
-    if (h === text && withStub && pad < stubRoom) pad += HUGE;
-    if (!pad) continue;
+    // The stub before the text must lie in the padding, from the text's first page on.
+    if (h === text && place === 'start' && pad < startRoom) pad += HUGE;
     // Headers cannot move: a segment that starts among them stays as it is.
-    if (h.offset < headerEnd) continue;
-    inserts.push([h.offset, pad]);
-    shift += pad;
+    if (pad && h.offset >= headerEnd) {
+      inserts.push([h.offset, pad]);
+      shift += pad;
+    }
+    if (h === text && place === 'end') {
+      inserts.push([text.offset + text.filesz, PAGE]);
+      shift += PAGE;
+    }
   }
   if (!inserts.length && !withStub) return { elf: null, why: 'already aligned' };
   const moved = (offset) => inserts.reduce((o, [at, pad]) => (offset >= at ? o + pad : o), offset);
@@ -250,19 +274,24 @@ export function hugeText(elf, { env = [] } = {}) {
       return { elf: null, why: 'a segment could not be aligned' };
   }
   if (!withStub)
-    return { elf: out, stub: false, why: machine !== EM_X86_64 ? 'the entry stub is x86-64 code' : 'no room for the entry stub before the text' };
+    return { elf: out, stub: false, why: machine !== EM_X86_64 ? 'the entry stub is x86-64 code' : "no room for the entry stub in the text's first or last page" };
 
   const ranges = loads
     .filter((h) => !(h.flags & PF_W))
     .map((h) => [h.vaddr - (h.vaddr % PAGE), Math.ceil((h.vaddr + h.memsz) / PAGE) * PAGE - (h.vaddr - (h.vaddr % PAGE))]);
   if (ranges.some(([s, l]) => s + l >= 2 ** 31)) return { elf: out, stub: false, why: 'segments above 2 GiB' };
-  const at = text.vaddr - stubRoom;
+  const at = place === 'end' ? textEnd : text.vaddr - startRoom;
   const code = stub(at, ranges, block, entry);
-  const fileAt = moved(text.offset) - stubRoom;
-  // Only the padding inserted before the text is overwritten.
-  const textPad = inserts.find(([o]) => o === text.offset)?.[1] ?? 0;
-  if (textPad < stubRoom) return { elf: out, stub: false, why: 'no padding before the text' };
-  code.copy(out, fileAt);
+  if (place === 'end') {
+    // In the page inserted after the text; the text segment grows to hold it.
+    code.copy(out, moved(text.offset) + text.filesz);
+    for (const field of [32, 40]) out.writeBigUInt64LE(BigInt(text.filesz + code.length), text.at + field);
+  } else {
+    // Only the padding inserted before the text is overwritten.
+    const textPad = inserts.find(([o]) => o === text.offset)?.[1] ?? 0;
+    if (textPad < startRoom) return { elf: out, stub: false, why: 'no padding before the text' };
+    code.copy(out, moved(text.offset) - startRoom);
+  }
   out.writeBigUInt64LE(BigInt(at), 24);
   return envWhy ? { elf: out, stub: true, env: false, why: envWhy } : { elf: out, stub: true, env: Boolean(block) };
 }

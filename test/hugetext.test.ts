@@ -13,16 +13,27 @@ import { repo } from './lib/harness.ts';
 
 const HUGE = 0x200000;
 
-interface Segment { flags: number; offset: number; vaddr: number }
+interface Segment { flags: number; offset: number; vaddr: number; filesz: number }
 function segments(elf: Buffer): Segment[] {
   const phoff = Number(elf.readBigUInt64LE(32));
   const out: Segment[] = [];
   for (let i = 0; i < elf.readUInt16LE(56); i++) {
     const at = phoff + i * 56;
     if (elf.readUInt32LE(at) === 1)
-      out.push({ flags: elf.readUInt32LE(at + 4), offset: Number(elf.readBigUInt64LE(at + 8)), vaddr: Number(elf.readBigUInt64LE(at + 16)) });
+      out.push({ flags: elf.readUInt32LE(at + 4), offset: Number(elf.readBigUInt64LE(at + 8)), vaddr: Number(elf.readBigUInt64LE(at + 16)), filesz: Number(elf.readBigUInt64LE(at + 32)) });
   }
   return out;
+}
+
+/** Where the executable sections (SHF_EXECINSTR) end, as an address. */
+function codeEnd(elf: Buffer): number {
+  const shoff = Number(elf.readBigUInt64LE(40));
+  let end = 0;
+  for (let i = 0; i < elf.readUInt16LE(60); i++) {
+    const at = shoff + i * 64;
+    if (Number(elf.readBigUInt64LE(at + 8)) & 4) end = Math.max(end, Number(elf.readBigUInt64LE(at + 16)) + Number(elf.readBigUInt64LE(at + 32)));
+  }
+  return end;
 }
 
 /** The address of a defined symbol in the executable's .dynsym, or 0. */
@@ -56,10 +67,15 @@ describe('hugetext: the layout of dist/tsrunc', () => {
     for (const s of loads.filter((s) => !(s.flags & 2) && s.offset > 0)) expect((s.vaddr - s.offset) % HUGE).toBe(0);
     const text = loads.find((s) => s.flags & 1)!;
     const entry = Number(elf.readBigUInt64LE(24));
-    expect(entry).toBe(text.vaddr - (text.vaddr % 0x1000));
+    // After Bun's code, in the text's last page: the stub's first fault reads
+    // around pages the writable segment's first fault reads anyway.
+    const end = codeEnd(elf);
+    expect(entry).toBe(end);
+    expect(text.vaddr + text.filesz).toBeGreaterThan(entry);
+    expect(text.vaddr + text.filesz).toBeLessThanOrEqual(entry - (entry % 0x1000) + 0x1000);
     // The stub (scripts/elf-hugetext.mjs), read back: mov r8, rdx; then for each
     // read-only segment madvise(its pages, MADV_HUGEPAGE); mov rdx, r8; jmp into the text.
-    const code = elf.subarray(text.offset - (text.vaddr - entry), text.offset);
+    const code = elf.subarray(text.offset + (entry - text.vaddr), text.offset + text.filesz);
     expect(code.subarray(0, 3).toString('hex')).toBe('4989d0');
     let at = 3;
     for (const s of loads.filter((s) => !(s.flags & 2))) {
@@ -81,7 +97,7 @@ describe('hugetext: the layout of dist/tsrunc', () => {
     expect(at).toBeGreaterThan(environAt);
     const target = entry + at + 8 + code.readInt32LE(at + 4);
     expect(target).toBeGreaterThanOrEqual(text.vaddr);
-    expect(target).toBeLessThan(text.vaddr + 0x1000);
+    expect(target).toBeLessThan(end);
     // Its strings follow the jump, each NUL-terminated.
     expect(code.subarray(at + 8, at + 8 + STUB_ENV.join('\0').length + 1).toString('latin1')).toBe(`${STUB_ENV.join('\0')}\0`);
   });
@@ -91,7 +107,7 @@ describe('hugetext: the layout of dist/tsrunc', () => {
     // Node is position-independent: its load address is not in the file.
     const node = readFileSync(process.execPath);
     if (node.readUInt16LE(16) === 3) expect(hugeText(node).why).toMatch(/position-independent/);
-    if (bunBuilt) expect(hugeText(readFileSync(dist))).toEqual({ elf: null, why: 'already aligned' });
+    if (bunBuilt) expect(hugeText(readFileSync(dist))).toEqual({ elf: null, why: 'already aligned, with its entry stub' });
   });
 });
 
@@ -174,10 +190,29 @@ describe('hugetext: what the kernel makes of it', () => {
     writeFileSync(join(work, 'env-none'), noEnv.elf!, { mode: 0o755 });
     const stubbed = run(join(work, 'env-stub'));
     expect({ argv: stubbed.argv, mark: stubbed.mark }).toEqual({ argv: ['a b', '', 'c'], mark: 'x' });
+    // Where the text's last page has no room (its segment made to end on a page
+    // boundary here), the stub goes before the text, in its first page, and works as well.
+    const full = Buffer.from(readFileSync(join(work, 'env-plain')));
+    const phoff = Number(full.readBigUInt64LE(32));
+    for (let i = 0; i < full.readUInt16LE(56); i++) {
+      const at = phoff + i * 56;
+      if (full.readUInt32LE(at) !== 1 || !(full.readUInt32LE(at + 4) & 1)) continue;
+      const vaddr = Number(full.readBigUInt64LE(at + 16));
+      const size = Math.ceil((vaddr + Number(full.readBigUInt64LE(at + 32))) / 0x1000) * 0x1000 - vaddr;
+      for (const field of [32, 40]) full.writeBigUInt64LE(BigInt(size), at + field);
+    }
+    const before = hugeText(full, { env: STUB_ENV });
+    expect(before.stub && before.env, before.why).toBe(true);
+    const beforeText = segments(before.elf!).find((s) => s.flags & 1)!;
+    expect(Number(before.elf!.readBigUInt64LE(24))).toBe(beforeText.vaddr - (beforeText.vaddr % 0x1000));
+    writeFileSync(join(work, 'env-before'), before.elf!, { mode: 0o755 });
+    const early = run(join(work, 'env-before'));
+    expect({ argv: early.argv, mark: early.mark }).toEqual({ argv: ['a b', '', 'c'], mark: 'x' });
     // Without the block, as Bun made it, the JIT's region is there: what makes the check below able to fail.
     const none = run(join(work, 'env-none')).rwx;
     if (none === 0) return ctx.skip('JavaScriptCore maps no writable and executable region here even with its JIT on (W^X enforced by the kernel or a security module?): the JIT cannot be told apart');
     expect(run(join(work, 'env-plain')).rwx).toBeGreaterThan(0);
     expect(stubbed.rwx).toBe(0);
+    expect(early.rwx).toBe(0);
   }, 60_000);
 });

@@ -8,7 +8,7 @@
 // anything is started, and hooks.ts asks which names to leave out of
 // process.env (Bun's copy of the environment, made at its start).
 //
-// The stub's strings follow its code, in the page that starts at the
+// The stub's strings follow its code, within 4096 bytes after the
 // executable's entry point (AT_ENTRY). No other environment string lies
 // there: the kernel's are on the stack, setenv's on the heap. Under Node, or
 // a build without the stub, nothing matches and nothing changes.
