@@ -41,10 +41,10 @@ describe("container/signals.ts's table", () => {
     expect({ ...SIGNALS }).toEqual({ ...constants.signals });
   });
 
-  it('parseSignal takes what runc takes: numbers 0-64, names with or without SIG in any case, RTMIN+n', () => {
-    for (const [text, n] of [['9', 9], ['0', 0], ['09', 9], ['64', 64], ['KILL', 9], ['SIGKILL', 9], ['sigterm', 15], ['usr1', 10], ['SIGRTMIN', 34], ['RTMIN+3', 37], ['sigrtmin+2', 36]] as const)
+  it('parseSignal takes what runc takes: numbers 0-64, names with or without SIG in any case, RTMIN+n and RTMAX-n', () => {
+    for (const [text, n] of [['9', 9], ['0', 0], ['09', 9], ['64', 64], ['KILL', 9], ['SIGKILL', 9], ['sigterm', 15], ['usr1', 10], ['SIGRTMIN', 34], ['RTMIN+3', 37], ['sigrtmin+2', 36], ['RTMIN+30', 64], ['RTMAX', 64], ['SIGRTMAX-1', 63], ['rtmax-30', 34]] as const)
       expect(parseSignal(text), text).toBe(n);
-    for (const text of ['', '65', '-1', '1.5', ' 9', 'SIG', 'SIGSIGKILL', 'NOPE', 'RTMIN+', 'RTMIN+x', '９'])
+    for (const text of ['', '65', '-1', '1.5', ' 9', 'SIG', 'SIGSIGKILL', 'NOPE', 'RTMIN+', 'RTMIN+x', 'RTMIN+31', 'RTMIN-1', 'RTMAX+1', 'RTMAX-31', 'RTMIN+100', '９'])
       expect(() => parseSignal(text), JSON.stringify(text)).toThrow(`unknown signal "${text}"`);
   });
 });

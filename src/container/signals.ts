@@ -29,8 +29,13 @@ export function parseSignal(s: string): number {
     const name = upper.startsWith('SIG') ? upper.slice(3) : upper;
     const n = SIGNALS['SIG' + name];
     if (n !== undefined) return n;
-    const rt = /^RTMIN(?:\+(\d+))?$/.exec(name);
-    if (rt) return 34 + Number(rt[1] ?? 0);
+    // The real-time signals as glibc numbers them for programs (34-64; 32 and
+    // 33 are its threads'), and as kill(1) and moby's signal package name them.
+    const rt = /^RT(MIN|MAX)(?:([+-])(\d{1,2}))?$/.exec(name);
+    if (rt && (rt[2] === undefined || (rt[1] === 'MIN') === (rt[2] === '+'))) {
+      const n = rt[1] === 'MIN' ? 34 + Number(rt[3] ?? 0) : 64 - Number(rt[3] ?? 0);
+      if (n >= 34 && n <= 64) return n;
+    }
   }
   throw new RuntimeError(`unknown signal "${s}"`);
 }
