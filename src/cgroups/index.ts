@@ -18,6 +18,7 @@ import { RuntimeError } from '../util/errors.ts';
 import { logWarn } from '../util/log.ts';
 import { configDeviceRules, type DeviceRule } from './devices.ts';
 import { realIO, type CgroupIO } from './fs.ts';
+import { cgroupRecord, containerRecord } from './record.ts';
 import { cgroupLayout, hybridUnified, v1Hierarchies, type CgroupLayout } from './hierarchy.ts';
 import { levels, v1Paths, v2Path, type SubCgroups } from './path.ts';
 import { swapToV2 } from './resources.ts';
@@ -111,20 +112,9 @@ export function openCgroup(record: CgroupRecord, io: CgroupIO = realIO): CgroupM
   return record.version === 2 ? new V2Manager(record, io) : new V1Manager(record, io);
 }
 
-/**
- * The record of a container's cgroup, if create got as far as planning one
- * and it has one (a rootless container may have none: rootless.ts).
- */
-export function cgroupRecord(state: StoredState): CgroupRecord | undefined {
-  const rec = state.cleanup?.cgroup as CgroupRecord | undefined;
-  return rec && Object.keys(rec.paths).length ? rec : undefined;
-}
-
 /** The manager of a container's cgroup, or runc's error when it has none. */
 export function containerCgroup(state: StoredState, context = 'cannot toggle freezer'): CgroupManager {
-  const rec = cgroupRecord(state);
-  if (!rec) throw new RuntimeError(`${context}: cgroups not configured for container`);
-  return openCgroup(rec);
+  return openCgroup(containerRecord(state, context));
 }
 
 /**
@@ -220,15 +210,6 @@ export function execCgroupEntry(state: StoredState, busy = false, sub?: SubCgrou
   }
   const cg = openCgroup(rec);
   return busy && cg instanceof V2Manager ? cg.entryBeside(state.pid) : cg.entry(sub);
-}
-
-/**
- * Every process in a container's cgroup (and its sub-cgroups): what
- * `kill --all` signals. Empty when the container has no cgroup.
- */
-export function cgroupPids(state: StoredState): number[] {
-  const rec = cgroupRecord(state);
-  return rec ? openCgroup(rec).pids() : [];
 }
 
 /** For delete, before init is killed: SIGKILL all and thaw, so that a paused container dies too. */

@@ -7,6 +7,8 @@ import { allPids, CgroupError, keyValues, plain, realIO, removeIfEmpty, removePa
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
 import { subCgroupDir, type SubCgroups } from './path.ts';
+import { freezeCgroup, thawCgroup } from './freezer.ts';
+import { recordPids } from './record.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 
 /** The USER_HZ of cpuacct.stat (100 on every Linux architecture runc supports). */
@@ -293,36 +295,11 @@ export class V1Manager implements CgroupManager {
   }
 
   freeze(): void {
-    const dir = this.dir('freezer');
-    if (!dir) throw new CgroupError('cannot toggle freezer: cgroups not configured for container');
-    try {
-      // A v1 cgroup can stay FREEZING while new processes keep appearing:
-      // retry, and now and then thaw to let them settle (runc's recipe).
-      for (let i = 0; i < 1000; i++) {
-        if (i % 50 === 49) {
-          this.write(dir, 'freezer.state', 'THAWED');
-          sleepMs(10);
-        }
-        this.write(dir, 'freezer.state', 'FROZEN');
-        if (i % 25 === 24) sleepMs(1);
-        const state = this.read(dir, 'freezer.state').trim();
-        if (state === 'FROZEN') return;
-        if (state !== 'FREEZING') throw new CgroupError(`unexpected state ${state} while freezing`);
-      }
-      throw new CgroupError('unable to freeze');
-    } catch (e) {
-      // Never leave a container half frozen.
-      try {
-        this.write(dir, 'freezer.state', 'THAWED');
-      } catch {}
-      throw e;
-    }
+    freezeCgroup(this.record, this.io);
   }
 
   thaw(): void {
-    const dir = this.dir('freezer');
-    if (!dir) throw new CgroupError('cannot toggle freezer: cgroups not configured for container');
-    this.write(dir, 'freezer.state', 'THAWED');
+    thawCgroup(this.record, this.io);
   }
 
   frozen(): boolean {
@@ -482,8 +459,7 @@ export class V1Manager implements CgroupManager {
   }
 
   pids(): number[] {
-    const dir = this.dir('devices') ?? this.dir('freezer') ?? this.dirs()[0];
-    return dir && this.io.exists(dir) ? allPids(this.io, dir) : [];
+    return recordPids(this.record, this.io);
   }
 
   oomKillCount(): number | undefined {

@@ -14,6 +14,8 @@ import type { DeviceRule } from './devices.ts';
 import { allPids, CgroupError, keyValues, plain, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
+import { freezeCgroup, thawCgroup } from './freezer.ts';
+import { recordPids } from './record.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { blkioToIoWeight, numToStr, pidsMax, sharesToWeight, swapToV2 } from './resources.ts';
 
@@ -292,25 +294,11 @@ export class V2Manager implements CgroupManager {
   }
 
   freeze(): void {
-    if (!this.has('cgroup.freeze')) throw new CgroupError('freezer not supported: cgroup.freeze is missing (kernel older than 5.2)');
-    try {
-      this.write('cgroup.freeze', '1');
-      // Writing only asks; cgroup.events says when every task has stopped.
-      for (let i = 0; i < 1000; i++) {
-        if (/^frozen 1$/m.test(this.read('cgroup.events'))) return;
-        sleepMs(10);
-      }
-      throw new CgroupError('timeout of 10s reached waiting for the cgroup to freeze');
-    } catch (e) {
-      try {
-        this.write('cgroup.freeze', '0');
-      } catch {}
-      throw e;
-    }
+    freezeCgroup(this.record, this.io);
   }
 
   thaw(): void {
-    if (this.has('cgroup.freeze')) this.write('cgroup.freeze', '0');
+    thawCgroup(this.record, this.io);
   }
 
   frozen(): boolean {
@@ -368,7 +356,7 @@ export class V2Manager implements CgroupManager {
   }
 
   pids(): number[] {
-    return this.io.exists(this.dir) ? allPids(this.io, this.dir) : [];
+    return recordPids(this.record, this.io);
   }
 
   oomKillCount(): number | undefined {

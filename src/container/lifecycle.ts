@@ -3,7 +3,8 @@
 // state transition only (see state/store.ts): never while it waits on the
 // container. start is start.ts; loading a container, load.ts.
 import { addon } from '../addon.ts';
-import { cgroupRecord, containerCgroup, killCgroup, removeCgroup } from '../cgroups/index.ts';
+import { containerCgroup, killCgroup, removeCgroup } from '../cgroups/index.ts';
+import { cgroupRecord } from '../cgroups/record.ts';
 import { storedHooks, type ContainerDir, type StoredState } from '../state/store.ts';
 import { initAlive, ociState, type Status } from '../state/status.ts';
 import { notExist, RuntimeError } from '../util/errors.ts';

@@ -1,6 +1,7 @@
 // pause: freezes every process of the container (runc: running or created
 // containers only).
-import { containerCgroup } from '../../cgroups/index.ts';
+import { freezeCgroup } from '../../cgroups/freezer.ts';
+import { containerRecord } from '../../cgroups/record.ts';
 import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
@@ -10,7 +11,7 @@ const command: Command = {
   run(g, args) {
     const { state, status } = load(g.root, requireArgs(args, 'pause'));
     if (status !== 'running' && status !== 'created') throw new RuntimeError('container not running');
-    containerCgroup(state).freeze();
+    freezeCgroup(containerRecord(state));
     return 0;
   },
 };

@@ -6,7 +6,7 @@
 // (addon/src/program.cc), not node:child_process, which costs ~1 ms to load
 // under Bun.
 import { addon } from '../../addon.ts';
-import { cgroupPids, cgroupRecord } from '../../cgroups/index.ts';
+import { cgroupRecord, recordPids } from '../../cgroups/record.ts';
 import { peek } from '../../container/load.ts';
 import { containerPids } from '../../container/processes.ts';
 import { signalName } from '../../container/signals.ts';
@@ -21,7 +21,8 @@ const command: Command = {
     const id = requireArgs(args, 'ps');
     const { state, status } = peek(g.root, id);
     // (Reading /proc/*/ns/pid of every process costs ~0.8 ms on a quiet host, one file of the cgroup far less.)
-    const pids = status === 'stopped' ? [] : cgroupRecord(state) ? cgroupPids(state) : containerPids(state);
+    const rec = cgroupRecord(state);
+    const pids = status === 'stopped' ? [] : rec ? recordPids(rec) : containerPids(state);
     const format = (args.flags.format as string | undefined) ?? 'table';
     if (format === 'json') {
       out(JSON.stringify(pids) + '\n');

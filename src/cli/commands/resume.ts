@@ -1,5 +1,6 @@
 // resume: thaws a paused container.
-import { containerCgroup } from '../../cgroups/index.ts';
+import { thawCgroup } from '../../cgroups/freezer.ts';
+import { containerRecord } from '../../cgroups/record.ts';
 import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
@@ -9,7 +10,7 @@ const command: Command = {
   run(g, args) {
     const { state, status } = load(g.root, requireArgs(args, 'resume'));
     if (status !== 'paused') throw new RuntimeError('container not paused');
-    containerCgroup(state).thaw();
+    thawCgroup(containerRecord(state));
     return 0;
   },
 };

@@ -7,7 +7,8 @@
 // only make sense together (memory and swap, quota and period). Device rules
 // are never changed by update.
 import { closeSync, openSync, readSync } from '../../util/fs.ts';
-import { cgroupRecord, openCgroup, type Resources } from '../../cgroups/index.ts';
+import { openCgroup, type Resources } from '../../cgroups/index.ts';
+import { cgroupRecord } from '../../cgroups/record.ts';
 import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { logWarn } from '../../util/log.ts';

@@ -1,0 +1,36 @@
+// The container's cgroup as its state keeps it (state.cleanup.cgroup, made by
+// create: index.ts), and what the verbs that only look into it need: the
+// record itself, and the processes in it. Apart from the managers, so that
+// `ps`, `pause` and `resume` load nothing more of cgroups/ than this, the
+// freezer and fs.ts.
+import type { StoredState } from '../state/store.ts';
+import { RuntimeError } from '../util/errors.ts';
+import { allPids, realIO, type CgroupIO } from './fs.ts';
+import type { CgroupRecord } from './types.ts';
+
+/**
+ * The record of a container's cgroup, if create got as far as planning one
+ * and it has one (a rootless container may have none: rootless.ts).
+ */
+export function cgroupRecord(state: StoredState): CgroupRecord | undefined {
+  const rec = state.cleanup?.cgroup as CgroupRecord | undefined;
+  return rec && Object.keys(rec.paths).length ? rec : undefined;
+}
+
+/** The record, or runc's error when the container has no cgroup. */
+export function containerRecord(state: StoredState, context = 'cannot toggle freezer'): CgroupRecord {
+  const rec = cgroupRecord(state);
+  if (!rec) throw new RuntimeError(`${context}: cgroups not configured for container`);
+  return rec;
+}
+
+/**
+ * Every process in the cgroup and its sub-cgroups: what `ps` lists and
+ * `kill --all` signals. On v1 the devices hierarchy's directory is read (as
+ * runc does), or the freezer's, or any.
+ */
+export function recordPids(rec: CgroupRecord, io: CgroupIO = realIO): number[] {
+  let dir = rec.version === 2 ? rec.paths[''] : (rec.paths.devices ?? rec.paths.freezer);
+  if (dir === undefined) for (const c in rec.paths) if ((dir = rec.paths[c])) break;
+  return dir && io.exists(dir) ? allPids(io, dir) : [];
+}
