@@ -9,7 +9,10 @@
 //     .freeze() .thaw() .update via apply()           pause, resume, update
 //     .stats() .oomKillCount()                        events
 //     .kill() .destroy()                              delete
-// The record lives in state.json as state.cleanup.cgroup.
+// The record lives in state.json as state.cleanup.cgroup (record.ts). The
+// verbs that only look at a recorded cgroup, freeze it or tear it down load
+// record.ts, freezer.ts or teardown.ts, which the managers call too, rather
+// than the managers.
 import { existsSync } from '../util/fs.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import type { LinuxResources } from '../config/schema.ts';
@@ -210,23 +213,6 @@ export function execCgroupEntry(state: StoredState, busy = false, sub?: SubCgrou
   }
   const cg = openCgroup(rec);
   return busy && cg instanceof V2Manager ? cg.entryBeside(state.pid) : cg.entry(sub);
-}
-
-/** For delete, before init is killed: SIGKILL all and thaw, so that a paused container dies too. */
-export function killCgroup(state: StoredState): void {
-  const rec = cgroupRecord(state);
-  if (rec) openCgroup(rec).kill();
-}
-
-/** For delete: the cgroup directories create made, gone (their processes killed first). */
-export function removeCgroup(state: StoredState): void {
-  const rec = cgroupRecord(state);
-  if (!rec) return;
-  try {
-    openCgroup(rec).destroy();
-  } catch (e) {
-    throw new RuntimeError(`unable to remove container's cgroup: ${(e as Error).message}`);
-  }
 }
 
 /** The v1 hierarchy's directory for the container, to bind at <cgroup mount>/<name> (runc's mountCgroupV1). */

@@ -5,7 +5,8 @@
 // properties (systemd-props.ts) and all of them, those too, written to the
 // scope's cgroup files as the cgroupfs driver writes them (V2Manager), as
 // runc's systemd driver does. Everything else (freezer, stats, pids,
-// kill --all, exec's entry) is the cgroupfs v2 code on the scope's directory.
+// kill --all, exec's entry) is the cgroupfs v2 code on the scope's directory;
+// at delete (teardown.ts) the unit is stopped first.
 //
 // How the child gets into the scope. The cgroupfs driver makes the cgroup
 // first and clones the child straight into it (CLONE_INTO_CGROUP); a scope
@@ -24,9 +25,9 @@
 import { existsSync } from '../util/fs.ts';
 import { RuntimeError } from '../util/errors.ts';
 import type { DeviceRule } from './devices.ts';
-import { realIO, type CgroupError, type CgroupIO } from './fs.ts';
+import { realIO, type CgroupIO } from './fs.ts';
 import type { CgroupLayout } from './hierarchy.ts';
-import { managerCgroup, resetFailedUnit, setUnitProperties, startTransientUnit, stopUnit, useUserManager } from './systemd-dbus.ts';
+import { managerCgroup, setUnitProperties, startTransientUnit, useUserManager } from './systemd-dbus.ts';
 import { deviceProperties, expandSlice, parseSystemdPath, resourceProperties, startProperties, unitName } from './systemd-props.ts';
 import type { CgroupRecord, Resources } from './types.ts';
 import { V2Manager } from './v2.ts';
@@ -85,31 +86,5 @@ export class SystemdManager extends V2Manager {
   override apply(r: Resources, devices?: DeviceRule[]): void {
     setUnitProperties(this.sd.user, this.sd.unit, [...resourceProperties(r), ...(devices ? deviceProperties(devices) : [])]);
     super.apply(r, devices);
-  }
-
-  /**
-   * As the v2 manager's, but the scope may vanish meanwhile: once its last
-   * process is gone systemd stops it and removes its cgroup (writing to a
-   * removed cgroup's file fails with ENODEV).
-   */
-  override kill(): void {
-    try {
-      super.kill();
-    } catch (e) {
-      const code = (e as CgroupError).code;
-      if (code !== 'ENODEV' && code !== 'ENOENT') throw e;
-    }
-  }
-
-  /**
-   * delete: what is left killed, the unit stopped (systemd removes the
-   * scope's cgroup) and its failed state, if any, reset, so that nothing of
-   * it is left; then whatever directory systemd left, removed.
-   */
-  override destroy(): void {
-    this.kill();
-    stopUnit(this.sd.user, this.sd.unit);
-    resetFailedUnit(this.sd.user, this.sd.unit);
-    super.destroy();
   }
 }

@@ -3,12 +3,13 @@
 import { posix } from '../util/path.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
-import { allPids, CgroupError, keyValues, plain, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
+import { CgroupError, keyValues, plain, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
 import { subCgroupDir, type SubCgroups } from './path.ts';
 import { freezeCgroup, thawCgroup } from './freezer.ts';
 import { recordPids } from './record.ts';
+import { destroyRecord, killRecord } from './teardown.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 
 /** The USER_HZ of cpuacct.stat (100 on every Linux architecture runc supports). */
@@ -473,37 +474,14 @@ export class V1Manager implements CgroupManager {
     return dir !== undefined && this.io.exists(dir);
   }
 
-  /** The container's own directories: the leaves that create made. */
-  private ownedLeaves(): string[] {
-    const out: string[] = [];
-    for (const d of this.dirs()) if (this.record.owned.includes(d)) out.push(d);
-    return out;
-  }
-
   kill(): void {
-    for (const d of this.ownedLeaves()) if (this.io.exists(d)) signalAll(allPids(this.io, d), 'SIGKILL');
-    // A frozen process dies of SIGKILL only once thawed.
-    const fz = this.dir('freezer');
-    if (fz && this.ownedLeaves().includes(fz) && this.has(fz, 'freezer.state')) this.write(fz, 'freezer.state', 'THAWED');
+    killRecord(this.record, this.io);
   }
 
   destroy(): void {
-    // Usually the container's processes are gone by now: one rmdir each.
-    const own = this.ownedLeaves();
-    const leaves: string[] = [];
-    for (const d of own) if (!removeIfEmpty(this.io, d)) leaves.push(d);
-    // Processes may remain without a pid namespace, or be born meanwhile: kill until none is left.
-    const empty = (d: string) => !this.io.exists(d) || allPids(this.io, d).length === 0;
-    for (let i = 0; i < 200 && leaves.length; i++) {
-      this.kill();
-      let all = true;
-      for (const d of leaves) if (!empty(d)) all = false;
-      if (all) break;
-      sleepMs(10);
-    }
-    for (const d of leaves) removeTree(this.io, d);
-    removeParents(this.io, this.record.owned, own);
+    destroyRecord(this.record, this.io);
   }
+
 }
 
 /** "8:0 Read 1282048" (or "8:0 1282048"); "Total N" lines skipped. */

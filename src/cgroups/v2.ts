@@ -11,11 +11,12 @@ import { posix } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
-import { allPids, CgroupError, keyValues, plain, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, u64, type CgroupIO, type U64 } from './fs.ts';
+import { CgroupError, keyValues, plain, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import { freezeCgroup, thawCgroup } from './freezer.ts';
 import { recordPids } from './record.ts';
+import { destroyRecord, killRecord } from './teardown.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 import { blkioToIoWeight, numToStr, pidsMax, sharesToWeight, swapToV2 } from './resources.ts';
 
@@ -368,34 +369,14 @@ export class V2Manager implements CgroupManager {
     return this.io.exists(this.dir);
   }
 
-  private owned(): boolean {
-    return this.record.owned.includes(this.dir);
-  }
-
   kill(): void {
-    if (!this.owned() || !this.io.exists(this.dir)) return;
-    // cgroup.kill (5.14+) kills the whole subtree at once, races with forks included.
-    if (this.has('cgroup.kill')) this.write('cgroup.kill', '1');
-    else signalAll(allPids(this.io, this.dir), 'SIGKILL');
-    // v2 lets a fatal signal through a frozen cgroup; thawing anyway leaves nothing stopped.
-    try {
-      this.thaw();
-    } catch {}
+    killRecord(this.record, this.io);
   }
 
   destroy(): void {
-    // Usually the container's processes are gone by now: one rmdir.
-    if (this.owned() && !removeIfEmpty(this.io, this.dir)) {
-      for (let i = 0; i < 200; i++) {
-        this.kill();
-        const events = this.has('cgroup.events') ? this.read('cgroup.events') : '';
-        if (/^populated 0$/m.test(events) || (!events && allPids(this.io, this.dir).length === 0)) break;
-        sleepMs(10);
-      }
-      removeTree(this.io, this.dir);
-    }
-    removeParents(this.io, this.record.owned, [this.dir]);
+    destroyRecord(this.record, this.io);
   }
+
 }
 
 /** A bigint back to a number when exact. */

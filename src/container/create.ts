@@ -7,7 +7,8 @@
 import { closeSync, ftruncateSync, writeSync } from '../util/fs.ts';
 import { resolve } from '../util/path.ts';
 import { addon, initPath } from '../addon.ts';
-import { cgroupOwner, deviceRules, joinCgroup, planCgroup, removeCgroup, rootlessRecord, setupCgroup } from '../cgroups/index.ts';
+import { cgroupOwner, deviceRules, joinCgroup, planCgroup, rootlessRecord, setupCgroup } from '../cgroups/index.ts';
+import { removeCgroup } from '../cgroups/teardown.ts';
 import { loadConfig, type RunnableConfig } from '../config/load.ts';
 import { checkPidFileDir, ContainerDir, isXdgRoot, OCI_VERSION, writePidFile, type StoredState } from '../state/store.ts';
 import { ociState, procStat } from '../state/status.ts';

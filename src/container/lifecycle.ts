@@ -3,8 +3,9 @@
 // state transition only (see state/store.ts): never while it waits on the
 // container. start is start.ts; loading a container, load.ts.
 import { addon } from '../addon.ts';
-import { containerCgroup, killCgroup, removeCgroup } from '../cgroups/index.ts';
-import { cgroupRecord } from '../cgroups/record.ts';
+import { freezeCgroup, thawCgroup } from '../cgroups/freezer.ts';
+import { cgroupRecord, recordPids } from '../cgroups/record.ts';
+import { killCgroup, removeCgroup } from '../cgroups/teardown.ts';
 import { storedHooks, type ContainerDir, type StoredState } from '../state/store.ts';
 import { initAlive, ociState, type Status } from '../state/status.ts';
 import { notExist, RuntimeError } from '../util/errors.ts';
@@ -20,27 +21,27 @@ import { load, type Loaded } from './load.ts';
  */
 export function signalAll(state: StoredState, signal: number, st: Status): void {
   // runc: --all signals whatever is left in the cgroup, stopped or not (nothing, usually).
-  if (st === 'stopped' && !cgroupRecord(state)) return;
+  const rec = cgroupRecord(state);
+  if (st === 'stopped' && !rec) return;
   const paused = st === 'paused' || st === 'stopped';
-  const cg = cgroupRecord(state) && containerCgroup(state);
   // A rootless container may have some hierarchies and not the freezer's: as
   // runc, a freeze that cannot be done is a warning, and the signals go anyway.
   let frozen = false;
-  if (cg && !paused)
+  if (rec && !paused)
     try {
-      cg.freeze();
+      freezeCgroup(rec);
       frozen = true;
     } catch (e) {
       logWarn((e as Error).message);
     }
   try {
-    const pids = cg ? cg.pids() : containerPids(state);
+    const pids = rec ? recordPids(rec) : containerPids(state);
     for (const pid of pids.reverse())
       try {
         process.kill(pid, signal);
       } catch {}
   } finally {
-    if (cg && frozen) cg.thaw();
+    if (rec && frozen) thawCgroup(rec);
   }
 }
 
