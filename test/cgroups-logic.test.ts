@@ -248,6 +248,65 @@ function recorder(initial: Record<string, string> = {}) {
   return { io, writes };
 }
 
+describe('what the managers read: stats from the kernel files, as the kernel prints them', () => {
+  it('v1: cpuacct (per-cpu lists with their trailing space, usage_all\'s header), cpu.stat, cpuset lists, memory.stat, blkio lines with and without an operation', () => {
+    const files: Record<string, string> = {
+      '/a/c/cpuacct.usage': '6186989\n',
+      '/a/c/cpuacct.usage_percpu': '3924686 2262303 \n',
+      '/a/c/cpuacct.usage_all': 'cpu user system\n0 100 3956916\n1 200 0\n',
+      '/a/c/cpuacct.stat': 'user 12\nsystem 34\n',
+      '/a/c/cpu.stat': 'nr_periods 5\nnr_throttled 1\nthrottled_time 999\n',
+      '/s/c/cpuset.cpus': '0-2,5\n',
+      '/s/c/cpuset.mems': '0\n',
+      '/m/c/memory.stat': 'cache 4096\nrss 8192\nhierarchical_memory_limit 9223372036854771712\n',
+      '/m/c/memory.usage_in_bytes': '12288\n',
+      '/m/c/memory.limit_in_bytes': '9223372036854771712\n',
+      '/m/c/memory.max_usage_in_bytes': '20000\n',
+      '/m/c/memory.failcnt': '0\n',
+      // CFQ's files (the group whose first file is there counts: runc's preference)
+      '/b/c/blkio.sectors_recursive': '8:0 64\n',
+      '/b/c/blkio.io_serviced_recursive': '8:0 Read 30\n8:0 Write 2\n8:0 Total 32\nTotal 32\n',
+      '/b/c/blkio.io_service_bytes_recursive': '8:16 Read 4096\nTotal 4096\n',
+    };
+    const { io } = recorder(files);
+    const s = new V1Manager({ version: 1, paths: { cpuacct: '/a/c', cpu: '/a/c', cpuset: '/s/c', memory: '/m/c', blkio: '/b/c' }, owned: [] }, io).stats();
+    expect(s.cpu.usage).toEqual({ total: 6186989, percpu: [3924686, 2262303], percpu_user: [100, 200], percpu_kernel: [3956916, 0], user: 120000000, kernel: 340000000 });
+    expect(s.cpu.throttling).toEqual({ periods: 5, throttledPeriods: 1, throttledTime: 999 });
+    expect(s.cpuset?.cpus).toEqual([0, 1, 2, 5]);
+    expect(s.cpuset?.mems).toEqual([0]);
+    expect({ ...s.memory.raw }).toEqual({ cache: 4096, rss: 8192, hierarchical_memory_limit: 9223372036854771712n });
+    expect(s.memory.usage).toEqual({ limit: 9223372036854771712n, usage: 12288, max: 20000, failcnt: 0 });
+    const dev = (major: number, minor: number, op: string | undefined, value: number) => ({ major, minor: minor || undefined, op, value });
+    expect(s.blkio.ioServicedRecursive).toEqual([dev(8, 0, 'Read', 30), dev(8, 0, 'Write', 2), dev(8, 0, 'Total', 32)]);
+    expect(s.blkio.ioServiceBytesRecursive).toEqual([dev(8, 16, 'Read', 4096)]);
+    expect(s.blkio.sectorsRecursive).toEqual([dev(8, 0, undefined, 64)]);
+    expect(toJson({ limit: s.memory.usage?.limit })).toBe('{"limit":9223372036854771712}');
+  });
+
+  it('v2: cpu.stat in microseconds, memory.stat, io.stat (only the fields runc maps), pids', () => {
+    const d = '/cg/c';
+    const { io } = recorder({
+      [`${d}/cpu.stat`]: 'usage_usec 150\nuser_usec 100\nsystem_usec 50\nnr_periods 3\nnr_throttled 1\nthrottled_usec 7\n',
+      [`${d}/memory.stat`]: 'anon 8192\nfile 4096\n',
+      [`${d}/memory.current`]: '12288\n',
+      [`${d}/memory.max`]: 'max\n',
+      [`${d}/io.stat`]: '8:0 rbytes=4096 wbytes=512 rios=3 wios=1 dbytes=0 dios=0\n254:16 rbytes=1 wbytes=0 rios=1 wios=0\n',
+      [`${d}/pids.current`]: '2\n',
+      [`${d}/pids.max`]: '100\n',
+    });
+    const s = new V2Manager({ version: 2, paths: { '': d }, owned: [] }, io).stats();
+    expect(s.cpu.usage).toEqual({ total: 150000, user: 100000, kernel: 50000 });
+    expect(s.cpu.throttling).toEqual({ periods: 3, throttledPeriods: 1, throttledTime: 7000 });
+    expect({ ...s.memory.raw }).toEqual({ anon: 8192, file: 4096 });
+    expect(s.memory.cache).toBe(4096);
+    expect(s.memory.usage).toEqual({ limit: 18446744073709551615n, usage: 12288, max: undefined, failcnt: 0 });
+    const dev = (major: number, minor: number, op: string, value: number) => ({ major, minor: minor || undefined, op, value: value || undefined });
+    expect(s.blkio.ioServiceBytesRecursive).toEqual([dev(8, 0, 'Read', 4096), dev(8, 0, 'Write', 512), dev(254, 16, 'Read', 1), dev(254, 16, 'Write', 0)]);
+    expect(s.blkio.ioServicedRecursive).toEqual([dev(8, 0, 'Read', 3), dev(8, 0, 'Write', 1), dev(254, 16, 'Read', 1), dev(254, 16, 'Write', 0)]);
+    expect(s.pids).toEqual({ current: 2, limit: 100 });
+  });
+});
+
 describe('what the managers write', () => {
   it('v2: runc\'s files and conversions', () => {
     const d = '/cg/c';

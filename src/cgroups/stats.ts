@@ -93,8 +93,11 @@ export function cpuList(text: string): number[] | undefined {
   const out: number[] = [];
   for (const part of text.trim().split(',')) {
     if (!part) continue;
-    const [a, b] = part.split('-').map(Number);
-    for (let i = a; i <= (b ?? a); i++) out.push(i);
+    // Not split('-').map(Number): map's first use costs ~60-95 us with the interpreter only.
+    const dash = part.indexOf('-');
+    const a = Number(dash < 0 ? part : part.slice(0, dash));
+    const b = dash < 0 ? a : Number(part.slice(dash + 1));
+    for (let i = a; i <= b; i++) out.push(i);
   }
   return out.length ? out : undefined;
 }

@@ -3,7 +3,7 @@
 import { posix } from '../util/path.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
-import { CgroupError, keyValues, plain, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
+import { CgroupError, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
 import { subCgroupDir, type SubCgroups } from './path.ts';
@@ -320,17 +320,17 @@ export class V1Manager implements CgroupManager {
     const percpu = opt(acct, 'cpuacct.usage_percpu');
     if (percpu !== undefined) {
       s.cpu.usage.percpu = [];
-      for (const v of percpu.trim().split(/\s+/)) if (v) s.cpu.usage.percpu.push(u64(v));
+      const number = /\d+/g;
+      for (let m = number.exec(percpu); m; m = number.exec(percpu)) s.cpu.usage.percpu.push(u64(m[0]));
     }
     const all = opt(acct, 'cpuacct.usage_all'); // "cpu user system" then one line per cpu
     if (all !== undefined) {
       const user: U64[] = [];
       const kernel: U64[] = [];
-      const lines = all.trim().split('\n');
-      for (let i = 1; i < lines.length; i++) {
-        const r = lines[i].trim().split(/\s+/);
-        user.push(u64(r[1]));
-        kernel.push(u64(r[2]));
+      const row = /^[ \t]*\d+[ \t]+(\d+)[ \t]+(\d+)/gm;
+      for (let m = row.exec(all); m; m = row.exec(all)) {
+        user.push(u64(m[1]));
+        kernel.push(u64(m[2]));
       }
       s.cpu.usage.percpu_user = user;
       s.cpu.usage.percpu_kernel = kernel;
@@ -339,13 +339,13 @@ export class V1Manager implements CgroupManager {
     if (acctStat !== undefined) {
       const kv = keyValues(acctStat);
       const ns = (v: U64 | undefined) => Math.round((Number(v ?? 0) * 1e9) / CLOCK_TICKS);
-      s.cpu.usage.user = ns(kv.get('user'));
-      s.cpu.usage.kernel = ns(kv.get('system'));
+      s.cpu.usage.user = ns(kv.user);
+      s.cpu.usage.kernel = ns(kv.system);
     }
     const cpuStat = opt(this.dir('cpu'), 'cpu.stat');
     if (cpuStat !== undefined) {
       const kv = keyValues(cpuStat);
-      s.cpu.throttling = { periods: nz(kv.get('nr_periods')), throttledPeriods: nz(kv.get('nr_throttled')), throttledTime: nz(kv.get('throttled_time')) };
+      s.cpu.throttling = { periods: nz(kv.nr_periods), throttledPeriods: nz(kv.nr_throttled), throttledTime: nz(kv.throttled_time) };
     }
 
     const cs = this.dir('cpuset');
@@ -374,8 +374,8 @@ export class V1Manager implements CgroupManager {
     const mem = this.dir('memory');
     if (mem && this.io.exists(mem)) {
       const raw = keyValues(this.read(mem, 'memory.stat'));
-      s.memory.raw = plain(raw);
-      s.memory.cache = nz(raw.get('cache'));
+      s.memory.raw = raw;
+      s.memory.cache = nz(raw.cache);
       const entry = (prefix: string): MemoryEntry => {
         const usage = opt(mem, `${prefix}.usage_in_bytes`);
         if (usage === undefined) return { limit: 0, failcnt: 0 };
@@ -466,7 +466,7 @@ export class V1Manager implements CgroupManager {
   oomKillCount(): number | undefined {
     const dir = this.dir('memory');
     if (!dir || !this.has(dir, 'memory.oom_control')) return undefined;
-    return Number(keyValues(this.read(dir, 'memory.oom_control')).get('oom_kill') ?? 0);
+    return Number(keyValues(this.read(dir, 'memory.oom_control')).oom_kill ?? 0);
   }
 
   exists(): boolean {
@@ -481,17 +481,12 @@ export class V1Manager implements CgroupManager {
   destroy(): void {
     destroyRecord(this.record, this.io);
   }
-
 }
 
 /** "8:0 Read 1282048" (or "8:0 1282048"); "Total N" lines skipped. */
 function blkioEntries(text: string): BlkioEntry[] {
   const out: BlkioEntry[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/[ :]+/);
-    if (f.length < 3) continue;
-    const op = f.length === 4 ? f[2] : undefined;
-    out.push({ major: nz(u64(f[0])), minor: nz(u64(f[1])), op, value: nz(u64(f[f.length - 1])) });
-  }
+  const row = /^[ \t]*(\d+):(\d+)[ \t]+(?:(\S+)[ \t]+)?(\d+)[ \t]*$/gm;
+  for (let m = row.exec(text); m; m = row.exec(text)) out.push({ major: nz(u64(m[1])), minor: nz(u64(m[2])), op: m[3], value: nz(u64(m[4])) });
   return out;
 }

@@ -11,7 +11,7 @@ import { posix } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
-import { CgroupError, keyValues, plain, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
+import { CgroupError, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
 import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import { freezeCgroup, thawCgroup } from './freezer.ts';
@@ -313,17 +313,17 @@ export class V2Manager implements CgroupManager {
     if (cpu !== undefined) {
       const kv = keyValues(cpu);
       const ns = (k: string): U64 => {
-        const v = kv.get(k) ?? 0;
+        const v = kv[k] ?? 0;
         return typeof v === 'bigint' ? v * 1000n : Number.isSafeInteger(v * 1000) ? v * 1000 : BigInt(v) * 1000n;
       };
       s.cpu.usage = { total: nz(ns('usage_usec')), kernel: ns('system_usec'), user: ns('user_usec') };
-      s.cpu.throttling = { periods: nz(kv.get('nr_periods')), throttledPeriods: nz(kv.get('nr_throttled')), throttledTime: nz(ns('throttled_usec')) };
+      s.cpu.throttling = { periods: nz(kv.nr_periods), throttledPeriods: nz(kv.nr_throttled), throttledTime: nz(ns('throttled_usec')) };
     }
     const memStat = opt('memory.stat');
     if (memStat !== undefined) {
       const raw = keyValues(memStat);
-      s.memory.raw = plain(raw);
-      s.memory.cache = nz(raw.get('file'));
+      s.memory.raw = raw;
+      s.memory.cache = nz(raw.file);
       const data = (prefix: string) => {
         const current = opt(`${prefix}.current`);
         if (current === undefined) return undefined;
@@ -351,7 +351,7 @@ export class V2Manager implements CgroupManager {
       const current = opt(`hugetlb.${size}.current`);
       if (current === undefined) continue;
       const events = keyValues(opt(`hugetlb.${size}.events`) ?? '');
-      s.hugetlb[size] = { usage: nz(u64(current)), failcnt: events.get('max') ?? 0 };
+      s.hugetlb[size] = { usage: nz(u64(current)), failcnt: events.max ?? 0 };
     }
     return s;
   }
@@ -362,7 +362,7 @@ export class V2Manager implements CgroupManager {
 
   oomKillCount(): number | undefined {
     if (!this.has('memory.events')) return undefined;
-    return Number(keyValues(this.read('memory.events')).get('oom_kill') ?? 0);
+    return Number(keyValues(this.read('memory.events')).oom_kill ?? 0);
   }
 
   exists(): boolean {
@@ -388,16 +388,11 @@ function small(v: bigint): U64 {
 function ioStats(text: string): Stats['blkio'] {
   const bytes: BlkioEntry[] = [];
   const ios: BlkioEntry[] = [];
-  for (const line of text.split('\n')) {
-    const [dev, ...items] = line.trim().split(/\s+/);
-    const m = /^(\d+):(\d+)$/.exec(dev ?? '');
-    if (!m) continue;
-    for (const item of items) {
-      const [k, v] = item.split('=');
-      const table = k === 'rbytes' || k === 'wbytes' ? bytes : k === 'rios' || k === 'wios' ? ios : undefined;
-      if (!table || v === undefined) continue;
-      table.push({ major: nz(u64(m[1])), minor: nz(u64(m[2])), op: k.startsWith('r') ? 'Read' : 'Write', value: nz(u64(v)) });
-    }
+  const row = /^[ \t]*(\d+):(\d+)[ \t]+(.*)$/gm;
+  for (let m = row.exec(text); m; m = row.exec(text)) {
+    const item = /(?:^|[ \t])([rw])(bytes|ios)=(\d+)(?=\s|$)/g;
+    for (let i = item.exec(m[3]); i; i = item.exec(m[3]))
+      (i[2] === 'bytes' ? bytes : ios).push({ major: nz(u64(m[1])), minor: nz(u64(m[2])), op: i[1] === 'r' ? 'Read' : 'Write', value: nz(u64(i[3])) });
   }
   return { ioServiceBytesRecursive: bytes.length ? bytes : undefined, ioServicedRecursive: ios.length ? ios : undefined };
 }
