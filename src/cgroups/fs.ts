@@ -145,11 +145,11 @@ export function toJson(value: unknown): string {
 /**
  * "key value" lines (memory.stat, cpu.stat, memory.events …) → an object
  * (memory.raw as it is printed; not a Map, whose iteration is JavaScript
- * builtins too); a line whose second field is not a number is skipped. Here and in the stats'
- * other parsers one regex walks the text (exec), not split(/\s+/) per line:
- * with JavaScriptCore's interpreter only, a split by a regex runs RegExp's
- * @@split, written in JavaScript, where exec is the regex engine's own
- * (`events --stats`' parsing took ~0.5 ms that way).
+ * builtins too); a line whose second field is not a number is skipped.
+ * Here and in the stats' other parsers one regex walks the text (exec), not
+ * split(/\s+/) per line: with JavaScriptCore's interpreter only, a split by
+ * a regex runs RegExp's @@split, written in JavaScript, where exec is the
+ * regex engine's own (`events --stats`' parsing took ~0.5 ms that way).
  */
 export function keyValues(text: string): Record<string, U64> {
   const out: Record<string, U64> = Object.create(null);
