@@ -19,6 +19,7 @@ import {
   describeRuntime,
   hostCgroupMode,
   preflight,
+  harnessCgroups,
   sweepLeftCgroups,
   type Runtime,
   type WrapMode,
@@ -238,7 +239,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(mark[t.result]);
         if (++col % 60 === 0) process.stderr.write('\n');
       };
-      const started = Date.now();
+      const before = new Set(harnessCgroups());
       const run = await runSuite({
         env: { TSRUNC_BIN: rt.invoke, [OCI_VERSION_ENV]: rt.ociVersion },
         include: o.include,
@@ -253,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
       say(`\n  ${run.tests.length} tests in ${(run.durationMs / 1000).toFixed(1)} s: ${s.pass} passed, ${s.fail} failed, ${s.skip} skipped`);
       for (const e of run.fileErrors) say(`  ${e.file} did not load: ${e.error}`);
       // Left by the runtime, not the suite: removed so they do not pile up on the host.
-      const left = sweepLeftCgroups(started);
+      const left = sweepLeftCgroups(before);
       if (left.length)
         say(`  note: ${rt.label} left ${left.length} cgroup directories after delete (removed): ${[...new Set(left.map((p) => basename(p)))].join(', ')}`);
       runs.push({ runtime: rt, run });

@@ -3,7 +3,7 @@
 // runs this file with the rest of `npm test`). No containers: fast, no root
 // needed, except the end-to-end test, which runs the runner on a fixture file.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ import { findKnownDifference, loadKnownDifferences, toRegExp, type KnownDifferen
 import { parseArgs } from './main.ts';
 import { classifyLevel, parseTestName, skipReason } from './names.ts';
 import { buildReport, renderMarkdown, renderSummaryMarkdown, renderTerminal, replaceSummaryBlock, type Report } from './report.ts';
-import { busyboxRootfs, cgroupModeOf, needsHybridWrapper, parseVersionOutput, repo, type Runtime } from './runtimes.ts';
+import { uid } from '../../test/lib/harness.ts';
+import { busyboxRootfs, cgroupModeOf, HARNESS_ID, harnessCgroups, needsHybridWrapper, parseVersionOutput, repo, sweepLeftCgroups, type Runtime } from './runtimes.ts';
 import type { SuiteRun, TestRecord } from './suite.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'spec-runner-test-'));
@@ -146,6 +147,36 @@ describe('runtimes', () => {
     expect(needsHybridWrapper('runc', 'auto', 'hybrid')).toBe(false);
     expect(needsHybridWrapper('runc', 'always', 'v2')).toBe(true);
     expect(needsHybridWrapper('crun', 'never', 'hybrid')).toBe(false);
+  });
+});
+
+describe('what a runtime leaves', () => {
+  it("the sweep knows the harness's container ids, and removes an empty cgroup so named that was not there before the run, and nothing else", (ctx) => {
+    for (const id of [uid('spec'), uid('c'), 'spec-123-ab1c7', 'c-9-1']) expect(HARNESS_ID.test(id), id).toBe(true);
+    for (const id of ['spec-x-1', 'spec-123', 'system.slice', 'spec-123-AB1', 'c-1-a/b']) expect(HARNESS_ID.test(id), id).toBe(false);
+    if (process.getuid?.() !== 0) return ctx.skip('needs root (mkdir in a cgroup hierarchy)');
+    const mount = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'].find((m) => {
+      try {
+        return readdirSync(m).includes('cgroup.procs');
+      } catch {
+        return false;
+      }
+    });
+    if (!mount) return ctx.skip('no cgroup hierarchy mounted at /sys/fs/cgroup/pids, /sys/fs/cgroup/unified or /sys/fs/cgroup');
+    // Only this test's own names are swept here: other test files' containers run meanwhile.
+    const [old, left, busy] = [uid('spec'), uid('spec'), uid('spec')];
+    const mine = new RegExp(`^(${old}|${left}|${busy})$`);
+    mkdirSync(join(mount, old));
+    try {
+      const before = new Set(harnessCgroups(mine));
+      expect([...before]).toEqual([join(mount, old)]);
+      mkdirSync(join(mount, left));
+      mkdirSync(join(mount, busy, 'sub'), { recursive: true });
+      expect(sweepLeftCgroups(before, mine)).toEqual([join(mount, left)]);
+      expect(readdirSync(mount).filter((n) => mine.test(n)).sort()).toEqual([old, busy].sort());
+    } finally {
+      for (const d of [join(mount, busy, 'sub'), join(mount, busy), join(mount, old), join(mount, left)]) if (existsSync(d)) rmdirSync(d);
+    }
   });
 });
 

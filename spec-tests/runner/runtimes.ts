@@ -2,8 +2,7 @@
 // cgroup hosts, and a preflight `run` of the busybox bundle (which also picks
 // the bundle's ociVersion for runtimes that refuse the current one).
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 
 export const repo = resolve(import.meta.dirname, '../..');
@@ -116,31 +115,23 @@ export function hostCgroupMode(): CgroupMode {
   }
 }
 
-/**
- * Cgroups the suite's containers were left with after their delete:
- * directories named as the harness names containers (`spec-<pid>-<n>`,
- * `c-<pid>-<n>`), made since `since` (ms), within three levels of any cgroup
- * mount. rmdir takes only empty ones, so nothing in use goes. Returns what
- * it removed, for the log: runtime.md says delete MUST remove what create made.
- */
-export function sweepLeftCgroups(since: number): string[] {
+/** An id that test/lib/harness.ts uid() makes: `spec-<pid>-<tag><n>`, `c-<pid>-<tag><n>` (the tag: a few letters and digits per test file). */
+export const HARNESS_ID = /^(spec|c)-\d+-[0-9a-z]+$/;
+
+/** The cgroup directories named as `name` (the harness's ids by default) within three levels of any cgroup mount. */
+export function harnessCgroups(name: RegExp = HARNESS_ID): string[] {
   const mounts: string[] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = line.split(' ');
     const sep = f.indexOf('-');
     if (sep > 0 && (f[sep + 1] === 'cgroup' || f[sep + 1] === 'cgroup2')) mounts.push(f[4]);
   }
-  const removed: string[] = [];
+  const found: string[] = [];
   const walk = (dir: string, depth: number) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (!e.isDirectory()) continue;
       const path = join(dir, e.name);
-      if (/^(spec|c)-\d+-\d+$/.test(e.name) && statSync(path).mtimeMs >= since)
-        try {
-          rmdirSync(path);
-          removed.push(path);
-          continue;
-        } catch {}
+      if (name.test(e.name)) found.push(path);
       if (depth < 3) walk(path, depth + 1);
     }
   };
@@ -148,6 +139,27 @@ export function sweepLeftCgroups(since: number): string[] {
     try {
       walk(m, 1);
     } catch {}
+  return found;
+}
+
+/**
+ * Cgroups the suite's containers were left with after their delete: those
+ * harnessCgroups(name) finds that were not there `before` the run (a list of
+ * it, made then; not mtimes, which cgroupfs sets when a directory's inode is
+ * first looked up rather than when it was made). rmdir takes only empty ones,
+ * so nothing in use goes. Returns what it removed, for the log: runtime.md
+ * says delete MUST remove what create made.
+ */
+export function sweepLeftCgroups(before: ReadonlySet<string>, name: RegExp = HARNESS_ID): string[] {
+  const removed: string[] = [];
+  // Deepest first: a left cgroup's sub-cgroups before it.
+  for (const path of harnessCgroups(name).reverse()) {
+    if (before.has(path)) continue;
+    try {
+      rmdirSync(path);
+      removed.push(path);
+    } catch {}
+  }
   return removed;
 }
 
