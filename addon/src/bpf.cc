@@ -36,7 +36,16 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
   attr.insns = (uint64_t)(uintptr_t)insns.Data();
   attr.insn_cnt = (uint32_t)(insns.Length() / sizeof(struct bpf_insn));
   attr.license = (uint64_t)(uintptr_t)license;
-  int prog = (int)bpf(BPF_PROG_LOAD, &attr);
+  // The verifier gives up with EAGAIN when a signal is pending for the
+  // thread (a child's SIGCHLD, a timer), and the longer it runs the likelier
+  // that is: a guest under emulation met it in CI. Tried again, as libbpf and
+  // runc's cilium/ebpf do (the signal is handled in between); bounded, so
+  // that a signal storm ends in the error rather than a hang.
+  int prog = -1;
+  for (int tries = 0; tries < 100; tries++) {
+    prog = (int)bpf(BPF_PROG_LOAD, &attr);
+    if (prog >= 0 || errno != EAGAIN) break;
+  }
   if (prog < 0) throw bpf_error(env, "BPF_PROG_LOAD", errno);
 
   // What is attached now, to detach once ours is in (never a moment without a filter).
