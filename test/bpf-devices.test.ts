@@ -2,7 +2,7 @@
 // attaches it. Tried on a cgroup2 directory of this host (the hybrid unified
 // mount works for this: device programs need no controller), with a real
 // process opening real devices.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../src/addon.ts';
@@ -39,6 +39,33 @@ describe.skipIf(!isRoot || !v2)(`cgroup v2 device filter (on ${v2})`, () => {
       }
     } finally {
       if (existsSync(dir)) rmdirSync(dir);
+    }
+  });
+
+  it('loads while signals keep arriving (the verifier gives up on a pending signal: EAGAIN)', () => {
+    const dir = `${v2}/tsrunc-bpf-storm-${process.pid}`;
+    mkdirSync(dir);
+    const onSignal = () => {};
+    process.on('SIGUSR2', onSignal);
+    // A signal to this process for as long as it lives, as fast as a shell sends them.
+    const storm = spawn('sh', ['-c', `while kill -USR2 ${process.pid} 2>/dev/null; do :; done`], { stdio: 'ignore' });
+    const fd = openSync(dir, 'r');
+    try {
+      const program = deviceFilter(DEFAULT_RULES);
+      const failed: string[] = [];
+      // With every signal let through, ~85% of these loads failed here.
+      for (let i = 0; i < 300; i++)
+        try {
+          addon().attachDeviceFilter(fd, program);
+        } catch (e) {
+          failed.push((e as Error).message);
+        }
+      expect(failed.length, failed[0]).toBe(0);
+    } finally {
+      storm.kill('SIGKILL');
+      closeSync(fd);
+      rmdirSync(dir);
+      process.off('SIGUSR2', onSignal);
     }
   });
 });

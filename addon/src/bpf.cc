@@ -4,6 +4,8 @@
 // with BPF_F_ALLOW_MULTI; the programs attached before it are then detached,
 // so that `update` replaces the filter rather than stacking another (as runc).
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <linux/bpf.h>
 #include <napi.h>
 #include <string.h>
@@ -38,14 +40,22 @@ Napi::Value AttachDeviceFilter(const Napi::CallbackInfo& info) {
   attr.license = (uint64_t)(uintptr_t)license;
   // The verifier gives up with EAGAIN when a signal is pending for the
   // thread (a child's SIGCHLD, a timer), and the longer it runs the likelier
-  // that is: a guest under emulation met it in CI. Tried again, as libbpf and
-  // runc's cilium/ebpf do (the signal is handled in between); bounded, so
-  // that a signal storm ends in the error rather than a hang.
+  // that is: a guest under emulation met it in CI, and a steady stream of
+  // signals would fail every try. So signals are blocked for the load (they
+  // are delivered after it; SIGKILL cannot be blocked, and ends the process
+  // anyway), and a load that still meets EAGAIN is tried again, as libbpf
+  // and runc's cilium/ebpf do.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &saved);
   int prog = -1;
-  for (int tries = 0; tries < 100; tries++) {
+  for (int tries = 0; tries < 10; tries++) {
     prog = (int)bpf(BPF_PROG_LOAD, &attr);
     if (prog >= 0 || errno != EAGAIN) break;
   }
+  int load_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  errno = load_errno;
   if (prog < 0) throw bpf_error(env, "BPF_PROG_LOAD", errno);
 
   // What is attached now, to detach once ours is in (never a moment without a filter).
