@@ -25,12 +25,23 @@ export function containerRecord(state: StoredState, context = 'cannot toggle fre
 }
 
 /**
+ * Each directory of the record once: v1's co-mounted controllers (cpu and
+ * cpuacct) share one. A loop, not Set or filter: with JavaScriptCore's
+ * interpreter only, each of those costs ~15-90 us at its first use, and
+ * pause, delete and events run once.
+ */
+export function recordDirs(rec: CgroupRecord): string[] {
+  const out: string[] = [];
+  for (const c in rec.paths) if (!out.includes(rec.paths[c])) out.push(rec.paths[c]);
+  return out;
+}
+
+/**
  * Every process in the cgroup and its sub-cgroups: what `ps` lists and
  * `kill --all` signals. On v1 the devices hierarchy's directory is read (as
  * runc does), or the freezer's, or any.
  */
 export function recordPids(rec: CgroupRecord, io: CgroupIO = realIO): number[] {
-  let dir = rec.version === 2 ? rec.paths[''] : (rec.paths.devices ?? rec.paths.freezer);
-  if (dir === undefined) for (const c in rec.paths) if ((dir = rec.paths[c])) break;
+  const dir = rec.version === 2 ? rec.paths[''] : (rec.paths.devices ?? rec.paths.freezer ?? recordDirs(rec)[0]);
   return dir && io.exists(dir) ? allPids(io, dir) : [];
 }

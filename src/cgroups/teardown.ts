@@ -8,15 +8,14 @@ import type { StoredState } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { thawCgroup } from './freezer.ts';
 import { allPids, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, type CgroupError, type CgroupIO } from './fs.ts';
-import { cgroupRecord } from './record.ts';
+import { cgroupRecord, recordDirs } from './record.ts';
 import { resetFailedUnit, stopUnit } from './systemd-dbus.ts';
 import type { CgroupRecord } from './types.ts';
 
 /** v1: the hierarchies' directories that create made (each once: co-mounted controllers share one). */
 function v1Leaves(rec: CgroupRecord): string[] {
-  // Loops, not Set or filter: with JavaScriptCore's interpreter only each of those costs ~15-90 us at its first use.
   const out: string[] = [];
-  for (const c in rec.paths) if (rec.owned.includes(rec.paths[c]) && !out.includes(rec.paths[c])) out.push(rec.paths[c]);
+  for (const d of recordDirs(rec)) if (rec.owned.includes(d)) out.push(d);
   return out;
 }
 

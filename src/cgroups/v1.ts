@@ -8,7 +8,7 @@ import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Memor
 import { isSwappiness, pidsMax } from './resources.ts';
 import { subCgroupDir, type SubCgroups } from './path.ts';
 import { freezeCgroup, thawCgroup } from './freezer.ts';
-import { recordPids } from './record.ts';
+import { recordDirs, recordPids } from './record.ts';
 import { destroyRecord, killRecord } from './teardown.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 
@@ -47,12 +47,7 @@ export class V1Manager implements CgroupManager {
 
   /** Each hierarchy's directory once (co-mounted controllers share one). */
   private dirs(): string[] {
-    // Loops here and below, not Set, filter or map: with JavaScriptCore's
-    // interpreter only (scripts/bun-compile.mjs) each of those builtins costs
-    // ~15-90 us at its first use, and pause, delete and events run once.
-    const out: string[] = [];
-    for (const c in this.record.paths) if (!out.includes(this.record.paths[c])) out.push(this.record.paths[c]);
-    return out;
+    return recordDirs(this.record);
   }
 
   create(r: Resources): void {
