@@ -19,11 +19,22 @@
 //    match. Addresses do not change, so nothing in the program does; a
 //    linker's `-z max-page-size=0x200000` gives the same layout.
 //
-// 2. An entry stub, x86-64 only. The file's entry point is moved to a few
-//    instructions placed after the text, in the rest of its last page (a page
-//    of zeros is inserted in the file there), or where that has no room, in
-//    the padding before the text (mapped executable already, since the
-//    text's first page starts there). They run before any of Bun's code:
+// 2. A head and an entry stub, x86-64 only. A fault on a page that is not in
+//    the page cache reads around it (read_ahead_kb, 8 MB on some VMs) in 4 kB
+//    folios, which can never be mapped by PMD, until the stub's madvise below
+//    has run. What is read before that must therefore lie away from the
+//    read-only segments in the file. So the head, two segments of their own
+//    above every other (in the file between the text and the writable
+//    segment, HEAD_GAP after the text's last 2 MiB block), holds all that the
+//    kernel and ld.so read before the entry point: the program headers, the
+//    interpreter's name, the notes, and copies of ld.so's tables (.dynsym,
+//    .dynstr, the hashes, versions, relocations; .dynamic and the section
+//    headers point at the copies); then, executable, the stub. The first
+//    segment moves into a 2 MiB block of the file of its own, behind the ELF
+//    header's page (the kernel reads that page; the segment begins with a
+//    copy of it). The head keeps the first segment's address less offset:
+//    before Linux 5.18 the kernel computes AT_PHDR from those. The stub's
+//    instructions, which run before any of Bun's code:
 //        mov  r8, rdx            ; rdx: ld.so's exit hook, for _start
 //        mov  eax, 28            ; madvise(segment, length, MADV_HUGEPAGE)
 //        mov  edi, SEGMENT       ;   for each read-only segment
@@ -82,6 +93,23 @@ const EM_X86_64 = 62;
 const SYS_MADVISE = 28;
 const MADV_HUGEPAGE = 14;
 const SHT_DYNSYM = 11;
+const SHF_ALLOC = 2;
+const PT_DYNAMIC = 2;
+const PT_INTERP = 3;
+const PT_NOTE = 4;
+const PT_PHDR = 6;
+const PT_GNU_PROPERTY = 0x6474e553;
+const PF_R = 4;
+// The dynamic linker's tables, by section type: RELA, HASH, REL, GNU_HASH,
+// GNU_verdef, GNU_verneed, GNU_versym (and DYNSYM, and its string table).
+const TABLE_TYPES = [4, 5, 9, 11, 0x6ffffff6, 0x6ffffffd, 0x6ffffffe, 0x6fffffff];
+// .dynamic's entries that point at them: HASH, STRTAB, SYMTAB, RELA, REL,
+// JMPREL, RELR, GNU_HASH, VERSYM, VERDEF, VERNEED.
+const TABLE_TAGS = [4, 5, 6, 7, 17, 23, 36, 0x6ffffef5, 0x6ffffff0, 0x6ffffffc, 0x6ffffffe];
+// Zeros between the text and the head in the file (see above): half of the
+// largest read-around (read_ahead_kb) a fault in the head or the writable
+// segment may cause, before the stub's madvise, without reaching the text.
+export const HEAD_GAP = 0x400000;
 // How the stub begins (mov r8, rdx; mov eax, SYS_MADVISE): an entry point that begins so was laid out here.
 const STUB_HEAD = Buffer.from([0x49, 0x89, 0xd0, 0xb8, SYS_MADVISE, 0, 0, 0]);
 
@@ -175,7 +203,7 @@ function environAddress(elf) {
  * { elf, stub: false, why } where it is aligned but has no entry stub; or
  * { elf: null, why } where it is left as it is.
  */
-export function hugeText(elf, { env = [] } = {}) {
+export function hugeText(elf, { env = [], gap = HEAD_GAP } = {}) {
   if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return { elf: null, why: 'not an ELF file' };
   if (elf[4] !== 2 || elf[5] !== 1) return { elf: null, why: 'not a 64-bit little-endian ELF file' };
   if (elf.readUInt16LE(16) !== 2) return { elf: null, why: 'position-independent (its load address is chosen at exec)' };
@@ -189,70 +217,92 @@ export function hugeText(elf, { env = [] } = {}) {
   const headers = [];
   for (let i = 0; i < phnum; i++) {
     const at = phoff + i * phentsize;
-    headers.push({
-      at,
-      type: elf.readUInt32LE(at),
-      flags: elf.readUInt32LE(at + 4),
-      offset: Number(elf.readBigUInt64LE(at + 8)),
-      vaddr: Number(elf.readBigUInt64LE(at + 16)),
-      filesz: Number(elf.readBigUInt64LE(at + 32)),
-      memsz: Number(elf.readBigUInt64LE(at + 40)),
-    });
+    const [type, flags] = [elf.readUInt32LE(at), elf.readUInt32LE(at + 4)];
+    const [offset, vaddr, paddr, filesz, memsz, align] = [8, 16, 24, 32, 40, 48].map((o) => Number(elf.readBigUInt64LE(at + o)));
+    headers.push({ type, flags, offset, vaddr, paddr, filesz, memsz, align });
   }
   const loads = headers.filter((h) => h.type === PT_LOAD).sort((a, b) => a.offset - b.offset);
   const text = loads.find((h) => h.flags & PF_X);
   if (!text || loads.some((h) => (h.vaddr - h.offset) % PAGE !== 0)) return { elf: null, why: 'no page-aligned text segment' };
   const headerEnd = Math.max(phoff + phnum * phentsize, 64);
-  // Where the entry stub goes: after the text, in its last page (the room to
-  // that page's end), or, where that is too small, before the text, in its
-  // first page. After the text is better after a boot: the stub's page is the
-  // first of the text that a start touches, and the kernel reads around that
-  // fault (read_ahead_kb) in 4 kB folios before the stub's madvise runs. At
-  // the text's start that read covers the code that follows (with an 8 MB
-  // readahead, ~12 MB of it stayed in 4 kB folios); at its end, the pages
-  // that ld.so's first touch of the writable segment (.dynamic, .got, in the
-  // file right after the text) reads around anyway.
-  const textEnd = text.vaddr + text.filesz;
-  const endRoom = text.memsz === text.filesz ? (PAGE - (textEnd % PAGE)) % PAGE : 0;
-  const startRoom = text.vaddr % PAGE;
-  const stubLength = (block) => stub(0, loads.filter((h) => !(h.flags & PF_W)).map(() => [0, 0]), block, 0).length;
-  const placeFor = (block) => (endRoom >= stubLength(block) ? 'end' : startRoom >= stubLength(block) ? 'start' : null);
-  const entryFile = entry - text.vaddr + text.offset;
-  if (entry >= text.vaddr && entry < textEnd && elf.subarray(entryFile, entryFile + 8).equals(STUB_HEAD)) return { elf: null, why: 'already aligned, with its entry stub' };
-  const stubbable = machine === EM_X86_64 && entry >= text.vaddr && entry < textEnd;
+  const sections = [];
+  for (let i = 0; i < shnum; i++) {
+    const at = shoff + i * shentsize;
+    sections.push({ at, type: elf.readUInt32LE(at + 4), flags: Number(elf.readBigUInt64LE(at + 8)), offset: Number(elf.readBigUInt64LE(at + 24)), size: Number(elf.readBigUInt64LE(at + 32)), link: elf.readUInt32LE(at + 40) });
+  }
+  const entryLoad = loads.find((h) => entry >= h.vaddr && entry < h.vaddr + h.filesz);
+  const entryAt = entryLoad ? entry - entryLoad.vaddr + entryLoad.offset : 0;
+  if (entryLoad && elf.subarray(entryAt, entryAt + 8).equals(STUB_HEAD)) return { elf: null, why: 'already aligned, with its entry stub' };
+  const first = headers.find((h) => h.type === PT_LOAD);
+  const withHead = machine === EM_X86_64 && entry >= text.vaddr && entry < text.vaddr + text.filesz && first.offset === 0 && !(first.flags & PF_W);
   // The environment block: `environ` must be the executable's own, at an address in the file.
   let block = env.length ? { environ: environAddress(elf), strings: env } : null;
   let envWhy;
   if (block && !block.environ) envWhy = "the executable holds no environ of its own (no copy relocation of libc's)";
   else if (block && env.length > 15) envWhy = 'more than 15 environment entries';
-  else if (block && stubbable && !placeFor(block)) envWhy = "no room for the environment block in the text's first or last page";
   if (envWhy) block = null;
-  const place = stubbable ? placeFor(block) : null;
-  const withStub = place !== null;
 
   // Padding before each read-only segment (writable ones are copied on write
   // and gain nothing), in file order: [offset in the old file, length]. With
-  // the stub after the text, a page more after the text: in the file the
-  // next segment may begin in the text's last page, where the stub goes.
+  // the head, the first segment moves too, into a 2 MiB block of its own:
+  // the file's first page (the ELF header, which the kernel reads) stays
+  // where it is, and a copy of it begins the segment.
   const inserts = [];
   let shift = 0;
   for (const h of loads) {
     if (h.flags & PF_W) continue;
     let pad = (((h.vaddr - (h.offset + shift)) % HUGE) + HUGE) % HUGE;
-    // The stub before the text must lie in the padding, from the text's first page on.
-    if (h === text && place === 'start' && pad < startRoom) pad += HUGE;
-    // Headers cannot move: a segment that starts among them stays as it is.
-    if (pad && h.offset >= headerEnd) {
+    if (h === first && withHead && pad < HUGE) pad += HUGE;
+    // Headers cannot move without the head: a segment that starts among them stays as it is.
+    if (pad && (h.offset >= headerEnd || (h === first && withHead))) {
       inserts.push([h.offset, pad]);
       shift += pad;
     }
-    if (h === text && place === 'end') {
-      inserts.push([text.offset + text.filesz, PAGE]);
-      shift += PAGE;
-    }
   }
-  if (!inserts.length && !withStub) return { elf: null, why: 'already aligned' };
   const moved = (offset) => inserts.reduce((o, [at, pad]) => (offset >= at ? o + pad : o), offset);
+  // What the stub asks huge pages for: the read-only segments.
+  const huge = loads.filter((h) => !(h.flags & PF_W));
+
+  // The head (see above): where it goes in the file, what it holds, where it is mapped.
+  let head = null;
+  if (withHead) {
+    // Before Linux 5.18 the kernel passes AT_PHDR as the first segment's
+    // address less its offset, plus e_phoff: the head keeps that difference.
+    const bias = first.vaddr - moved(first.offset);
+    // The dynamic linker's tables: sections of the first segment, copied
+    // whole pages at a time so that their alignment holds.
+    const dynstr = sections.find((x) => x.type === SHT_DYNSYM)?.link;
+    const tables = sections.filter((x, i) => x.flags & SHF_ALLOC && (TABLE_TYPES.includes(x.type) || i === dynstr) && x.offset + x.size <= first.filesz);
+    const lo = tables.length ? Math.floor(Math.min(...tables.map((x) => x.offset)) / PAGE) * PAGE : 0;
+    const hi = tables.length ? Math.max(...tables.map((x) => x.offset + x.size)) : 0;
+    // The first page of the head: the program headers, then the interpreter's
+    // name and the notes (read by the kernel and ld.so from there).
+    const count = phnum + 2;
+    const small = [];
+    let room = count * phentsize;
+    for (const h of headers.filter((h) => h.type === PT_INTERP || h.type === PT_NOTE || h.type === PT_GNU_PROPERTY)) {
+      room = Math.ceil(room / Math.max(h.align, 8)) * Math.max(h.align, 8);
+      small.push({ h, at: room });
+      room += h.filesz;
+    }
+    const phdrPages = Math.ceil(room / PAGE) * PAGE;
+    const tablePages = Math.ceil((hi - lo) / PAGE) * PAGE;
+    const codeLength = stub(0, huge.map(() => [0, 0]), block, 0).length;
+    // In the old file: right after the text, or at the start of the next
+    // segment's first page where the text ends before it.
+    const next = loads.find((h) => h.offset > text.offset);
+    const at = next ? Math.max(text.offset + text.filesz, next.offset - (next.offset % PAGE)) : text.offset + text.filesz;
+    const maxEnd = Math.max(...loads.map((h) => Math.ceil((h.vaddr + h.memsz) / PAGE) * PAGE));
+    // From the end of the text's last 2 MiB block on, by `gap`: a read around
+    // a fault in the head or after it must leave that block alone, or the
+    // text's end is read in 4 kB folios.
+    const start = Math.max(Math.ceil(moved(at) / HUGE) * HUGE + gap, maxEnd - bias);
+    const size = phdrPages + tablePages + Math.ceil(codeLength / PAGE) * PAGE;
+    const before = start - moved(at);
+    inserts.push([at, before + size + ((PAGE - ((before + size) % PAGE)) % PAGE)]);
+    head = { bias, start, tables, lo, hi, count, small, phdrPages, tablePages, stubAt: start + phdrPages + tablePages, codeLength };
+  }
+  if (!inserts.length) return { elf: null, why: 'already aligned' };
 
   const parts = [];
   let last = 0;
@@ -262,36 +312,68 @@ export function hugeText(elf, { env = [] } = {}) {
   }
   parts.push(elf.subarray(last));
   const out = Buffer.concat(parts);
-  for (const h of headers) out.writeBigUInt64LE(BigInt(moved(h.offset)), h.at + 8);
-  for (let i = 0; i < shnum; i++) {
-    const at = shoff + i * shentsize;
-    if (elf.readUInt32LE(at + 4) !== 0) out.writeBigUInt64LE(BigInt(moved(Number(elf.readBigUInt64LE(at + 24)))), moved(at) + 24);
-  }
+  // The file's first page, where the first segment moved: the ELF header the kernel reads.
+  if (moved(0) !== 0) elf.copy(out, 0, 0, Math.min(PAGE, elf.length));
+  for (const x of sections) if (x.type !== 0) out.writeBigUInt64LE(BigInt(moved(x.offset)), moved(x.at) + 24);
   out.writeBigUInt64LE(BigInt(moved(shoff)), 40);
 
-  for (const h of loads) {
-    if (!(h.flags & PF_W) && h.offset >= headerEnd && (moved(h.offset) - h.vaddr) % HUGE !== 0)
-      return { elf: null, why: 'a segment could not be aligned' };
+  for (const h of huge) if ((moved(h.offset) - h.vaddr) % HUGE !== 0 && (h.offset >= headerEnd || head)) return { elf: null, why: 'a segment could not be aligned' };
+  const table = headers.map((h) => ({ ...h, offset: h.filesz ? moved(h.offset) : h.offset }));
+  const writeTable = (at) =>
+    table.forEach((e, i) => {
+      const o = at + i * phentsize;
+      out.writeUInt32LE(e.type, o);
+      out.writeUInt32LE(e.flags, o + 4);
+      [e.offset, e.vaddr, e.paddr, e.filesz, e.memsz, e.align].forEach((v, k) => out.writeBigUInt64LE(BigInt(v), o + 8 + 8 * k));
+    });
+  if (!head) {
+    writeTable(phoff);
+    return { elf: out, stub: false, why: machine !== EM_X86_64 ? 'the entry stub is x86-64 code' : 'the entry point is not in the text, or the first segment is not the headers\' read-only one' };
   }
-  if (!withStub)
-    return { elf: out, stub: false, why: machine !== EM_X86_64 ? 'the entry stub is x86-64 code' : "no room for the entry stub in the text's first or last page" };
 
-  const ranges = loads
-    .filter((h) => !(h.flags & PF_W))
-    .map((h) => [h.vaddr - (h.vaddr % PAGE), Math.ceil((h.vaddr + h.memsz) / PAGE) * PAGE - (h.vaddr - (h.vaddr % PAGE))]);
-  if (ranges.some(([s, l]) => s + l >= 2 ** 31)) return { elf: out, stub: false, why: 'segments above 2 GiB' };
-  const at = place === 'end' ? textEnd : text.vaddr - startRoom;
-  const code = stub(at, ranges, block, entry);
-  if (place === 'end') {
-    // In the page inserted after the text; the text segment grows to hold it.
-    code.copy(out, moved(text.offset) + text.filesz);
-    for (const field of [32, 40]) out.writeBigUInt64LE(BigInt(text.filesz + code.length), text.at + field);
-  } else {
-    // Only the padding inserted before the text is overwritten.
-    const textPad = inserts.find(([o]) => o === text.offset)?.[1] ?? 0;
-    if (textPad < startRoom) return { elf: out, stub: false, why: 'no padding before the text' };
-    code.copy(out, moved(text.offset) - startRoom);
+  const ranges = huge.map((h) => [h.vaddr - (h.vaddr % PAGE), Math.ceil((h.vaddr + h.memsz) / PAGE) * PAGE - (h.vaddr - (h.vaddr % PAGE))]);
+  const vaddr = (offset) => head.bias + offset;
+  if (ranges.some(([s, l]) => s + l >= 2 ** 31) || vaddr(head.stubAt) + PAGE >= 2 ** 31) return { elf: null, why: 'segments above 2 GiB' };
+  stub(vaddr(head.stubAt), ranges, block, entry).copy(out, head.stubAt);
+
+  // The interpreter's name and the notes, copied into the head's first page;
+  // their program headers (and sections) point at the copies.
+  for (const { h, at } of head.small) {
+    elf.copy(out, head.start + at, h.offset, h.offset + h.filesz);
+    const e = table[headers.indexOf(h)];
+    for (const x of sections.filter((x) => x.offset >= h.offset && x.offset + x.size <= h.offset + h.filesz && x.size))
+      rebase(out, moved(x.at), vaddr(head.start + at + x.offset - h.offset), head.start + at + x.offset - h.offset);
+    Object.assign(e, { offset: head.start + at, vaddr: vaddr(head.start + at), paddr: vaddr(head.start + at) });
   }
-  out.writeBigUInt64LE(BigInt(at), 24);
+  // The dynamic linker's tables, copied; .dynamic and the section headers pointed at the copies.
+  const tablesAt = head.start + head.phdrPages;
+  if (head.tables.length) {
+    elf.copy(out, tablesAt, head.lo, head.hi);
+    const [loAddr, hiAddr] = [first.vaddr + head.lo, first.vaddr + head.hi];
+    const dynamic = headers.find((h) => h.type === PT_DYNAMIC);
+    for (let d = moved(dynamic?.offset ?? 0); dynamic && d + 16 <= moved(dynamic.offset) + dynamic.filesz; d += 16) {
+      const tag = Number(out.readBigUInt64LE(d));
+      if (tag === 0) break;
+      const value = Number(out.readBigUInt64LE(d + 8));
+      if (TABLE_TAGS.includes(tag) && value >= loAddr && value < hiAddr) out.writeBigUInt64LE(BigInt(vaddr(tablesAt) + value - loAddr), d + 8);
+    }
+    for (const x of head.tables) rebase(out, moved(x.at), vaddr(tablesAt + x.offset - head.lo), tablesAt + x.offset - head.lo);
+  }
+
+  // The program headers, in the head, with its two segments after the last PT_LOAD.
+  const phdr = table.find((e) => e.type === PT_PHDR);
+  if (phdr) Object.assign(phdr, { offset: head.start, vaddr: vaddr(head.start), paddr: vaddr(head.start), filesz: head.count * phentsize, memsz: head.count * phentsize });
+  const load = (flags, offset, size) => ({ type: PT_LOAD, flags, offset, vaddr: vaddr(offset), paddr: vaddr(offset), filesz: size, memsz: size, align: PAGE });
+  table.splice(table.findLastIndex((e) => e.type === PT_LOAD) + 1, 0, load(PF_R, head.start, head.phdrPages + head.tablePages), load(PF_R | PF_X, head.stubAt, head.codeLength));
+  writeTable(head.start);
+  out.writeBigUInt64LE(BigInt(head.start), 32);
+  out.writeUInt16LE(head.count, 56);
+  out.writeBigUInt64LE(BigInt(vaddr(head.stubAt)), 24);
   return envWhy ? { elf: out, stub: true, env: false, why: envWhy } : { elf: out, stub: true, env: Boolean(block) };
+}
+
+/** Points the section header at `at` (in `out`) at a new address and file offset. */
+function rebase(out, at, addr, offset) {
+  out.writeBigUInt64LE(BigInt(addr), at + 16);
+  out.writeBigUInt64LE(BigInt(offset), at + 24);
 }
