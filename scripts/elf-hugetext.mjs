@@ -84,22 +84,15 @@
 // file, so its alignment is known) is changed; hugeText() says why it left
 // any other as it is.
 
-const PT_LOAD = 1;
-const PF_X = 1;
-const PF_W = 2;
+// ELF's numbers: program header types and flags, section type and flag.
+const [PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE, PT_PHDR, PT_GNU_PROPERTY] = [1, 2, 3, 4, 6, 0x6474e553];
+const [PF_X, PF_W, PF_R] = [1, 2, 4];
+const [SHT_DYNSYM, SHF_ALLOC] = [11, 2];
+const EM_X86_64 = 62;
 const HUGE = 0x200000; // the x86-64 and arm64 (4 kB granule) PMD size
 const PAGE = 0x1000;
-const EM_X86_64 = 62;
 const SYS_MADVISE = 28;
 const MADV_HUGEPAGE = 14;
-const SHT_DYNSYM = 11;
-const SHF_ALLOC = 2;
-const PT_DYNAMIC = 2;
-const PT_INTERP = 3;
-const PT_NOTE = 4;
-const PT_PHDR = 6;
-const PT_GNU_PROPERTY = 0x6474e553;
-const PF_R = 4;
 // The dynamic linker's tables, by section type: RELA, HASH, REL, GNU_HASH,
 // GNU_verdef, GNU_verneed, GNU_versym (and DYNSYM, and its string table).
 const TABLE_TYPES = [4, 5, 9, 11, 0x6ffffff6, 0x6ffffffd, 0x6ffffffe, 0x6fffffff];
