@@ -33,7 +33,8 @@
 //    segment moves into a 2 MiB block of the file of its own, behind the ELF
 //    header's page (the kernel reads that page; the segment begins with a
 //    copy of it). The head keeps the first segment's address less offset:
-//    before Linux 5.18 the kernel computes AT_PHDR from those. The stub's
+//    kernels before 5.18 (where the fix was not backported) compute AT_PHDR
+//    from those. The stub's
 //    instructions, which run before any of Bun's code:
 //        mov  r8, rdx            ; rdx: ld.so's exit hook, for _start
 //        mov  eax, 28            ; madvise(segment, length, MADV_HUGEPAGE)
@@ -259,8 +260,9 @@ export function hugeText(elf, { env = [], gap = HEAD_GAP } = {}) {
   // The head (see above): where it goes in the file, what it holds, where it is mapped.
   let head = null;
   if (withHead) {
-    // Before Linux 5.18 the kernel passes AT_PHDR as the first segment's
-    // address less its offset, plus e_phoff: the head keeps that difference.
+    // Kernels before 5.18 (unless the fix was backported) pass AT_PHDR as the
+    // first segment's address less its offset, plus e_phoff: the head keeps
+    // that difference.
     const bias = first.vaddr - moved(first.offset);
     // The dynamic linker's tables: sections of the first segment, copied
     // whole pages at a time so that their alignment holds.

@@ -12,6 +12,8 @@
 #                            installed CLI (Bun and Node; writable and read-only), podman with it, the
 #                            installed tsrunc-spec-tests against runc, and the release tarball
 #   6. npm run test:systemd  the systemd cgroup driver, tsrunc and runc, in that guest with systemd as PID 1
+#   7. npm run test:old-kernel  the executable's layout and the lifecycle tests in that guest on Linux 5.10
+#                            (Debian 11's kernel, fetched once from Debian's archive into build/)
 # Each stage runs even when an earlier one failed; the exit status says if any did.
 set -uo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")/.."
@@ -58,6 +60,7 @@ stage 'conformance: tsrunc, runc, crun' sh -c 'npm run --silent spec-tests -- --
 if [[ -f test/engines/vitest.config.ts ]]; then stage 'engines' npm run --silent test:engines; fi
 stage 'cgroup v2 (qemu guest)' npm run --silent test:v2
 stage 'systemd cgroup driver (qemu guest, systemd PID 1)' npm run --silent test:systemd
+stage 'old kernel: Linux 5.10 (qemu guest)' npm run --silent test:old-kernel
 stage 'package: pack, install, lifecycle, podman, spec-tests' bash scripts/test-package.sh
 
 if ((${#failed[@]})); then

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# build-initramfs.sh KVER OUT — the qemu-v2 guest's initramfs (uncompressed newc
-# cpio): static busybox and its applets, the boot-critical modules of kernel KVER
-# in dependency order, and ./init. run.sh calls it when the cached one is stale.
+# build-initramfs.sh KVER OUT [MODDIR] — the qemu-v2 guest's initramfs (uncompressed
+# newc cpio): static busybox and its applets, the boot-critical modules of kernel KVER
+# (from MODDIR, default /lib/modules/KVER) in dependency order, and ./init. run.sh
+# calls it when the cached one is stale.
 set -euo pipefail
 here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 kver=$1 out=$2
-moddir=/lib/modules/$kver
+moddir=${3:-/lib/modules/$kver}
 [ -f "$moddir/modules.dep" ] || { echo "build-initramfs: no $moddir/modules.dep" >&2; exit 1; }
 
 busybox=$(command -v busybox || true)

@@ -11,6 +11,9 @@
 #   QEMU_V2_SMP       guest CPUs (default 2)
 #   QEMU_V2_CPU       qemu CPU model (default max)
 #   QEMU_V2_KERNEL    guest kernel version (default: newest /boot/vmlinuz-* with modules)
+#   QEMU_V2_KERNEL_ROOT  a tree with boot/vmlinuz-VER and lib/modules/VER (an unpacked
+#                     kernel package) to take the guest kernel from instead of /; modules
+#                     the guest loads on demand come from the host's /lib/modules only
 #   QEMU_V2_CACHE     9p cache mode: loose (default), mmap, none
 #   QEMU_V2_CGROUP    run CMD in this cgroup (e.g. /init.scope) instead of the root one
 #   QEMU_V2_SUBTREE   controllers to enable in the root's cgroup.subtree_control,
@@ -48,24 +51,26 @@ if ! command -v qemu-system-x86_64 >/dev/null || ! have_kernel || ! command -v c
 		die "apt-get install failed"
 fi
 
+kroot=${QEMU_V2_KERNEL_ROOT:-}
 kver=${QEMU_V2_KERNEL:-}
 if [ -z "$kver" ]; then
-	for k in $(ls /boot/vmlinuz-* 2>/dev/null | sed 's,^/boot/vmlinuz-,,' | sort -V); do
-		[ -f "/lib/modules/$k/modules.dep" ] && kver=$k
+	for k in $(ls "$kroot"/boot/vmlinuz-* 2>/dev/null | sed 's,^.*/boot/vmlinuz-,,' | sort -V); do
+		[ -f "$kroot/lib/modules/$k/modules.dep" ] && kver=$k
 	done
 fi
-[ -n "$kver" ] && [ -f "/boot/vmlinuz-$kver" ] && [ -f "/lib/modules/$kver/modules.dep" ] ||
-	die "no guest kernel with modules (/boot/vmlinuz-*, /lib/modules/*/modules.dep)"
+vmlinuz=$kroot/boot/vmlinuz-$kver moddir=$kroot/lib/modules/$kver
+[ -n "$kver" ] && [ -f "$vmlinuz" ] && [ -f "$moddir/modules.dep" ] ||
+	die "no guest kernel with modules ($kroot/boot/vmlinuz-*, $kroot/lib/modules/*/modules.dep)"
 
 # --- the initramfs, cached per kernel version and per content of its sources ---
 mkdir -p "$cache_dir/runs"
 initrd=$cache_dir/initramfs-$kver.cpio
 key=$( { echo "$kver"; cat "$here/init" "$here/qv2-modprobe" "$here/build-initramfs.sh" "$here/systemd-run.sh";
-	sha256sum "$(command -v busybox)" "/lib/modules/$kver/modules.dep"; } | sha256sum | cut -c1-16)
+	sha256sum "$(command -v busybox)" "$moddir/modules.dep"; } | sha256sum | cut -c1-16)
 (
 	flock 9
 	if [ ! -f "$initrd" ] || [ "$(cat "$initrd.key" 2>/dev/null)" != "$key" ]; then
-		bash "$here/build-initramfs.sh" "$kver" "$initrd" >&2
+		bash "$here/build-initramfs.sh" "$kver" "$initrd" "$moddir" >&2
 		echo "$key" >"$initrd.key"
 	fi
 ) 9>"$cache_dir/.lock"
@@ -96,7 +101,7 @@ cmdline+=" qv2.keep=$(printf %s "$repo" | base64 -w0)"
 # ttyS0 (kernel console, init's log) goes to a file; ttyS1 (CMD's output) to stdout.
 qemu=(qemu-system-x86_64 -accel tcg -cpu "${QEMU_V2_CPU:-max}" -smp "${QEMU_V2_SMP:-2}" -m "${QEMU_V2_MEM:-2048}"
 	-nodefaults -display none -no-reboot
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" -append "$cmdline"
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,id=hostroot,multidevs=remap
 	-serial "file:$run/console.log"
 	-chardev stdio,id=out,signal=off -serial chardev:out)
