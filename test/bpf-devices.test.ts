@@ -28,11 +28,11 @@ describe.skipIf(!isRoot || !v2)(`cgroup v2 device filter (on ${v2})`, () => {
     try {
       const fd = openSync(dir, 'r');
       try {
-        addon().attachDeviceFilter(fd, deviceFilter(DEFAULT_RULES));
+        addon('attachDeviceFilter')(fd, deviceFilter(DEFAULT_RULES));
         // /dev/null and /dev/zero are default devices; /dev/kmsg (1:11) is not.
         expect(tryOpen(dir, ['/dev/null', '/dev/zero', '/dev/kmsg'])).toBe('/dev/null:ok /dev/zero:ok /dev/kmsg:denied');
         // Now allow everything: if the first program were still attached, kmsg would stay denied.
-        addon().attachDeviceFilter(fd, deviceFilter([{ allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' }]));
+        addon('attachDeviceFilter')(fd, deviceFilter([{ allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' }]));
         expect(tryOpen(dir, ['/dev/null', '/dev/kmsg'])).toBe('/dev/null:ok /dev/kmsg:ok');
       } finally {
         closeSync(fd);
@@ -56,7 +56,7 @@ describe.skipIf(!isRoot || !v2)(`cgroup v2 device filter (on ${v2})`, () => {
       // With every signal let through, ~85% of these loads failed here.
       for (let i = 0; i < 300; i++)
         try {
-          addon().attachDeviceFilter(fd, program);
+          addon('attachDeviceFilter')(fd, program);
         } catch (e) {
           failed.push((e as Error).message);
         }

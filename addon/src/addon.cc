@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "functions.h"
 #include "plan.h"
 
 namespace tsrunc {
@@ -32,10 +33,7 @@ Napi::Value SdManagerProperty(const Napi::CallbackInfo& info);
 Napi::Value SdSessionBusOwnerUid(const Napi::CallbackInfo& info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo& info);  // seccomp.cc
 Napi::Value SeccompInfo(const Napi::CallbackInfo& info);
-Napi::Object FsExports(Napi::Env env);  // fs.cc
-void ProgramExports(Napi::Env env, Napi::Object exports);  // program.cc
 void DropStubEnviron();  // environ.cc
-void EnvironExports(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -328,38 +326,56 @@ Napi::Value ExitNow(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+const NamedFunction kFunctions[] = {
+    {"spawn", Spawn},
+    {"release", Release},
+    {"procWrite", ProcWrite},
+    {"seccompCompile", SeccompCompile},
+    {"seccompInfo", SeccompInfo},
+    {"flock", Flock},
+    {"sameFile", SameFile},
+    {"mkfifo", Mkfifo},
+    {"openExecFifo", OpenExecFifo},
+    {"pidfdWait", PidfdWait},
+    {"tryWait", TryWait},
+    {"reap", Reap},
+    {"exitNow", ExitNow},
+    {"attachDeviceFilter", AttachDeviceFilter},
+    {"sdStartTransientUnit", SdStartTransientUnit},
+    {"sdStopUnit", SdStopUnit},
+    {"sdSetUnitProperties", SdSetUnitProperties},
+    {"sdResetFailedUnit", SdResetFailedUnit},
+    {"sdManagerProperty", SdManagerProperty},
+    {"sdSessionBusOwnerUid", SdSessionBusOwnerUid},
+    {"recvFd", RecvFd},
+    {"setWinsize", SetWinsize},
+    {"ttyRaw", TtyRaw},
+    {"copyInThread", CopyInThread},
+    {"ttyRestore", TtyRestore},
+    {"getWinsize", GetWinsize},
+    {"stepName", StepName},
+};
+
+// fn(name): the function of that name (src/addon.ts calls it once per name).
+Napi::Value Fn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  const struct {
+    const NamedFunction* table;
+    size_t count;
+  } tables[] = {{kFunctions, sizeof(kFunctions) / sizeof(kFunctions[0])},
+                {kFsFunctions, kFsFunctionCount},
+                {kProgramFunctions, kProgramFunctionCount},
+                {kEnvironFunctions, kEnvironFunctionCount}};
+  for (const auto& t : tables)
+    for (size_t i = 0; i < t.count; i++)
+      if (name == t.table[i].name) return Napi::Function::New(env, t.table[i].fn, t.table[i].name);
+  throw Napi::TypeError::New(env, "tsrunc's addon has no function " + name);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   DropStubEnviron();
-  exports.Set("spawn", Napi::Function::New(env, Spawn));
-  exports.Set("release", Napi::Function::New(env, Release));
-  exports.Set("procWrite", Napi::Function::New(env, ProcWrite));
-  exports.Set("seccompCompile", Napi::Function::New(env, SeccompCompile));
-  exports.Set("seccompInfo", Napi::Function::New(env, SeccompInfo));
-  exports.Set("flock", Napi::Function::New(env, Flock));
-  exports.Set("sameFile", Napi::Function::New(env, SameFile));
-  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
-  exports.Set("openExecFifo", Napi::Function::New(env, OpenExecFifo));
-  exports.Set("pidfdWait", Napi::Function::New(env, PidfdWait));
-  exports.Set("tryWait", Napi::Function::New(env, TryWait));
-  exports.Set("reap", Napi::Function::New(env, Reap));
-  exports.Set("exitNow", Napi::Function::New(env, ExitNow));
-  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
-  exports.Set("sdStartTransientUnit", Napi::Function::New(env, SdStartTransientUnit));
-  exports.Set("sdStopUnit", Napi::Function::New(env, SdStopUnit));
-  exports.Set("sdSetUnitProperties", Napi::Function::New(env, SdSetUnitProperties));
-  exports.Set("sdResetFailedUnit", Napi::Function::New(env, SdResetFailedUnit));
-  exports.Set("sdManagerProperty", Napi::Function::New(env, SdManagerProperty));
-  exports.Set("sdSessionBusOwnerUid", Napi::Function::New(env, SdSessionBusOwnerUid));
-  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
-  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
-  exports.Set("ttyRaw", Napi::Function::New(env, TtyRaw));
-  exports.Set("copyInThread", Napi::Function::New(env, CopyInThread));
-  exports.Set("ttyRestore", Napi::Function::New(env, TtyRestore));
-  exports.Set("getWinsize", Napi::Function::New(env, GetWinsize));
-  exports.Set("fs", FsExports(env));
-  ProgramExports(env, exports);
-  EnvironExports(env, exports);
-  exports.Set("stepName", Napi::Function::New(env, StepName));
+  exports.Set("fn", Napi::Function::New(env, Fn, "fn"));
   return exports;
 }
 

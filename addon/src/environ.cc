@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "functions.h"
+
 extern char** environ;
 
 namespace tsrunc {
@@ -57,6 +59,7 @@ void DropStubEnviron() {
     if (!getenv(n.c_str())) dropped.push_back(n);
 }
 
-void EnvironExports(Napi::Env env, Napi::Object exports) { exports.Set("stubEnv", Napi::Function::New(env, StubEnv)); }
+const NamedFunction kEnvironFunctions[] = {{"stubEnv", StubEnv}};
+const size_t kEnvironFunctionCount = sizeof(kEnvironFunctions) / sizeof(kEnvironFunctions[0]);
 
 }  // namespace tsrunc

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "functions.h"
+
 extern char** environ;
 
 namespace tsrunc {
@@ -89,6 +91,7 @@ Napi::Value RunProgram(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void ProgramExports(Napi::Env env, Napi::Object exports) { exports.Set("runProgram", Napi::Function::New(env, RunProgram)); }
+const NamedFunction kProgramFunctions[] = {{"runProgram", RunProgram}};
+const size_t kProgramFunctionCount = sizeof(kProgramFunctions) / sizeof(kProgramFunctions[0]);
 
 }  // namespace tsrunc

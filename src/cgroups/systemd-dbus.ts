@@ -11,7 +11,7 @@
 // rootless systemd driver does. sd-bus authenticates with EXTERNAL and lets
 // the bus take the uid from the socket's credentials, so root of a user
 // namespace is seen as the user who owns it.
-import { addon } from '../addon.ts';
+import { nativeFunction } from '../addon.ts';
 import { RuntimeError } from '../util/errors.ts';
 import type { SdProp } from './systemd-props.ts';
 
@@ -27,7 +27,7 @@ interface SdAddon {
   sdSessionBusOwnerUid(): number;
 }
 
-const sd = () => addon() as unknown as SdAddon;
+const sd = <K extends keyof SdAddon>(name: K): SdAddon[K] => nativeFunction(name) as SdAddon[K];
 
 /**
  * The user manager (not root), or the system one: the default when no
@@ -48,12 +48,12 @@ const dbusName = (e: unknown) => (e as { dbusName?: string }).dbusName;
 export function startTransientUnit(user: boolean, unit: string, props: SdProp[]): void {
   let result: string;
   try {
-    result = sd().sdStartTransientUnit(user, unit, 'replace', props, JOB_TIMEOUT_MS);
+    result = sd('sdStartTransientUnit')(user, unit, 'replace', props, JOB_TIMEOUT_MS);
   } catch (e) {
     if (dbusName(e) !== 'org.freedesktop.systemd1.UnitExists') throw new RuntimeError(`unable to start unit ${JSON.stringify(unit)}: ${(e as Error).message}`);
     resetFailedUnit(user, unit);
     try {
-      result = sd().sdStartTransientUnit(user, unit, 'replace', props, JOB_TIMEOUT_MS);
+      result = sd('sdStartTransientUnit')(user, unit, 'replace', props, JOB_TIMEOUT_MS);
     } catch (e2) {
       throw new RuntimeError(`unable to start unit ${JSON.stringify(unit)}: ${(e2 as Error).message}`);
     }
@@ -65,7 +65,7 @@ export function startTransientUnit(user: boolean, unit: string, props: SdProp[])
 export function stopUnit(user: boolean, unit: string): void {
   let result: string;
   try {
-    result = sd().sdStopUnit(user, unit, JOB_TIMEOUT_MS);
+    result = sd('sdStopUnit')(user, unit, JOB_TIMEOUT_MS);
   } catch (e) {
     throw new RuntimeError(`unable to stop unit ${JSON.stringify(unit)}: ${(e as Error).message}`);
   }
@@ -75,7 +75,7 @@ export function stopUnit(user: boolean, unit: string): void {
 export function setUnitProperties(user: boolean, unit: string, props: SdProp[]): void {
   if (!props.length) return;
   try {
-    sd().sdSetUnitProperties(user, unit, props);
+    sd('sdSetUnitProperties')(user, unit, props);
   } catch (e) {
     throw new RuntimeError(`unable to set unit properties: ${(e as Error).message}`);
   }
@@ -83,13 +83,13 @@ export function setUnitProperties(user: boolean, unit: string, props: SdProp[]):
 
 /** ResetFailedUnit; errors (not failed, no such unit) ignored, as runc does. */
 export function resetFailedUnit(user: boolean, unit: string): void {
-  sd().sdResetFailedUnit(user, unit);
+  sd('sdResetFailedUnit')(user, unit);
 }
 
 /** The manager's own cgroup (its ControlGroup property): where a user manager's slices live. */
 export function managerCgroup(user: boolean): string {
   try {
-    return sd().sdManagerProperty(user, 'ControlGroup');
+    return sd('sdManagerProperty')(user, 'ControlGroup');
   } catch (e) {
     throw new RuntimeError((e as Error).message);
   }
@@ -102,7 +102,7 @@ export function managerCgroup(user: boolean): string {
  */
 export function sessionBusOwnerUid(): number | undefined {
   try {
-    return sd().sdSessionBusOwnerUid();
+    return sd('sdSessionBusOwnerUid')();
   } catch {
     return undefined;
   }

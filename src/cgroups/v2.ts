@@ -269,7 +269,7 @@ export class V2Manager implements CgroupManager {
   private setDevices(rules: DeviceRule[]): void {
     const fd = openSync(this.dir, fsc.O_RDONLY | fsc.O_DIRECTORY);
     try {
-      addon().attachDeviceFilter(fd, deviceFilter(rules));
+      addon('attachDeviceFilter')(fd, deviceFilter(rules));
     } finally {
       closeSync(fd);
     }

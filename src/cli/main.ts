@@ -7,7 +7,7 @@ import { defaultRoot } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { out } from '../util/output.ts';
 import { GLOBAL_FLAGS, type Command, type Globals } from './command.ts';
-import { addonIfLoaded } from '../addon.ts';
+import { addon, addonLoaded } from '../addon.ts';
 import { ENGINE } from '../util/engine.ts';
 
 const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
@@ -86,14 +86,13 @@ async function main(argv: string[]): Promise<number> {
 function exit(code: number): never {
   // (execArgv is empty in the Bun executable: its .some, a JS builtin, would cost ~0.04 ms to set up.)
   const tooling = process.env.NODE_V8_COVERAGE || (process.execArgv.length > 0 && process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof|inspect)/.test(a)));
-  const fast = tooling ? undefined : addonIfLoaded();
-  if (fast) {
+  if (!tooling && addonLoaded()) {
     // What process.exit would do that matters here, the 'exit' listeners,
     // then _exit: Bun's process.exit around them cost ~0.1 ms a verb
     // (bench/verbs.mjs --also, three runs: the lifecycle 0.7-1.6 ms less).
     process.exitCode = code;
     process.emit('exit', code);
-    fast.exitNow(code);
+    addon('exitNow')(code);
   }
   process.exit(code);
 }

@@ -129,12 +129,12 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     dir.writeConfig(config);
     dir.write(state);
-    if (waitForStart) addon().mkfifo(dir.fifoPath, 0o622);
+    if (waitForStart) addon('mkfifo')(dir.fifoPath, 0o622);
     // The limits hold before the child exists; it is cloned into the cgroup.
     const owner = cgroupOwner(cgroup, config, namespaces);
     const cgroupEntry = setupCgroup(cgroup, devices, owner, rootlessCg);
     if (debugEnabled()) debugPlan(`create ${opts.id}`, plan, cgroup.paths, cgroupEntry.cgroupTasks);
-    const handle = addon().spawn({
+    const handle = addon('spawn')({
       ...plan,
       ...cgroupEntry,
       execFifo: waitForStart ? dir.fifoPath : undefined,
@@ -157,11 +157,11 @@ export function createContainer(opts: CreateOptions): Created {
     stateFd = handle.stateFd;
     if (stateFd !== undefined) writeSync(stateFd, JSON.stringify(ociState(state, 'creating')));
     writeSeccompState(handle.seccompStateFd, plan.seccomp, pid, ociState(state, 'creating'));
-    let released = addon().release(handle.syncFd, handle.errorFd, pid);
+    let released = addon('release')(handle.syncFd, handle.errorFd, pid);
     while (released.checkpoint) {
       runHooks('prestart', hooks.prestart, ociState(state, 'creating'));
       runHooks('createRuntime', hooks.createRuntime, ociState(state, 'creating'));
-      released = addon().release(handle.syncFd, handle.errorFd, pid);
+      released = addon('release')(handle.syncFd, handle.errorFd, pid);
     }
     if (released.failure) throw new RuntimeError(describeFailure(released.failure, { ...plan, ...cgroupEntry }, hooks.createContainer));
     consoleFd = receiveMaster(consoleFd);
@@ -188,7 +188,7 @@ export function createContainer(opts: CreateOptions): Created {
       } catch {}
       // Bounded: in a frozen cgroup (a cgroupsPath someone paused) the kill
       // lands only at the thaw; an unreaped child goes to init when we exit.
-      if (addon().pidfdWait(pid, 1000)) addon().reap(pid);
+      if (addon('pidfdWait')(pid, 1000)) addon('reap')(pid);
     }
     try {
       removeCgroup(state);
@@ -205,7 +205,7 @@ export function createContainer(opts: CreateOptions): Created {
  */
 export function writeOomScoreAdj(pid: number, value: number): void {
   try {
-    addon().procWrite(pid, 'oom_score_adj', String(value));
+    addon('procWrite')(pid, 'oom_score_adj', String(value));
   } catch (e) {
     const err = e as Error & { errno?: number };
     const why = err.errno === EACCES || err.errno === EPERM ? 'permission denied (lowering it below the caller\'s needs CAP_SYS_RESOURCE)' : err.message;

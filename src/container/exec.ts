@@ -107,12 +107,12 @@ export function execProcess(opts: ExecOptions): Execed {
   if (debugEnabled()) debugPlan(`exec ${opts.id}`, plan, undefined, cgroupEntry.cgroupTasks);
   let handle;
   try {
-    handle = addon().spawn({ ...plan, ...cgroupEntry });
+    handle = addon('spawn')({ ...plan, ...cgroupEntry });
   } catch (e) {
     // A cgroup named by --cgroup is taken as it is (runc: `--cgroup /` turns the fallback off).
     if (opts.subCgroups || (e as { errno?: number }).errno !== process.getBuiltinModule('node:os').constants.errno.EBUSY) throw e;
     cgroupEntry = execCgroupEntry(state, true);
-    handle = addon().spawn({ ...plan, ...cgroupEntry });
+    handle = addon('spawn')({ ...plan, ...cgroupEntry });
   }
   let pid = handle.pid;
   let consoleFd: number | undefined;
@@ -120,10 +120,10 @@ export function execProcess(opts: ExecOptions): Execed {
     // The namespaces opened were init's if init still lives (see above).
     if (!initAlive(state)) throw new RuntimeError('cannot exec in a stopped container');
     writeSeccompState(handle.seccompStateFd, plan.seccomp, pid, ociState(state, 'running'));
-    if (plan.oomScoreAdj !== undefined) addon().procWrite(pid, 'oom_score_adj', String(plan.oomScoreAdj));
+    if (plan.oomScoreAdj !== undefined) addon('procWrite')(pid, 'oom_score_adj', String(plan.oomScoreAdj));
     // Waits until the process execs or fails: in a paused container (--ignore-paused)
     // that is once it is resumed, as with runc; no lock is held meanwhile.
-    const released = addon().release(handle.syncFd, handle.errorFd, pid);
+    const released = addon('release')(handle.syncFd, handle.errorFd, pid);
     if (released.failure) {
       pid = released.pid;
       throw new RuntimeError(describeFailure(released.failure, { ...plan, ...cgroupEntry }));
@@ -138,7 +138,7 @@ export function execProcess(opts: ExecOptions): Execed {
     // Reaped only once it is gone: a process killed in a frozen cgroup dies
     // when the cgroup is thawed, and tsrunc must not wait for that; an
     // unreaped child is reaped by init once tsrunc exits.
-    if (addon().pidfdWait(pid, 1000)) addon().reap(pid);
+    if (addon('pidfdWait')(pid, 1000)) addon('reap')(pid);
     throw e;
   }
   return { pid, consoleFd };

@@ -69,7 +69,7 @@ export function searchDenied(path: string, idMaps: Described['idMaps']): string 
 
 export function describeFailure(f: ChildFailure, plan: Described, createContainerHooks?: Array<{ path: string }>): string {
   if (f.step < 0) return 'container init died during setup';
-  const step = addon().stepName(f.step) ?? `step ${f.step}`;
+  const step = addon('stepName')(f.step) ?? `step ${f.step}`;
   const err = f.errno ? errnoName(f.errno) : 'killed';
   switch (step) {
     case 'create mount target': {

@@ -13,7 +13,7 @@ function exited(pid: number): Promise<ExitStatus> {
     // Signal watchers do not keep Node's event loop alive; this timer does.
     const alive = setInterval(() => {}, 1 << 30);
     const check = () => {
-      const st = addon().tryWait(pid);
+      const st = addon('tryWait')(pid);
       if (!st) return;
       process.off('SIGCHLD', check);
       clearInterval(alive);
@@ -28,7 +28,7 @@ function exited(pid: number): Promise<ExitStatus> {
 export function receiveMaster(sock: number | undefined): number | undefined {
   if (sock === undefined) return undefined;
   try {
-    return addon().recvFd(sock);
+    return addon('recvFd')(sock);
   } finally {
     closeSync(sock);
   }
@@ -77,15 +77,15 @@ export async function foreground(pid: number, consoleFd?: number): Promise<numbe
   let saved: Buffer | undefined;
   let output: Promise<void> = Promise.resolve();
   const resize = () => {
-    const ws = addon().getWinsize(0) ?? addon().getWinsize(1);
-    if (ws && consoleFd !== undefined) addon().setWinsize(consoleFd, ws.rows, ws.cols);
+    const ws = addon('getWinsize')(0) ?? addon('getWinsize')(1);
+    if (ws && consoleFd !== undefined) addon('setWinsize')(consoleFd, ws.rows, ws.cols);
   };
   if (consoleFd !== undefined) {
-    saved = addon().ttyRaw(0);
+    saved = addon('ttyRaw')(0);
     resize();
     process.on('SIGWINCH', resize);
     output = copy(consoleFd, 1);
-    addon().copyInThread(0, consoleFd);
+    addon('copyInThread')(0, consoleFd);
   } else {
     process.on('SIGWINCH', forward);
   }
@@ -94,7 +94,7 @@ export async function foreground(pid: number, consoleFd?: number): Promise<numbe
     await output;
     return code ?? 128 + (signal ?? 0);
   } finally {
-    if (saved) addon().ttyRestore(0, saved);
+    if (saved) addon('ttyRestore')(0, saved);
     for (const s of FORWARDED) process.off(s, forward);
   }
 }

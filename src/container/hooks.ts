@@ -19,7 +19,7 @@ import { addon } from '../addon.ts';
  * its own), less what dist/tsrunc's entry stub added for Bun (addon/src/environ.cc).
  */
 function runtimeEnv(): NodeJS.ProcessEnv {
-  const names = addon().stubEnv();
+  const names = addon('stubEnv')();
   if (names.length === 0) return process.env;
   const env = { ...process.env };
   for (const name of names) delete env[name];

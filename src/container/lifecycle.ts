@@ -51,7 +51,7 @@ function killAndWait(state: StoredState): void {
   try {
     process.kill(state.pid, 'SIGKILL');
   } catch {}
-  if (!addon().pidfdWait(state.pid, 10_000)) throw new RuntimeError(`container init ${state.pid} did not die after SIGKILL`);
+  if (!addon('pidfdWait')(state.pid, 10_000)) throw new RuntimeError(`container init ${state.pid} did not die after SIGKILL`);
 }
 
 /** `st`: the status remove() derived under the lock; a stopped init cannot come back, so /proc is not read again. */

@@ -327,7 +327,7 @@ export function planProcess(proc: Process, opts: ProcessOptions) {
 }
 
 function callerTtySize(): { height: number; width: number } | undefined {
-  const ws = addon().getWinsize(0) ?? addon().getWinsize(1);
+  const ws = addon('getWinsize')(0) ?? addon('getWinsize')(1);
   return ws && { height: ws.rows, width: ws.cols };
 }
 

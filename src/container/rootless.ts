@@ -185,7 +185,7 @@ function runTool(tool: string, pid: number, maps: IDMapping[], what: string): vo
 function writeMap(pid: number, file: string, text: string, what: string): void {
   try {
     // Through the host's procfs, verified (addon procWrite): never a path a mount could redirect.
-    addon().procWrite(pid, file, text);
+    addon('procWrite')(pid, file, text);
   } catch (e) {
     const err = e as Error & { errno?: number };
     throw new RuntimeError(`linux.${what}: write /proc/${pid}/${file} (${text.trim().replace(/\n/g, '; ')}): ${err.errno === EPERM ? 'operation not permitted' : err.message}`);

@@ -15,7 +15,7 @@
 // notify fd goes, with the container process state (writeSeccompState), to
 // listenerPath over SCM_RIGHTS, sent by whichever process loaded the filter.
 import { closeSync, writeSync } from '../util/fs.ts';
-import { addon } from '../addon.ts';
+import { addon, type Addon } from '../addon.ts';
 import type { Seccomp } from '../config/schema.ts';
 import { OCI_VERSION } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
@@ -87,9 +87,9 @@ export function planSeccomp(s: Seccomp | undefined, noNewPrivileges: boolean): S
       }),
     };
   });
-  let compiled: ReturnType<ReturnType<typeof addon>['seccompCompile']>;
+  let compiled: ReturnType<Addon['seccompCompile']>;
   try {
-    compiled = addon().seccompCompile({
+    compiled = addon('seccompCompile')({
       defaultAction: s.defaultAction,
       defaultErrnoRet,
       architectures: s.architectures ?? [],
@@ -138,7 +138,7 @@ export function writeSeccompState(fd: number | undefined, plan: SeccompPlan | un
 
 /** features.md's linux.seccomp: what this libseccomp and kernel really do. */
 export function seccompFeatures() {
-  const info = addon().seccompInfo();
+  const info = addon('seccompInfo')();
   return {
     enabled: true,
     actions: info.actions,

@@ -29,7 +29,7 @@ export async function startCreated(dir: ContainerDir, state: StoredState): Promi
   let started;
   try {
     // Bounded by init's life: it watches init's pidfd too.
-    started = addon().openExecFifo(claimed, state.pid);
+    started = addon('openExecFifo')(claimed, state.pid);
   } finally {
     rmSync(claimed, { force: true });
   }

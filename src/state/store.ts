@@ -220,7 +220,7 @@ export class ContainerDir {
       throw e;
     }
     const deadline = Date.now() + waitMs;
-    for (let delay = 1; !addon().flock(fd, true, false); delay = Math.min(delay * 2, 50)) {
+    for (let delay = 1; !addon('flock')(fd, true, false); delay = Math.min(delay * 2, 50)) {
       if (Date.now() >= deadline) {
         closeSync(fd);
         throw new RuntimeError(`container ${this.id} is busy: another tsrunc command has held its lock for ${Math.round(waitMs / 1000)}s (${this.path})`);
@@ -228,7 +228,7 @@ export class ContainerDir {
       sleepMs(delay);
     }
     // Deleted while we waited (and perhaps made again): the lock is on a directory that is gone.
-    if (!addon().sameFile(fd, this.path)) {
+    if (!addon('sameFile')(fd, this.path)) {
       closeSync(fd);
       throw notExist();
     }
@@ -245,7 +245,7 @@ export class ContainerDir {
       return false;
     }
     try {
-      return !addon().flock(fd, false, false);
+      return !addon('flock')(fd, false, false);
     } finally {
       closeSync(fd);
     }

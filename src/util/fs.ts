@@ -19,7 +19,7 @@
 // this), the asynchronous read of src/container/foreground.ts (loaded only
 // by a foreground process with a terminal), and writeSync below when the
 // addon cannot be loaded (to say so).
-import { addon } from '../addon.ts';
+import { addonLoaded, loadAddon, nativeFunction } from '../addon.ts';
 import { dirname } from './path.ts';
 
 interface AddonFs {
@@ -43,8 +43,7 @@ interface AddonFs {
   chown(path: string, uid: number, gid: number): number;
   ftruncate(fd: number, length: number): number;
   errName(errno: number): [string, string];
-  constants: FsConstants;
-  errno: Record<'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'EACCES' | 'ENOSPC' | 'EPERM', number>;
+  fsNumbers(): { constants: FsConstants; errno: Record<'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'EACCES' | 'ENOSPC' | 'EPERM', number> };
 }
 
 export interface FsConstants {
@@ -67,20 +66,21 @@ const READ_FAILED = 4096; // fs.cc's kReadFailed
 
 // The addon is loaded at the first call, not when this module is: a broken
 // install must still let the CLI say so (see writeSync).
-let native: AddonFs | undefined;
-const fs = (): AddonFs => (native ??= (addon() as unknown as { fs: AddonFs }).fs);
+const fs = <K extends keyof AddonFs>(name: K): AddonFs[K] => nativeFunction(name) as AddonFs[K];
+let numbers: ReturnType<AddonFs['fsNumbers']> | undefined;
+const fsNumbers = () => (numbers ??= fs('fsNumbers')());
 
 const CONSTANT_NAMES = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_EXCL', 'O_TRUNC', 'O_APPEND', 'O_DIRECTORY', 'O_NOFOLLOW', 'F_OK', 'R_OK', 'W_OK', 'X_OK'] as const;
 /** The platform's O_* and *_OK values (from the addon, at first use: they differ between architectures). */
 export const constants = {} as Readonly<FsConstants>;
-for (const name of CONSTANT_NAMES) Object.defineProperty(constants, name, { get: () => fs().constants[name], enumerable: true });
+for (const name of CONSTANT_NAMES) Object.defineProperty(constants, name, { get: () => fsNumbers().constants[name], enumerable: true });
 
 /** the errno values this module tests for itself */
-const E = (): AddonFs['errno'] => fs().errno;
+const E = () => fsNumbers().errno;
 
 /** What node:fs throws for a failed syscall. */
 function uvError(negErrno: number, syscall: string, path?: string, dest?: string): NodeJS.ErrnoException {
-  const [code, text] = fs().errName(-negErrno);
+  const [code, text] = fs('errName')(-negErrno);
   let message = `${code}: ${text}, ${syscall}`;
   if (path !== undefined) message += ` '${path}'`;
   if (dest !== undefined) message += ` -> '${dest}'`;
@@ -96,7 +96,7 @@ function uvError(negErrno: number, syscall: string, path?: string, dest?: string
 
 /** libuv's description of an errno, as node:util's getSystemErrorMessage gives it (`no such file or directory`). */
 export function errnoDescription(errno: number): string {
-  const [code, text] = fs().errName(errno);
+  const [code, text] = fs('errName')(errno);
   return code === 'UNKNOWN' ? `Unknown system error -${errno}` : text;
 }
 
@@ -119,7 +119,7 @@ let broken = false;
 function loadable(): boolean {
   if (!broken)
     try {
-      fs();
+      loadAddon();
     } catch {
       broken = true;
     }
@@ -144,15 +144,15 @@ function flagsOf(flags: string | number): number {
 }
 
 export function openSync(path: string, flags: string | number = 'r', mode = 0o666): number {
-  return check(fs().open(checkPath(path), flagsOf(flags), mode), 'open', path);
+  return check(fs('open')(checkPath(path), flagsOf(flags), mode), 'open', path);
 }
 
 export function closeSync(fd: number): void {
-  check(fs().close(fd), 'close');
+  check(fs('close')(fd), 'close');
 }
 
 export function readSync(fd: number, buffer: Uint8Array, offset = 0, length = buffer.byteLength - offset, position: number | null = null): number {
-  return check(fs().read(fd, buffer, offset, length, position ?? -1), 'read');
+  return check(fs('read')(fd, buffer, offset, length, position ?? -1), 'read');
 }
 
 /**
@@ -162,14 +162,14 @@ export function readSync(fd: number, buffer: Uint8Array, offset = 0, length = bu
 export function writeSync(fd: number, data: string | Uint8Array, offsetOrPosition?: number | null, length?: number, position?: number | null): number {
   // Output and error lines go through here: when the addon cannot be loaded
   // (a broken install), node:fs writes the error that says so.
-  if (!native && !loadable()) return process.getBuiltinModule('node:fs').writeSync(fd, data as Uint8Array, offsetOrPosition, length, position);
-  if (typeof data === 'string') return check(fs().write(fd, data, 0, 0, offsetOrPosition ?? -1), 'write');
+  if (!addonLoaded() && !loadable()) return process.getBuiltinModule('node:fs').writeSync(fd, data as Uint8Array, offsetOrPosition, length, position);
+  if (typeof data === 'string') return check(fs('write')(fd, data, 0, 0, offsetOrPosition ?? -1), 'write');
   const offset = offsetOrPosition ?? 0;
-  return check(fs().write(fd, data, offset, length ?? data.byteLength - offset, position ?? -1), 'write');
+  return check(fs('write')(fd, data, offset, length ?? data.byteLength - offset, position ?? -1), 'write');
 }
 
 export function ftruncateSync(fd: number, length = 0): void {
-  check(fs().ftruncate(fd, length), 'ftruncate');
+  check(fs('ftruncate')(fd, length), 'ftruncate');
 }
 
 // --- whole files ---
@@ -182,7 +182,7 @@ export function readFileSync(path: string | number, encoding: Encoding | { encod
 export function readFileSync(path: string | number): Buffer;
 export function readFileSync(path: string | number, options?: Encoding | { encoding?: Encoding }): string | Buffer {
   const enc = typeof options === 'string' ? options : options?.encoding;
-  return readResult(fs().readFile(typeof path === 'string' ? checkPath(path) : path, enc ? ENCODING[enc] : 0), path);
+  return readResult(fs('readFile')(typeof path === 'string' ? checkPath(path) : path, enc ? ENCODING[enc] : 0), path);
 }
 
 /** The addon's readFile answer: the contents, or its error as node:fs throws it (open's, or read's). */
@@ -198,7 +198,7 @@ function readResult(r: string | Buffer | number, path: string | number): string 
  * many optional files of a cgroup's statistics.
  */
 export function readFileIfExists(path: string, encoding: Encoding): string | undefined {
-  const r = fs().readFile(checkPath(path), ENCODING[encoding]);
+  const r = fs('readFile')(checkPath(path), ENCODING[encoding]);
   return r === -E().ENOENT ? undefined : (readResult(r, path) as string);
 }
 
@@ -280,17 +280,17 @@ export class Stats {
 const statValues = new Float64Array(10);
 
 export function statSync(path: string): Stats {
-  check(fs().stat(checkPath(path), true, statValues), 'stat', path);
+  check(fs('stat')(checkPath(path), true, statValues), 'stat', path);
   return new Stats(statValues);
 }
 
 export function lstatSync(path: string): Stats {
-  check(fs().stat(checkPath(path), false, statValues), 'lstat', path);
+  check(fs('stat')(checkPath(path), false, statValues), 'lstat', path);
   return new Stats(statValues);
 }
 
 export function fstatSync(fd: number): Stats {
-  check(fs().fstat(fd, statValues), 'fstat');
+  check(fs('fstat')(fd, statValues), 'fstat');
   return new Stats(statValues);
 }
 
@@ -306,29 +306,29 @@ export interface StatFs {
 
 export function statfsSync(path: string): StatFs {
   const v = new Float64Array(7);
-  check(fs().statfs(checkPath(path), v), 'statfs', path);
+  check(fs('statfs')(checkPath(path), v), 'statfs', path);
   return { type: v[0], bsize: v[1], blocks: v[2], bfree: v[3], bavail: v[4], files: v[5], ffree: v[6] };
 }
 
 /** access(2) with F_OK; false for any error, as node:fs. */
 export function existsSync(path: string): boolean {
-  return !path.includes('\0') && fs().access(path, constants.F_OK) === 0;
+  return !path.includes('\0') && fs('access')(path, constants.F_OK) === 0;
 }
 
 export function accessSync(path: string, mode = constants.F_OK): void {
-  check(fs().access(checkPath(path), mode), 'access', path);
+  check(fs('access')(checkPath(path), mode), 'access', path);
 }
 
 export function chmodSync(path: string, mode: number): void {
-  check(fs().chmod(checkPath(path), mode), 'chmod', path);
+  check(fs('chmod')(checkPath(path), mode), 'chmod', path);
 }
 
 export function chownSync(path: string, uid: number, gid: number): void {
-  check(fs().chown(checkPath(path), uid, gid), 'chown', path);
+  check(fs('chown')(checkPath(path), uid, gid), 'chown', path);
 }
 
 export function readlinkSync(path: string): string {
-  const r = fs().readlink(checkPath(path));
+  const r = fs('readlink')(checkPath(path));
   if (typeof r === 'number') throw uvError(r, 'readlink', path);
   return r;
 }
@@ -366,7 +366,7 @@ export function readdirSync(path: string): string[];
 export function readdirSync(path: string, options: { withFileTypes: true }): Dirent[];
 export function readdirSync(path: string, options?: { withFileTypes?: boolean }): string[] | Dirent[] {
   const withTypes = options?.withFileTypes === true;
-  const r = fs().readdir(checkPath(path), withTypes);
+  const r = fs('readdir')(checkPath(path), withTypes);
   if (typeof r === 'number') throw uvError(r, 'scandir', path);
   if (!withTypes) return r as string[];
   const [names, types] = r as [string[], number[]];
@@ -385,7 +385,7 @@ export function mkdirSync(path: string, options: number | { recursive?: boolean;
   const { recursive = false, mode = 0o777 } = typeof options === 'number' ? { mode: options } : options;
   checkPath(path);
   if (!recursive) {
-    check(fs().mkdir(path, mode), 'mkdir', path);
+    check(fs('mkdir')(path, mode), 'mkdir', path);
     return undefined;
   }
   // node:fs's algorithm (MKDirpSync): make the deepest missing one first;
@@ -394,7 +394,7 @@ export function mkdirSync(path: string, options: number | { recursive?: boolean;
   let first: string | undefined;
   while (todo.length) {
     const p = todo[todo.length - 1];
-    const r = fs().mkdir(p, mode);
+    const r = fs('mkdir')(p, mode);
     if (r === 0) {
       first ??= p;
       todo.pop();
@@ -409,7 +409,7 @@ export function mkdirSync(path: string, options: number | { recursive?: boolean;
     if (r === -E().EACCES || r === -E().ENOSPC || r === -E().ENOTDIR || r === -E().EPERM) throw uvError(r, 'mkdir', path);
     // EEXIST (or EROFS &c. on something already there): fine if a directory;
     // a file there is EEXIST for the path asked for, ENOTDIR for a parent.
-    if (fs().stat(p, true, statValues) < 0) throw uvError(r, 'mkdir', path);
+    if (fs('stat')(p, true, statValues) < 0) throw uvError(r, 'mkdir', path);
     if ((statValues[2] & S_IFMT) !== S_IFDIR) throw uvError(todo.length > 1 ? -E().ENOTDIR : -E().EEXIST, 'mkdir', path);
     todo.pop();
   }
@@ -417,20 +417,20 @@ export function mkdirSync(path: string, options: number | { recursive?: boolean;
 }
 
 export function rmdirSync(path: string): void {
-  check(fs().rmdir(checkPath(path)), 'rmdir', path);
+  check(fs('rmdir')(checkPath(path)), 'rmdir', path);
 }
 
 export function unlinkSync(path: string): void {
-  check(fs().unlink(checkPath(path)), 'unlink', path);
+  check(fs('unlink')(checkPath(path)), 'unlink', path);
 }
 
 export function renameSync(from: string, to: string): void {
-  check(fs().rename(checkPath(from, 'oldPath'), checkPath(to, 'newPath')), 'rename', from, to);
+  check(fs('rename')(checkPath(from, 'oldPath'), checkPath(to, 'newPath')), 'rename', from, to);
 }
 
 /** rm -r (recursive) / rm -f (force: a missing path is no error); symlinks are removed, not followed. */
 export function rmSync(path: string, options: { recursive?: boolean; force?: boolean } = {}): void {
-  const r = fs().stat(checkPath(path), false, statValues);
+  const r = fs('stat')(checkPath(path), false, statValues);
   if (r < 0) {
     if (options.force && r === -E().ENOENT) return;
     throw uvError(r, 'lstat', path);

@@ -55,7 +55,7 @@ export default command;
  * a failure in the words of runc's (Go's) error, followed by that output.
  */
 function runPs(args: string[]): string {
-  const r = addon().runProgram('ps', args);
+  const r = addon('runProgram')('ps', args);
   if (typeof r === 'number') throw new RuntimeError(`exec: "ps": ${r === -2 /* ENOENT */ ? 'executable file not found in $PATH' : errnoDescription(-r)}`);
   if (r.status === 0) return r.output;
   const how = r.status !== null ? `exit status ${r.status}` : r.signal !== null ? `signal: ${signalName(r.signal) ?? r.signal}` : 'ps: no exit status';
