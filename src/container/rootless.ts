@@ -21,7 +21,7 @@
 // EPERM; tsrunc decides before anything exists), and setgroups is denied only
 // with an own-id gid map; a map that needs a helper that is not installed is
 // refused before anything is made.
-import { accessSync, chmodSync, mkdirSync, writeFileSync, constants as fsc } from '../util/fs.ts';
+import { accessSync, chmodSync, mkdirSync, constants as fsc } from '../util/fs.ts';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import type { IDMapping, Mount } from '../config/schema.ts';
