@@ -114,9 +114,10 @@ function load(): { fn(name: string): unknown } {
 }
 
 // The addon exports one function, fn(name), which makes the one asked for:
-// made all at its load, its ~50 functions cost ~0.1 ms of every verb under
-// Bun (~2 us each), and a verb calls a handful. Each is made once, here.
-const made: Record<string, unknown> = {};
+// made all at its load, its ~50 functions and ~20 numbers cost ~50 us of
+// every verb under Bun (addon/src/functions.h), and a verb calls a handful.
+// Each is made once, here (no prototype: the names are the addon's only).
+const made = Object.create(null) as Record<string, unknown>;
 
 /** The addon's function `name` (loading the addon, the first time): its functions keep no `this`. */
 export function nativeFunction(name: string): unknown {

@@ -1,0 +1,24 @@
+// The addon's functions are made on demand, by name (addon/src/functions.h,
+// src/addon.ts): a name the sources ask for that no table of the addon holds
+// would fail only when that path runs. Every name asked for in src/ is here.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { nativeFunction } from '../src/addon.ts';
+import { repo } from './lib/harness.ts';
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+describe('addon: functions by name', () => {
+  it('every function src/ asks the addon for (addon, fs and sd accessors) is one it makes; another name is refused', () => {
+    const names = new Set<string>();
+    for (const file of sources(join(repo, 'src')))
+      for (const m of readFileSync(file, 'utf8').matchAll(/\b(?:addon|fs|sd)\('(\w+)'\)/g)) names.add(m[1]);
+    expect(names.size).toBeGreaterThan(40);
+    for (const name of names) expect(typeof nativeFunction(name), name).toBe('function');
+    expect(nativeFunction('readFile')).toBe(nativeFunction('readFile'));
+    expect(() => nativeFunction('toString')).toThrow("tsrunc's addon has no function toString");
+  });
+});
