@@ -246,7 +246,7 @@ export function hugeText(elf, { env = [], gap = HEAD_GAP } = {}) {
   for (const h of loads) {
     if (h.flags & PF_W) continue;
     let pad = (((h.vaddr - (h.offset + shift)) % HUGE) + HUGE) % HUGE;
-    if (h === first && withHead && pad < HUGE) pad += HUGE;
+    if (h === first && withHead) pad += HUGE;
     // Headers cannot move without the head: a segment that starts among them stays as it is.
     if (pad && (h.offset >= headerEnd || (h === first && withHead))) {
       inserts.push([h.offset, pad]);
