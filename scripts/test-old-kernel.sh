@@ -39,9 +39,10 @@ SRC
 	dpkg-deb -x "$base"/"$pkg"_*.deb "$kroot"
 	rm -f "$base"/*.deb
 	kver=${pkg#linux-image-}
-	# The package's modules.dep is made by its postinst (depmod): not run when unpacked.
-	[ -f "$kroot/lib/modules/$kver/modules.dep" ] || depmod -b "$kroot" "$kver"
 fi
+# The package's modules.dep is made by its postinst (depmod), which unpacking
+# does not run (nor did an unpack that was interrupted).
+[ -f "$kroot/lib/modules/$kver/modules.dep" ] || depmod -b "$kroot" "$kver"
 # Not hugetext's tests that build programs with Bun (`bun build --compile`
 # writing ~110 MB over 9p): in this guest they once locked up both CPUs in
 # the kernel (soft lockups, 1 run in 4). What tsrunc runs is dist/tsrunc, whose
