@@ -4,8 +4,8 @@
 // profile, often 10-20 kB of JSON) is in config.json, which only exec reads
 // (parsing it cost ~0.5 ms of a `state`'s CPU under Bun even for this repo's
 // small bundle, and `list` paid it once per container). Writes are atomic
-// (write to a temporary, rename), so a reader never sees a torn file and
-// needs no lock: `state`, `list`, `ps`, `events` and exec take none
+// (a new file put in place: writeFileAtomic), so a reader never sees a torn
+// file and needs no lock: `state`, `list`, `ps`, `events` and exec take none
 // (ContainerDir.peek), and never wait behind a writer. Writers (create,
 // start, kill, delete, pause, resume, update) take an exclusive flock on the
 // directory for their state transition only, never while they wait on
@@ -14,7 +14,7 @@
 // libuv opens every fd O_CLOEXEC, so no container's program inherits the lock;
 // a child of tsrunc does hold a copy until its exec, which is why exec spawns
 // its child with no lock held (see container/exec.ts).
-import { closeSync, existsSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from '../util/fs.ts';
+import { closeSync, exchangeSync, existsSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from '../util/fs.ts';
 import { dirname } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
@@ -98,13 +98,40 @@ export function listIds(root: string): string[] {
   }
 }
 
-// No fsync: a reader must never see a torn file (rename gives that), but the
-// state of running containers means nothing after a reboot (/run is a tmpfs),
-// and an fsync per write would cost more than the rest of `state`.
+/**
+ * Replaces a file whole, in one step: the data goes into a new file, which
+ * then takes the old one's name. A reader opens the old file or the new one,
+ * each complete, and a file once in place is never written again (a reader
+ * may still hold it open).
+ *
+ * The new file and the old exchange names (renameat2 RENAME_EXCHANGE), and
+ * the old one is then unlinked, rather than the new one renamed over it as
+ * runc does: on ext4 a rename over a file makes the new file's blocks be
+ * allocated and written out at once (auto_da_alloc), and frees the old
+ * file's. That is ~0.35 ms of an `update` on this host (whose ext4 also
+ * discards what it frees), against ~0.1 ms; on tmpfs both are ~0.06 ms.
+ * Where the exchange cannot be made (no old file yet; a filesystem or
+ * kernel without it, or a seccomp filter that predates it), the rename.
+ *
+ * A crash between the exchange and the unlink leaves the old data under the
+ * temporary name, which delete removes with the directory.
+ *
+ * No fsync (nor does runc): the state of running containers means nothing
+ * after a reboot (/run is a tmpfs on most hosts), and an fsync per write
+ * would cost more than the rest of `state`.
+ */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
+  try {
+    exchangeSync(tmp, path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EINVAL' && code !== 'ENOSYS' && code !== 'EPERM') throw e;
+    renameSync(tmp, path);
+    return;
+  }
+  unlinkSync(tmp);
 }
 
 /**

@@ -37,6 +37,7 @@ interface AddonFs {
   rmdir(path: string): number;
   unlink(path: string): number;
   rename(from: string, to: string): number;
+  exchange(a: string, b: string): number;
   readlink(path: string): string | number;
   access(path: string, mode: number): number;
   chmod(path: string, mode: number): number;
@@ -426,6 +427,11 @@ export function unlinkSync(path: string): void {
 
 export function renameSync(from: string, to: string): void {
   check(fs('rename')(checkPath(from, 'oldPath'), checkPath(to, 'newPath')), 'rename', from, to);
+}
+
+/** Swaps two existing names in one step (renameat2 RENAME_EXCHANGE); EINVAL where the filesystem cannot. */
+export function exchangeSync(a: string, b: string): void {
+  check(fs('exchange')(checkPath(a, 'oldPath'), checkPath(b, 'newPath')), 'renameat2', a, b);
 }
 
 /** rm -r (recursive) / rm -f (force: a missing path is no error); symlinks are removed, not followed. */

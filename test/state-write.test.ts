@@ -1,0 +1,90 @@
+// How a container's state.json is written (src/state/store.ts,
+// writeFileAtomic): the new state goes whole into a new file, which takes the
+// old one's place, so that a reader (state, list, ps, events and exec take no
+// lock) only ever reads a whole state, old or new.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ContainerDir, type StoredState } from '../src/state/store.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'tsrunc-state-write-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A state whose JSON is about `pad` bytes longer than the smallest. */
+const stateOf = (id: string, n: number, pad: number): StoredState => ({
+  ociVersion: '1.2.0',
+  id,
+  pid: n,
+  initStartTime: 0,
+  bundle: '/b',
+  rootfs: '/b/rootfs',
+  created: '',
+  owner: '',
+  annotations: { pad: 'x'.repeat(pad) },
+});
+
+describe('state.json', () => {
+  it('each write puts a new file in its place: a reader that opened the old one reads it whole, and nothing else is left', () => {
+    const dir = ContainerDir.create(root, 'sizes');
+    try {
+      // The first write has no state.json to exchange with: a plain rename.
+      dir.write(stateOf('sizes', 1, 3000));
+      let last = JSON.stringify(stateOf('sizes', 1, 3000));
+      // Longer and shorter in turn, each time with the last one held open.
+      for (const [n, pad] of [[2, 10], [3, 5000], [4, 0], [5, 4097]]) {
+        const held = openSync(dir.statePath, 'r');
+        try {
+          dir.write(stateOf('sizes', n, pad));
+          dir.write(stateOf('sizes', n, 100));
+          dir.write(stateOf('sizes', n, pad));
+          expect(readFileSync(held, 'utf8'), 'the file a reader opened is never written again').toBe(last);
+          expect(fstatSync(held).nlink, 'and is gone from the directory').toBe(0);
+        } finally {
+          closeSync(held);
+        }
+        last = JSON.stringify(stateOf('sizes', n, pad));
+        expect(readFileSync(dir.statePath, 'utf8')).toBe(last);
+        expect(readdirSync(dir.path)).toEqual(['state.json']);
+      }
+      expect(dir.read().pid).toBe(5);
+    } finally {
+      dir.remove();
+    }
+    expect(existsSync(join(root, 'sizes'))).toBe(false);
+  });
+
+  it('a reader that opens it in a loop while it is written for half a second never reads a partial state', async () => {
+    const dir = ContainerDir.create(root, 'readers');
+    try {
+      dir.write(stateOf('readers', 0, 2000));
+      // A separate process, so that its reads run while this one writes.
+      const reader = spawn(
+        'python3',
+        [
+          '-c',
+          'import json,sys\nbad=0\nseen=set()\nopen(sys.argv[1]).read()\nprint("ready",flush=True)\nwhile True:\n  t=open(sys.argv[1]).read()\n  if t=="done": break\n  try: seen.add(json.loads(t)["pid"])\n  except ValueError: bad+=1\nprint(len(seen),bad)',
+          dir.statePath,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      const ready = new Promise<void>((resolve) => reader.stdout.once('data', () => resolve()));
+      reader.stdout.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((resolve) => reader.on('close', resolve));
+      await ready;
+      let writes = 0;
+      for (const end = Date.now() + 500; Date.now() < end; ) dir.write(stateOf('readers', ++writes, writes % 2 ? 9000 : 10));
+      // The reader's signal to stop: not JSON, so it is never taken for a state.
+      writeFileSync(`${dir.statePath}.stop`, 'done');
+      renameSync(`${dir.statePath}.stop`, dir.statePath);
+      expect(await exited).toBe(0);
+      const [seen, bad] = out.trim().split('\n').at(-1)!.split(' ').map(Number);
+      expect(seen, `the reader read while the writes ran (${writes} writes)`).toBeGreaterThan(20);
+      expect(bad).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  }, 60_000);
+});
