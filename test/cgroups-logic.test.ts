@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceFilter, OP } from '../src/cgroups/bpf.ts';
 import { configDeviceRules, DeviceEmulator, ruleString, type DeviceRule } from '../src/cgroups/devices.ts';
 import { cgroupFrozen } from '../src/cgroups/frozen.ts';
-import { toJson, u64, type CgroupIO } from '../src/cgroups/fs.ts';
+import { keyValues, toJson, u64, type CgroupIO } from '../src/cgroups/fs.ts';
+import { isDigits, words } from '../src/util/text.ts';
+import { hugePageSizes } from '../src/cgroups/stats.ts';
 import { cgroupLayout, type CgroupLayout, type Hierarchy } from '../src/cgroups/hierarchy.ts';
 import { planCgroup } from '../src/cgroups/index.ts';
 import { cleanPath, innerPath, levels, ownCgroups, v1Paths, v2Path } from '../src/cgroups/path.ts';
@@ -105,6 +107,22 @@ describe('resource conversions', () => {
 
   it('u64 keeps big counters exact in the JSON', () => {
     expect(toJson({ a: u64('9223372036854771712'), b: u64('12'), c: u64('max') })).toBe('{"a":9223372036854771712,"b":12,"c":18446744073709551615}');
+    expect(toJson([{ x: [u64('9007199254740993')] }, 'text', { y: u64('18446744073709551614') }])).toBe('[{"x":[9007199254740993]},"text",{"y":18446744073709551614}]');
+    expect(toJson({ a: 1, s: 'bigint:1' })).toBe('{"a":1,"s":"bigint:1"}');
+  });
+
+  it('u64 takes what the kernel prints (a newline, leading zeros) and refuses what is not a count', () => {
+    expect([u64('0'), u64('42\n'), u64(' 0012 '), u64('9007199254740991')]).toEqual([0, 42, 12, 9007199254740991]);
+    expect(u64('9007199254740992')).toBe(9007199254740992n);
+    for (const bad of ['', '-1', '1e3', '1.5', '0x10', '12 3', 'Infinity', 'NaN']) expect(() => u64(bad), JSON.stringify(bad)).toThrow('not a number');
+  });
+
+  it('keyValues and the field splitting: runs of spaces and tabs, a key whose value is not a number skipped', () => {
+    expect({ ...keyValues('a 1\n\tb\t 2 extra\nc x\nd\n\n  e   3\nf 4x\n') }).toEqual({ a: 1, b: 2, e: 3 });
+    expect(words('  UID   PID\tPPID  C ')).toEqual(['UID', 'PID', 'PPID', 'C']);
+    expect(words('')).toEqual([]);
+    expect([isDigits('0123'), isDigits(''), isDigits('-1'), isDigits('1 ')]).toEqual([true, false, false, false]);
+    expect(hugePageSizes(['hugepages-2048kB', 'hugepages-1048576kB', 'hugepages-64kB', 'hugepages-kB', 'hugepages-2048KB', 'x'])).toEqual(['2MB', '1GB', '64KB']);
   });
 });
 

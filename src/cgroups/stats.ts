@@ -3,6 +3,7 @@
 // when zero, struct fields never do). Both managers fill it in.
 import { readdirSync } from '../util/fs.ts';
 import type { U64 } from './fs.ts';
+import { isDigits } from '../util/text.ts';
 
 export interface MemoryEntry {
   limit: U64;
@@ -106,9 +107,9 @@ export function cpuList(text: string): number[] | undefined {
 export function hugePageSizes(names: string[]): string[] {
   const out: string[] = [];
   for (const n of names) {
-    const m = /^hugepages-(\d+)kB$/.exec(n);
-    if (!m) continue;
-    const kb = Number(m[1]);
+    const digits = n.startsWith('hugepages-') && n.endsWith('kB') ? n.slice(10, -2) : '';
+    if (!isDigits(digits)) continue;
+    const kb = Number(digits);
     out.push(kb >= 1 << 20 ? `${kb >> 20}GB` : kb >= 1 << 10 ? `${kb >> 10}MB` : `${kb}KB`);
   }
   return out;

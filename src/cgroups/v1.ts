@@ -3,7 +3,8 @@
 import { posix } from '../util/path.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
-import { CgroupError, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
+import { CgroupError, deviceNumbers, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
+import { isDigits, words } from '../util/text.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
 import { subCgroupDir, type SubCgroups } from './path.ts';
@@ -315,17 +316,17 @@ export class V1Manager implements CgroupManager {
     const percpu = opt(acct, 'cpuacct.usage_percpu');
     if (percpu !== undefined) {
       s.cpu.usage.percpu = [];
-      const number = /\d+/g;
-      for (let m = number.exec(percpu); m; m = number.exec(percpu)) s.cpu.usage.percpu.push(u64(m[0]));
+      for (const n of words(percpu.trim())) s.cpu.usage.percpu.push(u64(n));
     }
     const all = opt(acct, 'cpuacct.usage_all'); // "cpu user system" then one line per cpu
     if (all !== undefined) {
       const user: U64[] = [];
       const kernel: U64[] = [];
-      const row = /^[ \t]*\d+[ \t]+(\d+)[ \t]+(\d+)/gm;
-      for (let m = row.exec(all); m; m = row.exec(all)) {
-        user.push(u64(m[1]));
-        kernel.push(u64(m[2]));
+      for (const line of all.split('\n')) {
+        const f = words(line);
+        if (f.length < 3 || !isDigits(f[0]) || !isDigits(f[1]) || !isDigits(f[2])) continue;
+        user.push(u64(f[1]));
+        kernel.push(u64(f[2]));
       }
       s.cpu.usage.percpu_user = user;
       s.cpu.usage.percpu_kernel = kernel;
@@ -481,7 +482,11 @@ export class V1Manager implements CgroupManager {
 /** "8:0 Read 1282048" (or "8:0 1282048"); "Total N" lines skipped. */
 function blkioEntries(text: string): BlkioEntry[] {
   const out: BlkioEntry[] = [];
-  const row = /^[ \t]*(\d+):(\d+)[ \t]+(?:(\S+)[ \t]+)?(\d+)[ \t]*$/gm;
-  for (let m = row.exec(text); m; m = row.exec(text)) out.push({ major: nz(u64(m[1])), minor: nz(u64(m[2])), op: m[3], value: nz(u64(m[4])) });
+  for (const line of text.split('\n')) {
+    const f = words(line);
+    const dev = f.length === 2 || f.length === 3 ? deviceNumbers(f[0]) : undefined;
+    if (!dev || !isDigits(f[f.length - 1])) continue;
+    out.push({ major: nz(dev[0]), minor: nz(dev[1]), op: f.length === 3 ? f[1] : undefined, value: nz(u64(f[f.length - 1])) });
+  }
   return out;
 }

@@ -11,7 +11,8 @@ import { posix } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import { deviceFilter } from './bpf.ts';
 import type { DeviceRule } from './devices.ts';
-import { CgroupError, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
+import { CgroupError, deviceNumbers, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
+import { isDigits, words } from '../util/text.ts';
 import { levels, ownCgroups, subCgroupDir, type SubCgroups } from './path.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
 import { freezeCgroup, thawCgroup } from './freezer.ts';
@@ -388,11 +389,18 @@ function small(v: bigint): U64 {
 function ioStats(text: string): Stats['blkio'] {
   const bytes: BlkioEntry[] = [];
   const ios: BlkioEntry[] = [];
-  const row = /^[ \t]*(\d+):(\d+)[ \t]+(.*)$/gm;
-  for (let m = row.exec(text); m; m = row.exec(text)) {
-    const item = /(?:^|[ \t])([rw])(bytes|ios)=(\d+)(?=\s|$)/g;
-    for (let i = item.exec(m[3]); i; i = item.exec(m[3]))
-      (i[2] === 'bytes' ? bytes : ios).push({ major: nz(u64(m[1])), minor: nz(u64(m[2])), op: i[1] === 'r' ? 'Read' : 'Write', value: nz(u64(i[3])) });
+  for (const line of text.split('\n')) {
+    const f = words(line);
+    const dev = f.length >= 2 ? deviceNumbers(f[0]) : undefined;
+    if (!dev) continue;
+    for (let k = 1; k < f.length; k++) {
+      // rbytes=, wbytes=, rios=, wios= (and dbytes=, dios=, …, not taken)
+      const eq = f[k].indexOf('=');
+      const name = f[k].slice(0, eq);
+      const value = f[k].slice(eq + 1);
+      const list = name === 'rbytes' || name === 'wbytes' ? bytes : name === 'rios' || name === 'wios' ? ios : undefined;
+      if (list && eq > 0 && isDigits(value)) list.push({ major: nz(dev[0]), minor: nz(dev[1]), op: name[0] === 'r' ? 'Read' : 'Write', value: nz(u64(value)) });
+    }
   }
   return { ioServiceBytesRecursive: bytes.length ? bytes : undefined, ioServicedRecursive: ios.length ? ios : undefined };
 }

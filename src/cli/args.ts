@@ -2,6 +2,7 @@
 // `--flag` alike, `--flag value` or `--flag=value`, flags end at the first
 // positional argument or `--`.
 import { RuntimeError } from '../util/errors.ts';
+import { isDigits } from '../util/text.ts';
 
 export interface FlagSpec {
   /** names without dashes; the first is the key in the result */
@@ -42,7 +43,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], what: string): Pars
     else if (i + 1 < argv.length) value = argv[++i];
     else throw new RuntimeError(`${what}: flag needs an argument: -${name}`);
     if (spec.type === 'int') {
-      if (!/^-?\d+$/.test(value)) throw new RuntimeError(`${what}: invalid value "${value}" for flag -${name}`);
+      if (!isDigits(value[0] === '-' ? value.slice(1) : value)) throw new RuntimeError(`${what}: invalid value "${value}" for flag -${name}`);
       flags[key] = Number(value);
     } else if (spec.type === 'strings') {
       flags[key] = [...((flags[key] as string[]) ?? []), value];

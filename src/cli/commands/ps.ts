@@ -13,6 +13,7 @@ import { signalName } from '../../container/signals.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { errnoDescription } from '../../util/fs.ts';
 import { out } from '../../util/output.ts';
+import { words } from '../../util/text.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
 
 const command: Command = {
@@ -31,7 +32,7 @@ const command: Command = {
     if (format !== 'table') throw new RuntimeError(`invalid format option`);
     const psArgs = args.rest.length > 1 ? args.rest.slice(1) : ['-ef'];
     const lines = runPs(psArgs).split('\n');
-    const col = lines[0].trim().split(/\s+/).indexOf('PID');
+    const col = words(lines[0]).indexOf('PID');
     if (col < 0) throw new RuntimeError("couldn't find PID field in ps output");
     // Each line's PID field by one regex: with JavaScriptCore's interpreter
     // only (scripts/bun-compile.mjs), the regex engine beats JavaScript that
