@@ -10,7 +10,7 @@ import { deviceFilter, OP } from '../src/cgroups/bpf.ts';
 import { configDeviceRules, DeviceEmulator, ruleString, type DeviceRule } from '../src/cgroups/devices.ts';
 import { cgroupFrozen } from '../src/cgroups/frozen.ts';
 import { keyValues, toJson, u64, type CgroupIO } from '../src/cgroups/fs.ts';
-import { isDigits, words } from '../src/util/text.ts';
+import { hasLine, isDigits, words } from '../src/util/text.ts';
 import { hugePageSizes } from '../src/cgroups/stats.ts';
 import { cgroupLayout, type CgroupLayout, type Hierarchy } from '../src/cgroups/hierarchy.ts';
 import { planCgroup } from '../src/cgroups/index.ts';
@@ -122,6 +122,7 @@ describe('resource conversions', () => {
     expect(words('  UID   PID\tPPID  C ')).toEqual(['UID', 'PID', 'PPID', 'C']);
     expect(words('')).toEqual([]);
     expect([isDigits('0123'), isDigits(''), isDigits('-1'), isDigits('1 ')]).toEqual([true, false, false, false]);
+    expect([hasLine('populated 1\nfrozen 1\n', 'frozen 1'), hasLine('frozen 1', 'frozen 1'), hasLine('frozen 10\n', 'frozen 1'), hasLine('xfrozen 1\n', 'frozen 1')]).toEqual([true, true, false, false]);
     expect(hugePageSizes(['hugepages-2048kB', 'hugepages-1048576kB', 'hugepages-64kB', 'hugepages-kB', 'hugepages-2048KB', 'x'])).toEqual(['2MB', '1GB', '64KB']);
   });
 });

@@ -6,6 +6,7 @@
 // which `state` and `list` ask, is frozen.ts, lighter still.
 import { CgroupError, realIO, sleepMs, type CgroupIO } from './fs.ts';
 import type { CgroupRecord } from './types.ts';
+import { hasLine } from '../util/text.ts';
 
 /** v1: the freezer hierarchy's directory, or runc's error where the container has none. */
 function v1Dir(rec: CgroupRecord): string {
@@ -24,7 +25,7 @@ export function freezeCgroup(rec: CgroupRecord, io: CgroupIO = realIO): void {
       io.write(`${dir}/cgroup.freeze`, '1');
       // Writing only asks; cgroup.events says when every task has stopped.
       for (let i = 0; i < 1000; i++) {
-        if (/^frozen 1$/m.test(io.read(`${dir}/cgroup.events`))) return;
+        if (hasLine(io.read(`${dir}/cgroup.events`), 'frozen 1')) return;
         sleepMs(10);
       }
       throw new CgroupError('timeout of 10s reached waiting for the cgroup to freeze');

@@ -11,6 +11,7 @@ import { allPids, realIO, removeIfEmpty, removeParents, removeTree, signalAll, s
 import { cgroupRecord, recordDirs } from './record.ts';
 import { resetFailedUnit, stopUnit } from './systemd-dbus.ts';
 import type { CgroupRecord } from './types.ts';
+import { hasLine } from '../util/text.ts';
 
 /** v1: the hierarchies' directories that create made (each once: co-mounted controllers share one). */
 function v1Leaves(rec: CgroupRecord): string[] {
@@ -66,7 +67,7 @@ export function destroyRecord(rec: CgroupRecord, io: CgroupIO = realIO): void {
   const empty = (d: string) => {
     if (!io.exists(d)) return true;
     const events = rec.version === 2 && io.exists(`${d}/cgroup.events`) ? io.read(`${d}/cgroup.events`) : '';
-    return events ? /^populated 0$/m.test(events) : allPids(io, d).length === 0;
+    return events ? hasLine(events, 'populated 0') : allPids(io, d).length === 0;
   };
   for (let i = 0; i < 200 && leaves.length; i++) {
     killRecord(rec, io);

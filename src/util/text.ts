@@ -15,6 +15,11 @@ export function isDigits(s: string): boolean {
   return true;
 }
 
+/** Whether one of text's lines is exactly `line` (cgroup.events' "frozen 1"). */
+export function hasLine(text: string, line: string): boolean {
+  return `\n${text}\n`.includes(`\n${line}\n`);
+}
+
 /** A line's fields, between runs of spaces and tabs. */
 export function words(line: string): string[] {
   const out: string[] = [];
