@@ -19,6 +19,8 @@ import { blkioToIoWeight, pidsMax, sharesToWeight, swapToV2 } from '../src/cgrou
 import type { CgroupRecord } from '../src/cgroups/types.ts';
 import { V1Manager } from '../src/cgroups/v1.ts';
 import { V2Manager } from '../src/cgroups/v2.ts';
+import { v1Stats } from '../src/cgroups/v1-stats.ts';
+import { v2Stats } from '../src/cgroups/v2-stats.ts';
 import { isRoot } from './lib/harness.ts';
 
 describe('cgroup paths', () => {
@@ -288,7 +290,7 @@ describe('what the managers read: stats from the kernel files, as the kernel pri
       '/b/c/blkio.io_service_bytes_recursive': '8:16 Read 4096\nTotal 4096\n',
     };
     const { io } = recorder(files);
-    const s = new V1Manager({ version: 1, paths: { cpuacct: '/a/c', cpu: '/a/c', cpuset: '/s/c', memory: '/m/c', blkio: '/b/c' }, owned: [] }, io).stats();
+    const s = v1Stats({ version: 1, paths: { cpuacct: '/a/c', cpu: '/a/c', cpuset: '/s/c', memory: '/m/c', blkio: '/b/c' }, owned: [] }, io);
     expect(s.cpu.usage).toEqual({ total: 6186989, percpu: [3924686, 2262303], percpu_user: [100, 200], percpu_kernel: [3956916, 0], user: 120000000, kernel: 340000000 });
     expect(s.cpu.throttling).toEqual({ periods: 5, throttledPeriods: 1, throttledTime: 999 });
     expect(s.cpuset?.cpus).toEqual([0, 1, 2, 5]);
@@ -313,7 +315,7 @@ describe('what the managers read: stats from the kernel files, as the kernel pri
       [`${d}/pids.current`]: '2\n',
       [`${d}/pids.max`]: '100\n',
     });
-    const s = new V2Manager({ version: 2, paths: { '': d }, owned: [] }, io).stats();
+    const s = v2Stats(d, io);
     expect(s.cpu.usage).toEqual({ total: 150000, user: 100000, kernel: 50000 });
     expect(s.cpu.throttling).toEqual({ periods: 3, throttledPeriods: 1, throttledTime: 7000 });
     expect({ ...s.memory.raw }).toEqual({ anon: 8192, file: 4096 });
@@ -473,7 +475,7 @@ describe.skipIf(!canV2)('v2 manager on a private cgroup2 subtree', () => {
     expect(() => m.apply({ pids: { limit: 10 } })).toThrow('the pids controller is not available');
     expect(() => m.apply({ unified: { 'memory.max': '1M' } })).toThrow('controller "memory" not available');
 
-    const s = m.stats();
+    const s = v2Stats(m.dir);
     expect(s.cpu.usage).toHaveProperty('user');
     expect(JSON.parse(toJson(s))).toHaveProperty('hugetlb');
 

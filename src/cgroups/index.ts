@@ -7,12 +7,12 @@
 //   openCgroup(record)       a manager for a planned or recorded cgroup
 //     .create() .apply(resources, rules) .entry()     in create, before the child is cloned into it
 //     .freeze() .thaw() .update via apply()           pause, resume, update
-//     .stats() .oomKillCount()                        events
+//     (statistics: v1-stats.ts, v2-stats.ts)           events
 //     .kill() .destroy()                              delete
 // The record lives in state.json as state.cleanup.cgroup (record.ts). The
-// verbs that only look at a recorded cgroup, freeze it or tear it down load
-// record.ts, freezer.ts or teardown.ts, which the managers call too, rather
-// than the managers.
+// verbs that only look at a recorded cgroup, freeze it, read its statistics
+// or tear it down load record.ts, freezer.ts, v1-stats.ts and v2-stats.ts or
+// teardown.ts, which the managers call too, rather than the managers.
 import { existsSync } from '../util/fs.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import type { LinuxResources } from '../config/schema.ts';

@@ -36,6 +36,12 @@ export function recordDirs(rec: CgroupRecord): string[] {
   return out;
 }
 
+/** Whether the cgroup is still there (v1: its memory, devices or any hierarchy's directory). */
+export function recordExists(rec: CgroupRecord, io: CgroupIO = realIO): boolean {
+  const dir = rec.version === 2 ? rec.paths[''] : (rec.paths.memory ?? rec.paths.devices ?? recordDirs(rec)[0]);
+  return dir !== undefined && io.exists(dir);
+}
+
 /**
  * Every process in the cgroup and its sub-cgroups: what `ps` lists and
  * `kill --all` signals. On v1 the devices hierarchy's directory is read (as

@@ -3,7 +3,6 @@
 import type { LinuxResources } from '../config/schema.ts';
 import type { DeviceRule } from './devices.ts';
 import type { SubCgroups } from './path.ts';
-import type { Stats } from './stats.ts';
 
 /**
  * linux.resources. Its device rules are not read from here: they are applied
@@ -69,11 +68,8 @@ export interface CgroupManager {
   thaw(): void;
   /** frozen by us (v1: not merely through an ancestor) */
   frozen(): boolean;
-  stats(): Stats;
   /** every process in the container's cgroup and below */
   pids(): number[];
-  /** how many processes the OOM killer killed in it (undefined without a memory controller) */
-  oomKillCount(): number | undefined;
   /** Whether the container's cgroup still exists. */
   exists(): boolean;
   /** SIGKILLs everything in the cgroup and thaws it, so that even a paused container dies. */

@@ -3,18 +3,14 @@
 import { posix } from '../util/path.ts';
 import { debugEnabled, logDebug } from '../util/log.ts';
 import { DeviceEmulator, ruleString, type DeviceRule } from './devices.ts';
-import { CgroupError, deviceNumbers, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
-import { isDigits, words } from '../util/text.ts';
-import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';
+import { CgroupError, realIO, u64, type CgroupIO } from './fs.ts';
+import { cpusetFile } from './v1-stats.ts';
 import { isSwappiness, pidsMax } from './resources.ts';
 import { subCgroupDir, type SubCgroups } from './path.ts';
 import { freezeCgroup, thawCgroup } from './freezer.ts';
-import { recordDirs, recordPids } from './record.ts';
+import { recordDirs, recordExists, recordPids } from './record.ts';
 import { destroyRecord, killRecord } from './teardown.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
-
-/** The USER_HZ of cpuacct.stat (100 on every Linux architecture runc supports). */
-const CLOCK_TICKS = 100;
 
 export class V1Manager implements CgroupManager {
   constructor(
@@ -80,9 +76,8 @@ export class V1Manager implements CgroupManager {
     }
   }
 
-  /** v1's cpuset may be mounted with noprefix (Android does): "cpus" instead of "cpuset.cpus". */
   private cpusetFile(dir: string, name: string): string {
-    return this.has(dir, `cpuset.${name}`) || !this.has(dir, name) ? `cpuset.${name}` : name;
+    return cpusetFile(this.io, dir, name);
   }
 
   entry(sub?: SubCgroups): CgroupEntry {
@@ -305,169 +300,12 @@ export class V1Manager implements CgroupManager {
     return this.read(dir, 'freezer.state').trim() === 'FROZEN' && (!this.has(dir, 'freezer.self_freezing') || this.read(dir, 'freezer.self_freezing').trim() === '1');
   }
 
-  stats(): Stats {
-    const s = emptyStats();
-    // Read where the file is there: one system call, not an existence check and then a read.
-    const opt = (dir: string | undefined, file: string): string | undefined => (dir ? this.io.readIfExists(`${dir}/${file}`) : undefined);
-
-    const acct = this.dir('cpuacct');
-    const total = opt(acct, 'cpuacct.usage');
-    if (total !== undefined) s.cpu.usage.total = nz(u64(total));
-    const percpu = opt(acct, 'cpuacct.usage_percpu');
-    if (percpu !== undefined) {
-      s.cpu.usage.percpu = [];
-      for (const n of words(percpu.trim())) s.cpu.usage.percpu.push(u64(n));
-    }
-    const all = opt(acct, 'cpuacct.usage_all'); // "cpu user system" then one line per cpu
-    if (all !== undefined) {
-      const user: U64[] = [];
-      const kernel: U64[] = [];
-      for (const line of all.split('\n')) {
-        const f = words(line);
-        if (f.length < 3 || !isDigits(f[0]) || !isDigits(f[1]) || !isDigits(f[2])) continue;
-        user.push(u64(f[1]));
-        kernel.push(u64(f[2]));
-      }
-      s.cpu.usage.percpu_user = user;
-      s.cpu.usage.percpu_kernel = kernel;
-    }
-    const acctStat = opt(acct, 'cpuacct.stat');
-    if (acctStat !== undefined) {
-      const kv = keyValues(acctStat);
-      const ns = (v: U64 | undefined) => Math.round((Number(v ?? 0) * 1e9) / CLOCK_TICKS);
-      s.cpu.usage.user = ns(kv.user);
-      s.cpu.usage.kernel = ns(kv.system);
-    }
-    const cpuStat = opt(this.dir('cpu'), 'cpu.stat');
-    if (cpuStat !== undefined) {
-      const kv = keyValues(cpuStat);
-      s.cpu.throttling = { periods: nz(kv.nr_periods), throttledPeriods: nz(kv.nr_throttled), throttledTime: nz(kv.throttled_time) };
-    }
-
-    const cs = this.dir('cpuset');
-    if (cs && this.io.exists(cs)) {
-      // The files' names once for all (cpusetFile: "cpuset.cpus", or "cpus" where the hierarchy was mounted with noprefix).
-      const file = this.cpusetFile(cs, 'cpus') === 'cpus' ? (name: string) => name : (name: string) => `cpuset.${name}`;
-      const num = (name: string): U64 => {
-        const t = opt(cs, file(name));
-        return t === undefined ? 0 : u64(t);
-      };
-      s.cpuset = {
-        cpus: cpuList(opt(cs, file('cpus')) ?? ''),
-        cpu_exclusive: num('cpu_exclusive'),
-        mems: cpuList(opt(cs, file('mems')) ?? ''),
-        mem_hardwall: num('mem_hardwall'),
-        mem_exclusive: num('mem_exclusive'),
-        memory_migrate: num('memory_migrate'),
-        memory_spread_page: num('memory_spread_page'),
-        memory_spread_slab: num('memory_spread_slab'),
-        memory_pressure: num('memory_pressure'),
-        sched_load_balance: num('sched_load_balance'),
-        sched_relax_domain_level: Number(opt(cs, file('sched_relax_domain_level'))?.trim() ?? 0),
-      };
-    }
-
-    const mem = this.dir('memory');
-    if (mem && this.io.exists(mem)) {
-      const raw = keyValues(this.read(mem, 'memory.stat'));
-      s.memory.raw = raw;
-      s.memory.cache = nz(raw.cache);
-      const entry = (prefix: string): MemoryEntry => {
-        const usage = opt(mem, `${prefix}.usage_in_bytes`);
-        if (usage === undefined) return { limit: 0, failcnt: 0 };
-        const v = (f: string) => u64(this.read(mem, `${prefix}.${f}`));
-        return { limit: v('limit_in_bytes'), usage: nz(u64(usage)), max: nz(v('max_usage_in_bytes')), failcnt: v('failcnt') };
-      };
-      s.memory.usage = entry('memory');
-      s.memory.swap = entry('memory.memsw');
-      s.memory.kernel = entry('memory.kmem');
-      s.memory.kernelTCP = entry('memory.kmem.tcp');
-    }
-
-    const pids = this.dir('pids');
-    if (pids && this.io.exists(pids)) {
-      const max = this.read(pids, 'pids.max').trim();
-      s.pids = { current: nz(u64(this.read(pids, 'pids.current'))), limit: max === 'max' ? undefined : nz(u64(max)) };
-    }
-
-    const blk = this.dir('blkio');
-    if (blk && this.io.exists(blk)) s.blkio = this.blkioStats(blk);
-
-    const huge = this.dir('hugetlb');
-    if (huge && this.io.exists(huge)) {
-      for (const size of hostHugePageSizes()) {
-        const usage = opt(huge, `hugetlb.${size}.usage_in_bytes`);
-        if (usage === undefined) continue;
-        const v = (name: string) => u64(this.read(huge, `hugetlb.${size}.${name}`));
-        s.hugetlb[size] = { usage: nz(u64(usage)), max: nz(v('max_usage_in_bytes')), failcnt: v('failcnt') };
-      }
-    }
-    return s;
-  }
-
-  /** runc's order of preference: BFQ's debug stats, BFQ's, CFQ's, the throttle layer's (recursive, then not). */
-  private blkioStats(dir: string): Stats['blkio'] {
-    const groups: Array<Array<[string, keyof Stats['blkio']]>> = [
-      [
-        ['blkio.bfq.sectors_recursive', 'sectorsRecursive'],
-        ['blkio.bfq.io_service_time_recursive', 'ioServiceTimeRecursive'],
-        ['blkio.bfq.io_wait_time_recursive', 'ioWaitTimeRecursive'],
-        ['blkio.bfq.io_merged_recursive', 'ioMergedRecursive'],
-        ['blkio.bfq.io_queued_recursive', 'ioQueueRecursive'],
-        ['blkio.bfq.time_recursive', 'ioTimeRecursive'],
-        ['blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'],
-        ['blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive'],
-      ],
-      [
-        ['blkio.bfq.io_serviced_recursive', 'ioServicedRecursive'],
-        ['blkio.bfq.io_service_bytes_recursive', 'ioServiceBytesRecursive'],
-      ],
-      [
-        ['blkio.sectors_recursive', 'sectorsRecursive'],
-        ['blkio.io_service_time_recursive', 'ioServiceTimeRecursive'],
-        ['blkio.io_wait_time_recursive', 'ioWaitTimeRecursive'],
-        ['blkio.io_merged_recursive', 'ioMergedRecursive'],
-        ['blkio.io_queued_recursive', 'ioQueueRecursive'],
-        ['blkio.time_recursive', 'ioTimeRecursive'],
-        ['blkio.io_serviced_recursive', 'ioServicedRecursive'],
-        ['blkio.io_service_bytes_recursive', 'ioServiceBytesRecursive'],
-      ],
-      [
-        ['blkio.throttle.io_serviced_recursive', 'ioServicedRecursive'],
-        ['blkio.throttle.io_service_bytes_recursive', 'ioServiceBytesRecursive'],
-      ],
-      [
-        ['blkio.throttle.io_serviced', 'ioServicedRecursive'],
-        ['blkio.throttle.io_service_bytes', 'ioServiceBytesRecursive'],
-      ],
-    ];
-    for (const group of groups) {
-      // A group counts when its first file exists; then all of it is used.
-      if (!this.has(dir, group[0][0])) continue;
-      const out: Stats['blkio'] = {};
-      for (const [file, key] of group) {
-        const text = this.io.readIfExists(`${dir}/${file}`);
-        const entries = text === undefined ? [] : blkioEntries(text);
-        if (entries.length) out[key] = entries;
-      }
-      return out;
-    }
-    return {};
-  }
-
   pids(): number[] {
     return recordPids(this.record, this.io);
   }
 
-  oomKillCount(): number | undefined {
-    const dir = this.dir('memory');
-    if (!dir || !this.has(dir, 'memory.oom_control')) return undefined;
-    return Number(keyValues(this.read(dir, 'memory.oom_control')).oom_kill ?? 0);
-  }
-
   exists(): boolean {
-    const dir = this.dir('memory') ?? this.dir('devices') ?? this.dirs()[0];
-    return dir !== undefined && this.io.exists(dir);
+    return recordExists(this.record, this.io);
   }
 
   kill(): void {
@@ -477,16 +315,4 @@ export class V1Manager implements CgroupManager {
   destroy(): void {
     destroyRecord(this.record, this.io);
   }
-}
-
-/** "8:0 Read 1282048" (or "8:0 1282048"); "Total N" lines skipped. */
-function blkioEntries(text: string): BlkioEntry[] {
-  const out: BlkioEntry[] = [];
-  for (const line of text.split('\n')) {
-    const f = words(line);
-    const dev = f.length === 2 || f.length === 3 ? deviceNumbers(f[0]) : undefined;
-    if (!dev || !isDigits(f[f.length - 1])) continue;
-    out.push({ major: nz(dev[0]), minor: nz(dev[1]), op: f.length === 3 ? f[1] : undefined, value: nz(u64(f[f.length - 1])) });
-  }
-  return out;
 }

@@ -8,13 +8,18 @@
 // runc's eventfd (v1) and inotify (v2) are not at hand in Node, and a count
 // loses no event between two looks.
 import { readFileSync } from '../../util/fs.ts';
-import { containerCgroup, openCgroup, type CgroupRecord } from '../../cgroups/index.ts';
+import type { CgroupRecord } from '../../cgroups/types.ts';
+import { containerRecord, recordExists } from '../../cgroups/record.ts';
+import { emptyStats } from '../../cgroups/stats.ts';
+import { v1OomKills, v1Stats } from '../../cgroups/v1-stats.ts';
+import { v2OomKills, v2Stats } from '../../cgroups/v2-stats.ts';
 import { initAlive } from '../../state/status.ts';
 import { toJson } from '../../cgroups/fs.ts';
 import { peek } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { logError } from '../../util/log.ts';
 import { out } from '../../util/output.ts';
+import { hasLine } from '../../util/text.ts';
 import { HELP, requireArgs, type Command } from '../command.ts';
 
 // Go's units, micro as "us", U+00B5 or U+03BC. Escaped: dist/tsrunc must be ASCII (src/cli/boot.ts).
@@ -57,24 +62,27 @@ const command: Command = {
     // ends when it stops rather than with a cgroup it never had.
     const raw = state.cleanup?.cgroup as CgroupRecord | undefined;
     const none = raw !== undefined && Object.keys(raw.paths).length === 0;
-    const cg = none ? openCgroup(raw) : containerCgroup(state, 'cannot get stats');
-    const gone = none ? () => !initAlive(state) : () => !cg.exists();
+    const rec = none ? raw : containerRecord(state, 'cannot get stats');
+    const gone = none ? () => !initAlive(state) : () => !recordExists(rec);
     const emit = (e: object) => out(toJson(e) + '\n');
-    const statsEvent = () => emit({ type: 'stats', id, data: cg.stats() });
+    // The statistics' readers, not the managers (cgroups/v1-stats.ts: why).
+    const readStats = () => (none ? emptyStats() : rec.version === 2 ? v2Stats(rec.paths['']) : v1Stats(rec));
+    const oomKills = () => (none ? undefined : rec.version === 2 ? v2OomKills(rec.paths['']) : v1OomKills(rec));
+    const statsEvent = () => emit({ type: 'stats', id, data: readStats() });
     if (args.flags.stats) {
       statsEvent();
       return 0;
     }
     const underOom = () => {
-      const dirPath = cg.record.version === 1 ? cg.record.paths.memory : undefined;
+      const dirPath = rec.version === 1 ? rec.paths.memory : undefined;
       if (!dirPath) return false;
       try {
-        return /^under_oom 1$/m.test(readFileSync(`${dirPath}/memory.oom_control`, 'utf8'));
+        return hasLine(readFileSync(`${dirPath}/memory.oom_control`, 'utf8'), 'under_oom 1');
       } catch {
         return false;
       }
     };
-    let kills = cg.oomKillCount() ?? 0;
+    let kills = oomKills() ?? 0;
     let wasUnder = underOom();
     await new Promise<void>((resolve) => {
       const stats = setInterval(() => {
@@ -94,7 +102,7 @@ const command: Command = {
         }
         let n = kills;
         try {
-          n = cg.oomKillCount() ?? kills;
+          n = oomKills() ?? kills;
         } catch {}
         // With the OOM killer disabled (v1) nothing is killed: the cgroup sits under_oom instead.
         const under = underOom();
