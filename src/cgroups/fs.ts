@@ -122,7 +122,7 @@ export function u64(text: string): U64 {
   if (n >= 0 && Number.isSafeInteger(n) && String(n) === s) return n;
   if (s === 'max') return 18446744073709551615n; // runc reports "max" as MaxUint64
   if (!isDigits(s)) throw new CgroupError(`not a number: ${JSON.stringify(s)}`);
-  return Number.isSafeInteger(Number(s)) ? Number(s) : BigInt(s);
+  return Number.isSafeInteger(n) ? n : BigInt(s);
 }
 
 /** "major:minor" as two numbers, or undefined. */

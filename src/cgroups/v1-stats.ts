@@ -1,7 +1,7 @@
 // A v1 container's statistics (`events`), as runc's libcontainer/cgroups/fs
-// reads them, apart from the manager (v1.ts delegates here) so that `events`
-// loads this, stats.ts and fs.ts rather than the managers' ~60 kB of code
-// (~0.2 ms of every `events --stats` under Bun).
+// reads them. Apart from the manager (v1.ts), so that `events` loads this,
+// stats.ts and fs.ts rather than the managers' ~60 kB of code: under Bun a
+// module's code is set up at each start (events --stats 7.26 -> 7.02 ms).
 import { deviceNumbers, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
 import { isDigits, words } from '../util/text.ts';
 import { cpuList, emptyStats, hostHugePageSizes, nz, type BlkioEntry, type MemoryEntry, type Stats } from './stats.ts';

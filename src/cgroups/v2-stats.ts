@@ -1,6 +1,5 @@
 // A v2 container's statistics (`events`), as runc's libcontainer/cgroups/fs2
-// reads them, apart from the manager (v2.ts delegates here; see v1-stats.ts
-// for why).
+// reads them, apart from the manager (v2.ts; see v1-stats.ts for why).
 import { deviceNumbers, keyValues, realIO, u64, type CgroupIO, type U64 } from './fs.ts';
 import { isDigits, words } from '../util/text.ts';
 import { emptyStats, hostHugePageSizes, nz, type BlkioEntry, type Stats } from './stats.ts';
