@@ -3,11 +3,11 @@
 // old one's place, so that a reader (state, list, ps, events and exec take no
 // lock) only ever reads a whole state, old or new.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ContainerDir, type StoredState } from '../src/state/store.ts';
+import { ContainerDir, writeFileAtomic, type StoredState } from '../src/state/store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tsrunc-state-write-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -87,4 +87,17 @@ describe('state.json', () => {
       dir.remove();
     }
   }, 60_000);
+
+  it('a file the caller names (--pid-file) is renamed into place: where a directory has that name, the write fails and the directory stays', () => {
+    const dir = join(root, 'pid-dir');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'inside'), 'x');
+    expect(() => writeFileAtomic(dir, '123', 0o644)).toThrow(/EISDIR|is a directory/);
+    expect(statSync(dir).isDirectory()).toBe(true);
+    expect(readFileSync(join(dir, 'inside'), 'utf8')).toBe('x');
+    const file = join(root, 'pid');
+    writeFileAtomic(file, '123', 0o644);
+    writeFileAtomic(file, '4', 0o644);
+    expect(readFileSync(file, 'utf8')).toBe('4');
+  });
 });

@@ -4,7 +4,7 @@
 // profile, often 10-20 kB of JSON) is in config.json, which only exec reads
 // (parsing it cost ~0.5 ms of a `state`'s CPU under Bun even for this repo's
 // small bundle, and `list` paid it once per container). Writes are atomic
-// (a new file put in place: writeFileAtomic), so a reader never sees a torn
+// (a new file put in place: replaceOwnFile), so a reader never sees a torn
 // file and needs no lock: `state`, `list`, `ps`, `events` and exec take none
 // (ContainerDir.peek), and never wait behind a writer. Writers (create,
 // start, kill, delete, pause, resume, update) take an exclusive flock on the
@@ -100,21 +100,9 @@ export function listIds(root: string): string[] {
 
 /**
  * Replaces a file whole, in one step: the data goes into a new file, which
- * then takes the old one's name. A reader opens the old file or the new one,
- * each complete, and a file once in place is never written again (a reader
- * may still hold it open).
- *
- * The new file and the old exchange names (renameat2 RENAME_EXCHANGE), and
- * the old one is then unlinked, rather than the new one renamed over it as
- * runc does: on ext4 a rename over a file makes the new file's blocks be
- * allocated and written out at once (auto_da_alloc), and frees the old
- * file's. That is ~0.35 ms of an `update` on this host (whose ext4 also
- * discards what it frees), against ~0.1 ms; on tmpfs both are ~0.06 ms.
- * Where the exchange cannot be made (no old file yet; a filesystem or
- * kernel without it, or a seccomp filter that predates it), the rename.
- *
- * A crash between the exchange and the unlink leaves the old data under the
- * temporary name, which delete removes with the directory.
+ * is then renamed over the old one. A reader opens the old file or the new
+ * one, each complete. For a path the caller names (--pid-file, spec's
+ * config.json): a rename over a directory fails and leaves it alone.
  *
  * No fsync (nor does runc): the state of running containers means nothing
  * after a reboot (/run is a tmpfs on most hosts), and an fsync per write
@@ -123,6 +111,30 @@ export function listIds(root: string): string[] {
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, data, { mode });
+  renameSync(tmp, path);
+}
+
+/**
+ * writeFileAtomic for the files of a container's directory, which only
+ * tsrunc writes: the new file and the old exchange names (renameat2
+ * RENAME_EXCHANGE), and the old one is then unlinked. A file once in place
+ * is never written again (a reader may still hold it open).
+ *
+ * Why not the rename, as runc does: on ext4 a rename over a file makes the
+ * new file's blocks be allocated and written out at once (auto_da_alloc),
+ * and frees the old file's. That is ~0.35 ms of an `update` on this host
+ * (whose ext4 also discards what it frees), against ~0.1 ms; on tmpfs both
+ * are ~0.06 ms. Where the exchange cannot be made (no old file yet; a
+ * filesystem or kernel without it, or a seccomp filter that predates it),
+ * the rename. Not for a path a caller names: the exchange would move a
+ * directory there aside where the rename fails.
+ *
+ * A crash between the exchange and the unlink leaves the old data under the
+ * temporary name, which delete removes with the directory.
+ */
+function replaceOwnFile(path: string, data: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o600 });
   try {
     exchangeSync(tmp, path);
   } catch (e) {
@@ -298,12 +310,12 @@ export class ContainerDir {
   }
 
   write(state: StoredState): void {
-    writeFileAtomic(this.statePath, JSON.stringify(state));
+    replaceOwnFile(this.statePath, JSON.stringify(state));
   }
 
   /** create, before the first state: the validated config, for exec's defaults (the bundle may change or go). */
   writeConfig(config: RunnableConfig): void {
-    writeFileAtomic(this.configPath, JSON.stringify(config));
+    replaceOwnFile(this.configPath, JSON.stringify(config));
   }
 
   /** The config create validated; undefined where create died before writing it. */
