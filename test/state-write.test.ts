@@ -1,13 +1,16 @@
 // How a container's state.json is written (src/state/store.ts,
-// writeFileAtomic): the new state goes whole into a new file, which takes the
+// replaceOwnFile): the new state goes whole into a new file, which takes the
 // old one's place, so that a reader (state, list, ps, events and exec take no
-// lock) only ever reads a whole state, old or new.
-import { spawn } from 'node:child_process';
+// lock) only ever reads a whole state, old or new; and where the exchange
+// that puts it in place is refused, the rename. A path a caller names
+// (writeFileAtomic: --pid-file) is only ever renamed into place.
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ContainerDir, writeFileAtomic, type StoredState } from '../src/state/store.ts';
+import { cleanup, isRoot, makeBundle, repo, rt, runtime, stateRoot } from './lib/harness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'tsrunc-state-write-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -99,5 +102,63 @@ describe('state.json', () => {
     writeFileAtomic(file, '123', 0o644);
     writeFileAtomic(file, '4', 0o644);
     expect(readFileSync(file, 'utf8')).toBe('4');
+  });
+});
+
+// The exchange refused, as by a filesystem without it (EINVAL: NFS, 9p), a
+// kernel without renameat2 (ENOSYS) or a seccomp profile that predates it
+// (EPERM): test/lib/refuse_renameat2.c runs tsrunc so.
+const helperDir = mkdtempSync(join(tmpdir(), 'tsrunc-refuse-'));
+const helper = join(helperDir, 'refuse_renameat2');
+const helperBuilt = spawnSync('cc', ['-O1', '-o', helper, join(repo, 'test/lib/refuse_renameat2.c')], { stdio: 'ignore' }).status === 0;
+const cliRoot = isRoot ? stateRoot() : '';
+afterAll(() => {
+  if (cliRoot) cleanup(cliRoot);
+  rmSync(helperDir, { recursive: true, force: true });
+});
+const whyNot = !isRoot ? 'needs root' : !helperBuilt ? 'needs cc to build test/lib/refuse_renameat2.c (x86_64 or aarch64)' : '';
+
+/** tsrunc with renameat2 failing with errno: its status and stderr (stdout not a pipe: run -d leaves it to the container). */
+function refused(errno: number, args: string[]): { code: number | null; stderr: string } {
+  const err = join(helperDir, 'stderr');
+  const fd = openSync(err, 'w');
+  try {
+    const r = spawnSync(helper, [String(errno), runtime, '--root', cliRoot, ...args], { stdio: ['ignore', 'ignore', fd], timeout: 30_000 });
+    return { code: r.status, stderr: readFileSync(err, 'utf8') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe.skipIf(!!whyNot)(`state writes where renameat2 is refused${whyNot ? ` (skipped: ${whyNot})` : ''}`, () => {
+  const stored = (id: string) => JSON.parse(readFileSync(join(cliRoot, id, 'state.json'), 'utf8'));
+  for (const [name, errno] of [['EINVAL', 22], ['ENOSYS', 38], ['EPERM', 1]] as const)
+    it(`${name}: run -d, update and delete work by renaming, and leave no temporary file`, () => {
+      const id = `refused-${name.toLowerCase()}-${process.pid}`;
+      expect(refused(errno, ['run', '-d', '-b', makeBundle(['sleep', '1000']), id])).toEqual({ code: 0, stderr: '' });
+      try {
+        expect(refused(errno, ['update', '--pids-limit', '42', id])).toEqual({ code: 0, stderr: '' });
+        expect(stored(id).cleanup.cgroup.resources.pids).toEqual({ limit: 42 });
+        expect(refused(errno, ['update', '--pids-limit', '43', id])).toEqual({ code: 0, stderr: '' });
+        expect(stored(id).cleanup.cgroup.resources.pids).toEqual({ limit: 43 });
+        expect(readdirSync(join(cliRoot, id)).sort()).toEqual(['config.json', 'state.json']);
+        expect(refused(errno, ['delete', '--force', id])).toEqual({ code: 0, stderr: '' });
+        expect(existsSync(join(cliRoot, id))).toBe(false);
+      } finally {
+        rt(cliRoot, ['delete', '--force', id]);
+      }
+    });
+
+  it('another failure of the exchange (EIO) fails the update with its reason, and leaves no temporary file', () => {
+    const id = `refused-eio-${process.pid}`;
+    expect(rt(cliRoot, ['run', '-d', '-b', makeBundle(['sleep', '1000']), id]).code).toBe(0);
+    try {
+      const r = refused(5, ['update', '--pids-limit', '42', id]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/EIO: i\/o error, renameat2 '[^']*state\.json\.\d+\.tmp' -> '[^']*state\.json'/);
+      expect(readdirSync(join(cliRoot, id)).sort()).toEqual(['config.json', 'state.json']);
+    } finally {
+      rt(cliRoot, ['delete', '--force', id]);
+    }
   });
 });

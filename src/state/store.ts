@@ -139,9 +139,11 @@ function replaceOwnFile(path: string, data: string): void {
     exchangeSync(tmp, path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'EINVAL' && code !== 'ENOSYS' && code !== 'EPERM') throw e;
-    renameSync(tmp, path);
-    return;
+    if (code === 'ENOENT' || code === 'EINVAL' || code === 'ENOSYS' || code === 'EPERM') return renameSync(tmp, path);
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw e;
   }
   unlinkSync(tmp);
 }
