@@ -62,12 +62,20 @@ describe('state.json', () => {
     const dir = ContainerDir.create(root, 'readers');
     try {
       dir.write(stateOf('readers', 0, 2000));
-      // A separate process, so that its reads run while this one writes.
+      // A separate process (this Node), so that its reads run while this one writes.
       const reader = spawn(
-        'python3',
+        process.execPath,
         [
-          '-c',
-          'import json,sys\nbad=0\nseen=set()\nopen(sys.argv[1]).read()\nprint("ready",flush=True)\nwhile True:\n  t=open(sys.argv[1]).read()\n  if t=="done": break\n  try: seen.add(json.loads(t)["pid"])\n  except ValueError: bad+=1\nprint(len(seen),bad)',
+          '-e',
+          `const fs = require('node:fs'), path = process.argv[1];
+           let bad = 0; const seen = new Set();
+           fs.readFileSync(path, 'utf8'); console.log('ready');
+           for (;;) {
+             const t = fs.readFileSync(path, 'utf8');
+             if (t === 'done') break;
+             try { seen.add(JSON.parse(t).pid); } catch { bad++; }
+           }
+           console.log(seen.size, bad);`,
           dir.statePath,
         ],
         { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -111,12 +119,20 @@ describe('state.json', () => {
 const helperDir = mkdtempSync(join(tmpdir(), 'tsrunc-refuse-'));
 const helper = join(helperDir, 'refuse_renameat2');
 const helperBuilt = spawnSync('cc', ['-O1', '-o', helper, join(repo, 'test/lib/refuse_renameat2.c')], { stdio: 'ignore' }).status === 0;
+/** The filter installs (a kernel with seccomp filters) and renameat2 is then refused: helper EINVAL true. */
+const helperWorks = helperBuilt && spawnSync(helper, ['22', 'true'], { stdio: 'ignore' }).status === 0;
 const cliRoot = isRoot ? stateRoot() : '';
 afterAll(() => {
   if (cliRoot) cleanup(cliRoot);
   rmSync(helperDir, { recursive: true, force: true });
 });
-const whyNot = !isRoot ? 'needs root' : !helperBuilt ? 'needs cc to build test/lib/refuse_renameat2.c (x86_64 or aarch64)' : '';
+const whyNot = !isRoot
+  ? 'needs root'
+  : !helperBuilt
+    ? 'needs cc to build test/lib/refuse_renameat2.c (x86_64 or aarch64)'
+    : !helperWorks
+      ? 'test/lib/refuse_renameat2.c could not install its seccomp filter (a kernel without SECCOMP_MODE_FILTER?)'
+      : '';
 
 /** tsrunc with renameat2 failing with errno: its status and stderr (stdout not a pipe: run -d leaves it to the container). */
 function refused(errno: number, args: string[]): { code: number | null; stderr: string } {

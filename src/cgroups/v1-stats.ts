@@ -119,9 +119,8 @@ export function v1Stats(record: CgroupRecord, io: CgroupIO = realIO): Stats {
 
 /** memory.oom_control's oom_kill count; undefined without the file. */
 export function v1OomKills(record: CgroupRecord, io: CgroupIO = realIO): number | undefined {
-  const dir = record.paths.memory;
-  if (!dir || !io.exists(`${dir}/memory.oom_control`)) return undefined;
-  return Number(keyValues(io.read(`${dir}/memory.oom_control`)).oom_kill ?? 0);
+  const text = record.paths.memory ? io.readIfExists(`${record.paths.memory}/memory.oom_control`) : undefined;
+  return text === undefined ? undefined : Number(keyValues(text).oom_kill ?? 0);
 }
 
 /** runc's order of preference: BFQ's debug stats, BFQ's, CFQ's, the throttle layer's (recursive, then not). */
