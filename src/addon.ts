@@ -15,14 +15,17 @@ declare const __dirname: string | undefined;
 declare const Bun: { main: string } | undefined;
 // A Bun standalone executable (dist/tsrunc, scripts/bundle.mjs) carries its
 // code inside itself (Bun.main under /$bunfs/), and its __dirname is where the
-// build ran: the binary's own directory is the one to go by.
-const here =
-  typeof Bun !== 'undefined' && Bun.main.startsWith('/$bunfs/')
+// build ran: the binary's own directory is the one to go by. Worked out at
+// the addon's load, not as this module is: Bun.main and process.execPath are
+// ~0.05 ms under Bun, which a verb that never loads the addon need not pay.
+function here(): string {
+  return typeof Bun !== 'undefined' && Bun.main.startsWith('/$bunfs/')
     ? dirname(process.execPath)
     : typeof __dirname === 'string'
       ? __dirname
       : // the sources run as ESM (tsx, vitest): a file: URL, decoded by hand (node:url costs ~0.5 ms under Bun)
         decodeURIComponent(new URL('.', import.meta.url).pathname);
+}
 
 export interface ChildFailure {
   step: number;
@@ -86,9 +89,19 @@ export interface Addon {
 // The package root is here's parent. Not join(here, '../prebuilds'): its
 // normalizing (split, push, join) is ~0.15 ms of first-use builtins under Bun,
 // on every run.
-const packageRoot = dirname(here);
-export const buildDir = `${packageRoot === '/' ? '' : packageRoot}/prebuilds/${process.platform}-${process.arch}/`;
-export const initPath = buildDir + 'tsrunc-init';
+let dir: string | undefined;
+function buildDir(): string {
+  if (dir === undefined) {
+    const packageRoot = dirname(here());
+    dir = `${packageRoot === '/' ? '' : packageRoot}/prebuilds/${process.platform}-${process.arch}/`;
+  }
+  return dir;
+}
+
+/** tsrunc-init, the created container's waiting process (addon/init/). */
+export function initPath(): string {
+  return buildDir() + 'tsrunc-init';
+}
 
 let loaded: { fn(name: string): unknown } | undefined;
 
@@ -98,7 +111,7 @@ function load(): { fn(name: string): unknown } {
     // resolution around it (~0.3 ms of every run).
     const module = { exports: {} as { fn(name: string): unknown } };
     try {
-      process.dlopen(module, buildDir + 'tsrunc.napi.node');
+      process.dlopen(module, buildDir() + 'tsrunc.napi.node');
     } catch (e) {
       // An install on a platform the package has no prebuilds for (scripts/install.mjs refuses those), or a broken one.
       const platform = `${process.platform}-${process.arch}`;

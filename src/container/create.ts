@@ -138,7 +138,7 @@ export function createContainer(opts: CreateOptions): Created {
       ...plan,
       ...cgroupEntry,
       execFifo: waitForStart ? dir.fifoPath : undefined,
-      initPath,
+      initPath: initPath(),
       hooksCheckpoint: Boolean(hooks.prestart?.length || hooks.createRuntime?.length),
       createContainerHooks: hooks.createContainer,
       startContainerHooks: hooks.startContainer,

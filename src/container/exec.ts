@@ -100,7 +100,7 @@ export function execProcess(opts: ExecOptions): Execed {
       consolePair: !opts.detach,
       seccomp: config?.linux?.seccomp,
     }),
-    initPath,
+    initPath: initPath(),
   };
   // Into the container's cgroup as it is born (its limits, kill --all).
   let cgroupEntry = execCgroupEntry(state, false, opts.subCgroups);

@@ -71,10 +71,28 @@ const fs = <K extends keyof AddonFs>(name: K): AddonFs[K] => nativeFunction(name
 let numbers: ReturnType<AddonFs['fsNumbers']> | undefined;
 const fsNumbers = () => (numbers ??= fs('fsNumbers')());
 
-const CONSTANT_NAMES = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_EXCL', 'O_TRUNC', 'O_APPEND', 'O_DIRECTORY', 'O_NOFOLLOW', 'F_OK', 'R_OK', 'W_OK', 'X_OK'] as const;
-/** The platform's O_* and *_OK values (from the addon, at first use: they differ between architectures). */
-export const constants = {} as Readonly<FsConstants>;
-for (const name of CONSTANT_NAMES) Object.defineProperty(constants, name, { get: () => fsNumbers().constants[name], enumerable: true });
+const c = () => fsNumbers().constants;
+/**
+ * The platform's O_* and *_OK values (from the addon, at first use: they
+ * differ between architectures). Getters written out, not defined by a loop
+ * over the names: under Bun that loop (an array iterator and 13 closures) is
+ * ~0.05 ms of every verb, the literal ~0.
+ */
+export const constants: Readonly<FsConstants> = {
+  get O_RDONLY() { return c().O_RDONLY; },
+  get O_WRONLY() { return c().O_WRONLY; },
+  get O_RDWR() { return c().O_RDWR; },
+  get O_CREAT() { return c().O_CREAT; },
+  get O_EXCL() { return c().O_EXCL; },
+  get O_TRUNC() { return c().O_TRUNC; },
+  get O_APPEND() { return c().O_APPEND; },
+  get O_DIRECTORY() { return c().O_DIRECTORY; },
+  get O_NOFOLLOW() { return c().O_NOFOLLOW; },
+  get F_OK() { return c().F_OK; },
+  get R_OK() { return c().R_OK; },
+  get W_OK() { return c().W_OK; },
+  get X_OK() { return c().X_OK; },
+};
 
 /** the errno values this module tests for itself */
 const E = () => fsNumbers().errno;
