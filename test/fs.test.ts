@@ -2,7 +2,7 @@
 // node:fs) against node:fs itself: the same values on success, and the same
 // errors to the letter (message, code, errno, syscall, path, dest), since
 // those messages reach users and callers test `.code`.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as node from 'node:fs';
 import { tmpdir } from 'node:os';
 import { getSystemErrorMessage } from 'node:util';
@@ -91,6 +91,27 @@ describe('success values equal node:fs', () => {
     const mine = steps(ours, a);
     expect(mine).toEqual(steps(node, b));
     expect(mine).toEqual([2, 3, 4, 3, 0, '-bcon-ond-', '']);
+  });
+
+  it('writeAllSync: every byte of a string larger than a pipe holds, into a non-blocking pipe that fills (as a stdout someone set non-blocking)', async () => {
+    const fifo = join(dir, 'fifo');
+    const copy = join(dir, 'fifo-copy');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // A reader that does not read keeps the pipe open while it fills; cat
+    // starts reading only after the write has met a full pipe (EAGAIN).
+    const idle = node.openSync(fifo, node.constants.O_RDONLY | node.constants.O_NONBLOCK);
+    const fd = node.openSync(fifo, node.constants.O_WRONLY | node.constants.O_NONBLOCK);
+    const cat = spawn('sh', ['-c', 'sleep 0.3; exec cat < "$1" > "$2"', 'sh', fifo, copy]);
+    const done = new Promise((resolve) => cat.on('close', resolve));
+    const text = 'tsrunc \u2603\n'.repeat(40_000); // ~440 kB of UTF-8, pipes hold 64 kB
+    try {
+      ours.writeAllSync(fd, text);
+    } finally {
+      node.closeSync(fd);
+      node.closeSync(idle);
+    }
+    expect(await done).toBe(0);
+    expect(node.readFileSync(copy, 'utf8') === text).toBe(true);
   });
 
   it('statSync, lstatSync, fstatSync, statfsSync, existsSync, accessSync, readlinkSync', () => {
