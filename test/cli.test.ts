@@ -371,11 +371,11 @@ describe('help', () => {
   /** The long option names an OPTIONS block lists (lines that start with "   --"). */
   const optionNames = (text: string) => [...text.matchAll(/^ {3}(--[a-z0-9-]+)/gm)].map((m) => m[1]);
 
-  it('an unknown command (checkpoint among them): runc\'s "No help topic" and exit status 3', () => {
-    for (const args of [['checkpoint', 'x'], ['help', 'nope'], ['nope', '-h']]) {
+  it('an unknown command (checkpoint among them, and the names of an object\'s own properties): runc\'s "No help topic" and exit status 3', () => {
+    for (const args of [['checkpoint', 'x'], ['help', 'nope'], ['nope', '-h'], ['constructor'], ['help', 'toString'], ['__proto__', 'x']]) {
       const r = help(args);
       expect(r.status, args.join(' ')).toBe(3);
-      expect(r.stderr).toContain(`No help topic for '${args[0] === 'help' ? 'nope' : args[0]}'`);
+      expect(r.stderr).toContain(`No help topic for '${args[0] === 'help' ? args[1] : args[0]}'`);
     }
   });
 

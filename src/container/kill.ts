@@ -2,16 +2,17 @@
 import { RuntimeError } from '../util/errors.ts';
 import { load } from './load.ts';
 
-/** kill, or with --all every process of the container. */
-export async function kill(root: string, id: string, signal: number, all = false): Promise<void> {
+/**
+ * kill, or with --all every process of the container. A promise only for
+ * --all, which loads cgroups/: a plain kill has no await (src/cli/main.ts).
+ */
+export function kill(root: string, id: string, signal: number, all = false): void | Promise<void> {
   const { dir, state, status: st } = load(root, id);
+  if (all)
+    return import('./lifecycle.ts')
+      .then(({ signalAll }) => signalAll(state, signal, st))
+      .finally(() => dir.unlock());
   try {
-    if (all) {
-      // cgroups/ only for --all: a plain kill loads none of it.
-      const { signalAll } = await import('./lifecycle.ts');
-      signalAll(state, signal, st);
-      return;
-    }
     if (st === 'stopped' || st === 'creating') throw new RuntimeError('container not running');
     try {
       process.kill(state.pid, signal);

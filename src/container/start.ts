@@ -7,11 +7,11 @@ import { RuntimeError } from '../util/errors.ts';
 import { runHooksWarn } from './hooks.ts';
 import { load } from './load.ts';
 
-export async function start(root: string, id: string): Promise<void> {
+export function start(root: string, id: string): void | Promise<never> {
   const { dir, state, status: st } = load(root, id);
   if (st === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
   if (st !== 'created') throw new RuntimeError(`cannot start an already ${st} container`);
-  await startCreated(dir, state);
+  return startCreated(dir, state);
 }
 
 /**
@@ -20,9 +20,10 @@ export async function start(root: string, id: string): Promise<void> {
  * under the lock (renamed: the container is running from then on, and a
  * second start finds no fifo); the wait for init to pass it (after the
  * startContainer hooks, which run in the container and may take as long as
- * they like) is made without the lock.
+ * they like) is made without the lock. A promise only where a startContainer
+ * hook failed.
  */
-export async function startCreated(dir: ContainerDir, state: StoredState): Promise<void> {
+export function startCreated(dir: ContainerDir, state: StoredState): void | Promise<never> {
   const claimed = `${dir.fifoPath}.${process.pid}`;
   renameSync(dir.fifoPath, claimed);
   dir.unlock();
@@ -34,11 +35,14 @@ export async function startCreated(dir: ContainerDir, state: StoredState): Promi
     rmSync(claimed, { force: true });
   }
   if (typeof started === 'string') {
+    const why = started;
     dir.lock();
-    // A startContainer hook failed: the container goes (cgroups/ only on this path).
-    const { destroy } = await import('./lifecycle.ts');
-    destroy(dir, state);
-    throw new RuntimeError(started);
+    // A startContainer hook failed: the container goes (cgroups/ only on
+    // this path, and so the only promise: a start has no await, src/cli/main.ts).
+    return import('./lifecycle.ts').then(({ destroy }) => {
+      destroy(dir, state);
+      throw new RuntimeError(why);
+    });
   }
   if (!started) throw new RuntimeError('cannot start container: its init process exited');
   runHooksWarn('poststart', storedHooks(state)?.poststart, ociState(state, 'running'));

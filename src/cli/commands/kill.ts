@@ -4,10 +4,10 @@ import { HELP, requireArgs, type Command } from '../command.ts';
 
 const command: Command = {
   flags: [HELP, { names: ['all', 'a'], type: 'bool' }],
-  async run(g, args) {
+  run(g, args) {
     const id = requireArgs(args, 'kill');
-    await kill(g.root, id, parseSignal(args.rest[1] ?? 'SIGTERM'), args.flags.all === true);
-    return 0;
+    const all = kill(g.root, id, parseSignal(args.rest[1] ?? 'SIGTERM'), args.flags.all === true);
+    return all ? all.then(() => 0) : 0;
   },
 };
 export default command;

@@ -3,9 +3,9 @@ import { HELP, requireArgs, type Command } from '../command.ts';
 
 const command: Command = {
   flags: [HELP],
-  async run(g, args) {
-    await start(g.root, requireArgs(args, 'start'));
-    return 0;
+  run(g, args) {
+    // (A promise only of a failure: see start.)
+    return start(g.root, requireArgs(args, 'start')) ?? 0;
   },
 };
 export default command;
