@@ -15,9 +15,13 @@ export type Parsed = {
   rest: string[];
 };
 
+/** The spec one of whose names is `name`. A scan, not a Map built first: a verb has a few dozen flags at most, and every run parses. */
+function specOf(specs: FlagSpec[], name: string): FlagSpec | undefined {
+  for (let i = 0; i < specs.length; i++) if (specs[i].names.includes(name)) return specs[i];
+  return undefined;
+}
+
 export function parseArgs(argv: string[], specs: FlagSpec[], what: string): Parsed {
-  const byName = new Map<string, FlagSpec>();
-  for (const s of specs) for (const n of s.names) byName.set(n, s);
   const flags: Parsed['flags'] = {};
   let i = 0;
   for (; i < argv.length; i++) {
@@ -31,7 +35,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], what: string): Pars
     const body = a.slice(a.startsWith('--') ? 2 : 1);
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
-    const spec = byName.get(name);
+    const spec = specOf(specs, name);
     if (!spec) throw new RuntimeError(`${what}: flag provided but not defined: -${name}`);
     const key = spec.names[0];
     if (spec.type === 'bool') {
