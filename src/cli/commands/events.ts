@@ -49,7 +49,8 @@ export function parseDuration(text: string): number {
 
 const command: Command = {
   flags: [HELP, { names: ['interval'], type: 'string' }, { names: ['stats'], type: 'bool' }],
-  async run(g, args) {
+  // Not async: --stats runs without an await (src/cli/main.ts); the stream is a promise.
+  run(g, args) {
     const id = requireArgs(args, 'events');
     const given = args.flags.interval as string | undefined;
     const interval = given === undefined ? 5000 : parseDuration(given);
@@ -84,7 +85,7 @@ const command: Command = {
     };
     let kills = oomKills() ?? 0;
     let wasUnder = underOom();
-    await new Promise<void>((resolve) => {
+    return new Promise<number>((resolve) => {
       const stats = setInterval(() => {
         try {
           statsEvent();
@@ -97,7 +98,7 @@ const command: Command = {
         if (gone()) {
           clearInterval(stats);
           clearInterval(oom);
-          resolve();
+          resolve(0);
           return;
         }
         let n = kills;
@@ -112,7 +113,6 @@ const command: Command = {
         for (let i = 0; i < events; i++) emit({ type: 'oom', id });
       }, 100);
     });
-    return 0;
   },
 };
 export default command;
