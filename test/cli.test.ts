@@ -88,6 +88,26 @@ describe.skipIf(!isRoot)('exec', () => {
     expect(JSON.parse(rt(root, ['ps', '--format', 'json', id]).stdout)).toContain(pid);
   });
 
+  it("a program the kernel will not exec (ENOEXEC) fails exec with exit 255 and runc's words, detached too", () => {
+    // tsrunc-init makes the last execve: its failure comes back over the
+    // child's error pipe, which stays open until that exec (and -d returns after it).
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-noexec-'));
+    writeFileSync(join(dir, 'bad'), 'not a program, no #! line\n', { mode: 0o755 });
+    const withBad = (c: any) => c.mounts.push({ destination: '/bad', type: 'bind', source: join(dir, 'bad'), options: ['bind', 'ro'] });
+    const id = running(['sleep', '100'], withBad);
+    const pidFile = join(dir, 'pid');
+    for (const detach of [[], ['-d', '--pid-file', pidFile]]) {
+      const r = rt(root, ['exec', ...detach, id, '/bad']);
+      expect({ detach, ...r }).toMatchObject({ detach, code: 255, stderr: expect.stringMatching(/exec \\?"\/bad\\?": exec format error/) });
+    }
+    expect(existsSync(pidFile)).toBe(false);
+    // Only sleep 100 is left in the container.
+    expect(JSON.parse(rt(root, ['ps', '--format', 'json', id]).stdout)).toEqual([state(root, id).pid]);
+    // run: the same failure, before the container counts as started.
+    const r = rt(root, ['run', '-b', makeBundle(['/bad'], withBad), uid()]);
+    expect(r).toMatchObject({ code: 1, stderr: expect.stringMatching(/exec \\?"\/bad\\?": exec format error/) });
+  });
+
   it('--process process.json, validated like config.json', () => {
     const id = running(['sleep', '100']);
     const dir = mkdtempSync(join(tmpdir(), 'tsrunc-proc-'));

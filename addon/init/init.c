@@ -10,12 +10,18 @@
  *
  * SETTINGS_FD is a sealed memfd (written by addon/src/spawn.cc, init_blob),
  * all u32 in native byte order:
- *   "TSI2" u32 fifo_fd u32 state_fd u32 nhooks
+ *   "TSI3" u32 fifo_fd u32 state_fd u32 nhooks
  *   u32 seccomp_flags u32 seccomp_len u32 listener_fd u32 listener_state_fd
- *   seccomp_len struct sock_filter (8 bytes each, at offset 32)
+ *   u32 report_fd
+ *   seccomp_len struct sock_filter (8 bytes each, at offset 36)
  *   per startContainer hook: u32 timeout u32 nargs u32 nenv, then NUL-ended
  *   strings: path, the args, the env
  * (fds are -1 when absent; seccomp_len is 0 when tsrunc-init loads no filter).
+ * report_fd is the child's error pipe, passed where there is no fifo (exec,
+ * run): a failure to load the filter or to exec the user's program is
+ * reported on it as the child's failures are ({step, errno, index}, steps.h),
+ * and its close at that exec tells the runtime the user's program runs, so
+ * that `exec -d` returns (and writes its pid file) only then.
  * With a fifo it opens it for writing, which blocks until `tsrunc start` opens
  * it for reading; it then runs the startContainer hooks, loads the seccomp
  * filter (process.noNewPrivileges only: otherwise the child loaded it while it
@@ -36,6 +42,23 @@
 #include <fcntl.h>
 
 #include "../freestanding.h"
+#include "../steps.h"
+
+enum {
+#define X(id, name) STEP_##id,
+  TSRUNC_STEPS(X)
+#undef X
+};
+
+/* The child's error pipe (see above), or -1. */
+static long report_fd = -1;
+
+/* Reports a failed step to the runtime; false when nobody is listening. */
+static int report(int step, long err) {
+  if (report_fd < 0) return 0;
+  int rec[3] = {step, (int)(err < 0 ? -err : err), -1};
+  return sys3(__NR_write, report_fd, (long)rec, sizeof rec) == (long)sizeof rec;
+}
 
 static void say(const char *s) { sys3(__NR_write, 2, (long)s, slen(s)); }
 
@@ -156,22 +179,22 @@ struct kfprog {
 /* Loads the filter (seccomp(2), SECCOMP_SET_MODE_FILTER); with a listener,
    sends it the container process state (read from its memfd into buf, before
    the filter could forbid that) with the notify fd attached. 0 or -errno;
-   *what says which step failed. */
+   *what and *step say which step failed. */
 static long load_seccomp(unsigned flags, unsigned len, const void *prog, long listener, long state_fd, char *buf,
-                         long cap, const char **what) {
+                         long cap, const char **what, int *step) {
   long n = 0, r;
   if (listener >= 0) {
-    *what = "read seccomp listener state";
+    *what = "read seccomp listener state", *step = STEP_SECCOMP_LISTENER;
     while ((r = sys4(__NR_pread64, state_fd, (long)buf + n, cap - n, n)) > 0) n += r;
     if (r < 0) return r;
     if (n == 0 || n == cap) return -61; /* ENODATA: none, or more than we hold */
     drop_fd(state_fd);
   }
   struct kfprog fp = {(unsigned short)len, prog};
-  *what = "load seccomp filter";
+  *what = "load seccomp filter", *step = STEP_SECCOMP;
   long fd = sys3(__NR_seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, (long)&fp);
   if (fd < 0 || listener < 0) return fd < 0 ? fd : 0;
-  *what = "send seccomp fd to listener";
+  *what = "send seccomp fd to listener", *step = STEP_SECCOMP_LISTENER;
   /* struct cmsghdr {size_t len; int level, type;} + one int, padded (CMSG_SPACE). */
   struct {
     unsigned long len;
@@ -278,13 +301,14 @@ void start_c(long *sp) {
     if (r > 0) len += r;
   if (r < 0) die("read settings", argv[1], r);
   drop_fd(sfd);
-  if (len < 32 || settings[0] != 'T' || settings[1] != 'S' || settings[2] != 'I' || settings[3] != '2')
+  if (len < 36 || settings[0] != 'T' || settings[1] != 'S' || settings[2] != 'I' || settings[3] != '3')
     die("bad settings", argv[1], 22);
   const char *p = settings + 4;
   long fifo_fd = (int)u32(&p), state_fd = (int)u32(&p);
   unsigned nhooks = u32(&p);
   unsigned sc_flags = u32(&p), sc_len = u32(&p);
   long listener = (int)u32(&p), listener_state = (int)u32(&p);
+  report_fd = (int)u32(&p);
   const char *sc_prog = p;
   p += (unsigned long)sc_len * 8;
   /* Ours alone: no startContainer hook (nor the user's program) inherits them.
@@ -293,6 +317,18 @@ void start_c(long *sp) {
   if (listener >= 0) {
     sys3(__NR_fcntl, listener, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
     sys3(__NR_fcntl, listener_state, 2, 1);
+  }
+  /* Open until the user's exec, never in it. Where a filter refuses fcntl,
+     closed now (the runtime then goes on from here); where it refuses close
+     too, the pipe would reach the user's program and hold the runtime until
+     that exits: fail instead (README, "Seccomp": close or fcntl). */
+  if (report_fd >= 0) {
+    long r = sys3(__NR_fcntl, report_fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+    if (r < 0 && sys3(__NR_close, report_fd, 0, 0) < 0) {
+      report(STEP_FDS, r);
+      sys3(__NR_exit_group, 1, 0, 0);
+    }
+    if (r < 0) report_fd = -1;
   }
 
   long w = -1;
@@ -340,8 +376,10 @@ void start_c(long *sp) {
   if (sc_len) {
     /* Last but the fifo's "0": a failure here still reaches `start`. */
     const char *what = "";
+    int step = STEP_SECCOMP;
     long r4 = load_seccomp(sc_flags, sc_len, sc_prog, listener, listener_state, settings + len,
-                           (long)sizeof settings - len, &what);
+                           (long)sizeof settings - len, &what, &step);
+    if (r4 < 0 && report(step, r4)) sys3(__NR_exit_group, 1, 0, 0);
     if (r4 < 0) {
       char msg[120];
       unsigned n = 0;
@@ -360,5 +398,6 @@ void start_c(long *sp) {
     /* Opened close-on-exec: `start` sees its end at the exec. */
   }
   long r3 = sys3(__NR_execve, (long)argv[2], (long)(argv + 3), (long)envp);
+  if (report(STEP_EXEC_PROCESS, r3)) sys3(__NR_exit_group, 127, 0, 0);
   die("exec", argv[2], r3);
 }

@@ -11,67 +11,11 @@
 #include <vector>
 #include <sys/types.h>
 
+#include "../steps.h"
+
 namespace tsrunc {
 
-// Each step the child can fail at. The child reports {step, errno, index};
-// TypeScript turns that into a message such as `mount "proc" on /proc: EPERM`.
-// The names are exported to JavaScript (addon.steps) so there is one list.
-#define TSRUNC_STEPS(X)                 \
-  X(SYNC, "wait for parent")            \
-  X(PROCFS, "open procfs")              \
-  X(CGROUP, "join cgroup")              \
-  X(SETNS, "join namespace")            \
-  X(UNSHARE, "create namespaces")       \
-  X(USERNS_ROOT, "become root in the user namespace") \
-  X(MOUNT_ATTR, "set recursive mount attributes") \
-  X(IDMAP, "id-map mount")              \
-  X(TMPCOPYUP, "copy up into tmpfs")    \
-  X(LOOPBACK, "bring up loopback")      \
-  X(MAKE_CWD, "create cwd")             \
-  X(CHILD_PID, "report pid")            \
-  X(FORK, "fork into pid namespace")    \
-  X(KEYRING, "join session keyring")    \
-  X(CONSOLE, "set up console")          \
-  X(HOOKS_CHECKPOINT, "wait for runtime hooks") \
-  X(HOOK, "createContainer hook")       \
-  X(SETSID, "setsid")                   \
-  X(SETHOSTNAME, "sethostname")         \
-  X(SETDOMAINNAME, "setdomainname")     \
-  X(ROOT_PROPAGATION, "make / private") \
-  X(BIND_ROOTFS, "bind rootfs")         \
-  X(OPEN_ROOTFS, "open rootfs")         \
-  X(MOUNT_TARGET, "create mount target") \
-  X(MOUNT, "mount")                     \
-  X(MOUNT_REMOUNT, "remount")           \
-  X(MOUNT_PROPAGATION, "set propagation") \
-  X(DEVICE, "create device")            \
-  X(SYMLINK, "create symlink")          \
-  X(PIVOT_ROOT, "pivot_root")           \
-  X(UMOUNT_OLD_ROOT, "detach old root") \
-  X(READONLY_ROOT, "remount / read-only") \
-  X(READONLY_DEV, "remount /dev read-only") \
-  X(MASK_PATH, "mask path")             \
-  X(READONLY_PATH, "make path read-only") \
-  X(SYSCTL, "write sysctl")             \
-  X(RLIMIT, "setrlimit")                \
-  X(NO_NEW_PRIVS, "set no_new_privs")   \
-  X(SETGROUPS, "setgroups")             \
-  X(SETGID, "setgid")                   \
-  X(SETUID, "setuid")                   \
-  X(CAPS, "apply capabilities")         \
-  X(TIMENS, "write time namespace offsets") \
-  X(PERSONALITY, "set personality")     \
-  X(IOPRIO, "set I/O priority")         \
-  X(SCHEDULER, "set scheduler")         \
-  X(LSM_LABEL, "set LSM label")         \
-  X(CWD, "chdir to cwd")                \
-  X(CWD_OUTSIDE, "cwd outside container") \
-  X(LOOKUP, "executable lookup")        \
-  X(FDS, "prepare fds")                 \
-  X(SECCOMP, "load seccomp filter")     \
-  X(SECCOMP_LISTENER, "send seccomp fd to listener") \
-  X(EXEC, "exec init")
-
+// The steps (their numbers and names) are in steps.h, shared with tsrunc-init.
 enum Step : int {
 #define X(id, name) STEP_##id,
   TSRUNC_STEPS(X)
@@ -257,7 +201,7 @@ struct Plan {
   std::vector<HookOp> start_container_hooks;
   int state_fd = -1;     // memfd: the state JSON the hooks get on stdin
   int blob_fd = -1;      // sealed memfd: tsrunc-init's settings (see init/init.c)
-  int error_fd = -1;     // write end: ChildError on failure, EOF on exec
+  int error_fd = -1;     // write end: ChildError on failure, EOF at the exec (of the user's program without a fifo)
   int parent_sync_fd = -1;   // the parent's ends of those pipes, which the child closes first
   int parent_error_fd = -1;
 

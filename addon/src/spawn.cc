@@ -536,9 +536,11 @@ void hook_views(HookOp& h) {
 }  // namespace
 
 // tsrunc-init's settings (format in init/init.c): the exec fifo, the state
-// memfd, the seccomp filter it loads and the startContainer hooks.
+// memfd, the seccomp filter it loads, the startContainer hooks, and the
+// error pipe where no fifo holds it (exec, run): its last steps are then
+// reported like the child's, and the pipe's EOF means the user's program runs.
 std::string init_blob(const Plan& p) {
-  std::string b = "TSI2";
+  std::string b = "TSI3";
   put_u32(b, (uint32_t)p.fifo_fd);
   put_u32(b, (uint32_t)p.state_fd);
   put_u32(b, (uint32_t)p.start_container_hooks.size());
@@ -547,6 +549,7 @@ std::string init_blob(const Plan& p) {
   put_u32(b, sc ? (uint32_t)(p.seccomp_bpf.size() / 8) : 0);  // struct sock_filter: 8 bytes
   put_u32(b, (uint32_t)(sc ? p.seccomp_listener_fd : -1));
   put_u32(b, (uint32_t)(sc ? p.seccomp_state_fd : -1));
+  put_u32(b, (uint32_t)(p.fifo_fd < 0 ? p.error_fd : -1));
   if (sc) b += p.seccomp_bpf;
   for (auto& h : p.start_container_hooks) {
     put_u32(b, (uint32_t)h.timeout);
@@ -670,9 +673,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     throw_errno(env, "pipe", e);
   }
   for (int* fd : {&syncp[0], &syncp[1], &errp[0], &errp[1]}) *fd = move_above(env, *fd, min_fd);
-  p->blob_fd = move_above(env, sealed_memfd(env, "tsrunc-init-settings", init_blob(*p)), min_fd);
   p->sync_fd = syncp[0];
   p->error_fd = errp[1];
+  p->blob_fd = move_above(env, sealed_memfd(env, "tsrunc-init-settings", init_blob(*p)), min_fd);
   p->parent_sync_fd = syncp[1];
   p->parent_error_fd = errp[0];
   p->finalize();

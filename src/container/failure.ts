@@ -137,6 +137,9 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       if (f.errno === 2 && !name.includes('/')) return `exec: ${JSON.stringify(name)}: executable file not found in $PATH`;
       return `exec: ${JSON.stringify(name)}: stat ${name}: ${errnoDescription(f.errno).toLowerCase()}`;
     }
+    case 'exec the process':
+      // tsrunc-init's execve of the found executable (ENOEXEC, a noexec mount, E2BIG...): runc's words.
+      return `exec ${JSON.stringify(plan.args[0])}: ${errnoDescription(f.errno).toLowerCase()}`;
     default:
       return `${step}: ${err}`;
   }
