@@ -27,8 +27,10 @@
 // (lib.mjs, settlePageCache: how they got into the cache moves tsrunc's
 // start by ~1 ms, and an A/B of a fresh build against an older file would
 // measure that). exec (the default): dropped, then read back by the runs
-// themselves, as after a boot; read: dropped and read through, as after an
-// install or a build.
+// themselves, as after a boot (and, for tsrunc, as after an install or a
+// build, which write its executable whole: the same pages end up mapped in
+// 2 MiB); read: dropped and read through in 1 MiB reads, as a copy or a
+// backup leaves them (for tsrunc, fewer 2 MiB folios than either).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,7 +49,7 @@ const opts = { n: 20, tsrunc: path.join(repo, 'dist/tsrunc'), also: [], json: nu
         '  --also NAME=PATH  another tsrunc build, as a lane of its own (repeatable)\n' +
         '  --podman       also time `podman run --rm` end to end with each runtime\n' +
         '  --page-cache exec|read  each runtime\'s files dropped from the page cache, then read back by\n' +
-        '                 its runs (exec, the default: as after a boot) or read through first (read: as after an install)\n' +
+        '                 its runs (exec, the default: as after a boot or an install) or read through first (read: as a copy leaves them)\n' +
         '  --json FILE    also write the samples as JSON\n',
     );
     process.exit(code);
@@ -257,7 +259,7 @@ if (podman?.lanes) rows.push(['podman run --rm', Object.fromEntries(podman.lanes
 const out = [];
 // Ratios: tsrunc (and each --also build) to runc, and tsrunc to crun.
 const ratios = [...['tsrunc', ...opts.also.map((a) => a.name)].map((a) => [a, 'runc']), ['tsrunc', 'crun']];
-out.push(`each verb its own process; ${opts.n} rounds, interleaved; median (p90) wall ms; page cache: ${opts.pageCache === 'read' ? 'runtimes read through first (as after an install)' : 'runtimes read back by their own runs (as after a boot)'}`);
+out.push(`each verb its own process; ${opts.n} rounds, interleaved; median (p90) wall ms; page cache: ${opts.pageCache === 'read' ? 'runtimes read through first (as a copy leaves them)' : 'runtimes read back by their own runs (as after a boot)'}`);
 out.push(pad('verb', 17, true) + cols.map((c) => pad(c, 18)).join('') + ratios.map(([a, b]) => pad(`${a}/${b}`, Math.max(13, a.length + b.length + 3))).join(''));
 for (const [name, s] of rows) {
   const cell = (c) => (s[c] ? `${fmt(s[c].median, 1)} (${fmt(s[c].p90, 1)})` : '-');
