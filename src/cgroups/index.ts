@@ -28,9 +28,9 @@ import { swapToV2 } from './resources.ts';
 import { hostHugePageSizes } from './stats.ts';
 import type { NamespacePlan } from '../container/namespaces.ts';
 import type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
-import { V1Manager } from './v1.ts';
 import { V2Manager } from './v2.ts';
 import { planSystemd, SystemdManager } from './systemd.ts';
+import { openCgroupfs } from './open.ts';
 
 export type { CgroupEntry, CgroupManager, CgroupRecord, Resources } from './types.ts';
 export type { DeviceRule } from './devices.ts';
@@ -110,9 +110,9 @@ export function deviceRules(config: RunnableConfig): DeviceRule[] {
   return configDeviceRules(config.linux?.resources?.devices, config.linux?.devices);
 }
 
+/** The manager of a planned or recorded cgroup, whichever its driver (update: open.ts, without systemd's unless needed). */
 export function openCgroup(record: CgroupRecord, io: CgroupIO = realIO): CgroupManager {
-  if (record.systemd) return new SystemdManager(record, io);
-  return record.version === 2 ? new V2Manager(record, io) : new V1Manager(record, io);
+  return record.systemd ? new SystemdManager(record, io) : openCgroupfs(record, io);
 }
 
 /** The manager of a container's cgroup, or runc's error when it has none. */

@@ -7,7 +7,8 @@
 // only make sense together (memory and swap, quota and period). Device rules
 // are never changed by update.
 import { closeSync, openSync, readSync } from '../../util/fs.ts';
-import { openCgroup, type Resources } from '../../cgroups/index.ts';
+import { openCgroupfs } from '../../cgroups/open.ts';
+import type { Resources } from '../../cgroups/types.ts';
 import { cgroupRecord } from '../../cgroups/record.ts';
 import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
@@ -199,7 +200,9 @@ const command: Command = {
     if (record.version === 1 && merged.unified && Object.keys(merged.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');
     // What create refuses on v2 (planCgroup), update refuses too, rather than drop it.
     if (record.version === 2 && (update.cpu?.realtimePeriod || update.cpu?.realtimeRuntime)) throw new RuntimeError('--cpu-rt-period and --cpu-rt-runtime are not supported on cgroup v2');
-    openCgroup(record).apply(merged);
+    // The systemd driver's manager (D-Bus, unit properties) only for its containers: cgroups/open.ts.
+    const cgroup = record.systemd ? new (await import('../../cgroups/systemd.ts')).SystemdManager(record) : openCgroupfs(record);
+    cgroup.apply(merged);
     state.cleanup = { ...state.cleanup, cgroup: { ...record, resources: merged } };
     dir.write(state);
     return 0;
