@@ -4,7 +4,7 @@
 // cgroups/ than this, record.ts and fs.ts: loading the managers cost `pause`
 // 0.2-0.4 ms a run (interleaved, 100 rounds). Whether a cgroup is frozen,
 // which `state` and `list` ask, is frozen.ts, lighter still.
-import { CgroupError, realIO, sleepMs, type CgroupIO } from './fs.ts';
+import { CgroupError, pollUntil, realIO, sleepMs, type CgroupIO } from './fs.ts';
 import type { CgroupRecord } from './types.ts';
 import { hasLine } from '../util/text.ts';
 
@@ -24,10 +24,7 @@ export function freezeCgroup(rec: CgroupRecord, io: CgroupIO = realIO): void {
     if (v2) {
       io.write(`${dir}/cgroup.freeze`, '1');
       // Writing only asks; cgroup.events says when every task has stopped.
-      for (let i = 0; i < 1000; i++) {
-        if (hasLine(io.read(`${dir}/cgroup.events`), 'frozen 1')) return;
-        sleepMs(10);
-      }
+      if (pollUntil(() => hasLine(io.read(`${dir}/cgroup.events`), 'frozen 1'), 10_000)) return;
       throw new CgroupError('timeout of 10s reached waiting for the cgroup to freeze');
     }
     // A v1 cgroup can stay FREEZING while new processes keep appearing:

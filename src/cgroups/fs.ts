@@ -109,6 +109,23 @@ export function sleepMs(ms: number): void {
 }
 
 /**
+ * Asks done() until it says true or about limitMs have been slept, and
+ * returns its last answer. The sleeps start at 0.1 ms and double up to 10:
+ * what the kernel finishes after a write (tasks entering the v2 freezer,
+ * killed processes leaving a cgroup) mostly takes well under a millisecond
+ * here (a frozen cgroup.events right after the write in about half the
+ * tries), and a first sleep of 10 ms, as runc's, made most of `pause`.
+ */
+export function pollUntil(done: () => boolean, limitMs: number): boolean {
+  for (let slept = 0, ms = 0.1; ; ms = Math.min(ms * 2, 10)) {
+    if (done()) return true;
+    if (slept >= limitMs) return false;
+    sleepMs(ms);
+    slept += ms;
+  }
+}
+
+/**
  * An unsigned kernel counter. Numbers while they are exact; above 2^53 (a
  * v1 "unlimited" memory limit is 2^63-4096) a bigint, which toJson() prints
  * digit for digit as Go would.

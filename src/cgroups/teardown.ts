@@ -7,7 +7,7 @@
 import type { StoredState } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { thawCgroup } from './freezer.ts';
-import { allPids, realIO, removeIfEmpty, removeParents, removeTree, signalAll, sleepMs, type CgroupError, type CgroupIO } from './fs.ts';
+import { allPids, realIO, removeIfEmpty, removeParents, removeTree, signalAll, pollUntil, type CgroupError, type CgroupIO } from './fs.ts';
 import { cgroupRecord, recordDirs } from './record.ts';
 import { resetFailedUnit, stopUnit } from './systemd-dbus.ts';
 import type { CgroupRecord } from './types.ts';
@@ -69,13 +69,12 @@ export function destroyRecord(rec: CgroupRecord, io: CgroupIO = realIO): void {
     const events = rec.version === 2 && io.exists(`${d}/cgroup.events`) ? io.read(`${d}/cgroup.events`) : '';
     return events ? hasLine(events, 'populated 0') : allPids(io, d).length === 0;
   };
-  for (let i = 0; i < 200 && leaves.length; i++) {
-    killRecord(rec, io);
-    let all = true;
-    for (const d of leaves) if (!empty(d)) all = false;
-    if (all) break;
-    sleepMs(10);
-  }
+  if (leaves.length)
+    pollUntil(() => {
+      killRecord(rec, io);
+      for (const d of leaves) if (!empty(d)) return false;
+      return true;
+    }, 2000);
   for (const d of leaves) removeTree(io, d);
   removeParents(io, rec.owned, rec.version === 2 ? [rec.paths['']] : own);
 }
