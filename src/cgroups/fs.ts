@@ -114,7 +114,7 @@ export function sleepMs(ms: number): void {
  * what the kernel finishes after a write (tasks entering the v2 freezer,
  * killed processes leaving a cgroup) mostly takes well under a millisecond
  * here (a frozen cgroup.events right after the write in about half the
- * tries), and a first sleep of 10 ms, as runc's, made most of `pause`.
+ * tries), and a first sleep of 10 ms (tsrunc's before) made most of `pause`.
  */
 export function pollUntil(done: () => boolean, limitMs: number): boolean {
   for (let slept = 0, ms = 0.1; ; ms = Math.min(ms * 2, 10)) {
