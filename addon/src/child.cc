@@ -1031,9 +1031,8 @@ void reset_signals() {
   for (int fd = 0; fd < 3 + p->preserve_fds; fd++)
     if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF) fail(STEP_FDS, fd);
   // What tsrunc-init needs survives this one exec; it closes them itself.
-  // Without a fifo, so does the error pipe (spawn.cc, init_blob).
-  for (int fd : {p->fifo_fd, p->blob_fd, p->start_container_hooks.empty() ? -1 : p->state_fd,
-                 p->fifo_fd < 0 ? p->error_fd : -1})
+  // Without a fifo, so does the error pipe (plan.h, init_report_fd).
+  for (int fd : {p->fifo_fd, p->blob_fd, p->start_container_hooks.empty() ? -1 : p->state_fd, p->init_report_fd()})
     if (fd >= 0 && fcntl(fd, F_SETFD, 0) < 0) fail(STEP_FDS);
 
   pass_seccomp_fds(p);  // seccomp.cc: what tsrunc-init needs to load it

@@ -222,6 +222,9 @@ struct Plan {
   std::vector<std::string> path_storage;
 
   void finalize();
+  // The error pipe tsrunc-init keeps until the user's exec, where no fifo
+  // holds it back (exec, run): -1 otherwise (spawn.cc, init_blob).
+  int init_report_fd() const { return fifo_fd < 0 ? error_fd : -1; }
 };
 
 // Runs in the cloned child. Never returns.

@@ -549,7 +549,7 @@ std::string init_blob(const Plan& p) {
   put_u32(b, sc ? (uint32_t)(p.seccomp_bpf.size() / 8) : 0);  // struct sock_filter: 8 bytes
   put_u32(b, (uint32_t)(sc ? p.seccomp_listener_fd : -1));
   put_u32(b, (uint32_t)(sc ? p.seccomp_state_fd : -1));
-  put_u32(b, (uint32_t)(p.fifo_fd < 0 ? p.error_fd : -1));
+  put_u32(b, (uint32_t)p.init_report_fd());
   if (sc) b += p.seccomp_bpf;
   for (auto& h : p.start_container_hooks) {
     put_u32(b, (uint32_t)h.timeout);
