@@ -36,6 +36,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { hugeText } from './elf-hugetext.mjs';
+import { dropNeeded, verifyLinks } from './elf-needed.mjs';
 
 export const BUN_BUILD_FLAGS = [
   '--compile',
@@ -119,7 +120,9 @@ export function placeExecutable(from, to) {
  *
  * The executable is then laid out for 2 MiB pages (scripts/elf-hugetext.mjs)
  * and written with one write: the page cache then holds it in 2 MiB folios,
- * which its starts map whole. Returns how it was laid out, in words.
+ * which its starts map whole. Where this host's libc holds what they did, it
+ * no longer names glibc's stub libraries (scripts/elf-needed.mjs). Returns
+ * how it was laid out, in words.
  */
 export function compileBun(bun, src, out) {
   const dir = mkdtempSync(join(tmpdir(), 'tsrunc-bun-'));
@@ -128,16 +131,31 @@ export function compileBun(bun, src, out) {
     const r = spawnSync(bun, ['build', ...BUN_BUILD_FLAGS, 'cli/main.js', '--outfile', 'tsrunc'], { encoding: 'utf8', cwd: dir });
     if (r.status !== 0 || !existsSync(join(dir, 'tsrunc')))
       throw new Error(`bun build --compile ${src} failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
-    const laid = hugeText(readFileSync(join(dir, 'tsrunc')), { env: STUB_ENV });
-    if (!laid.elf) {
-      placeExecutable(join(dir, 'tsrunc'), out);
-      return `as Bun laid it out (${laid.why})`;
-    }
-    writeFileSync(`${out}.tmp`, laid.elf, { mode: 0o755 });
+    const built = readFileSync(join(dir, 'tsrunc'));
+    const laid = hugeText(built, { env: STUB_ENV });
+    const layout = !laid.elf
+      ? `as Bun laid it out (${laid.why})`
+      : !laid.stub
+        ? `aligned to 2 MiB, without the entry stub (${laid.why})`
+        : laid.env
+          ? `aligned to 2 MiB, with the entry stub (huge pages, ${STUB_ENV.join(' ')})`
+          : `aligned to 2 MiB, with the huge-page entry stub (without ${STUB_ENV.join(' ')}: ${laid.why})`;
+    // One write of the whole file, which leaves it in the page cache in 2 MiB
+    // folios (scripts/elf-hugetext.mjs); a second only where this host's libc
+    // still needs glibc's stub libraries (scripts/elf-needed.mjs).
+    const elf = laid.elf ?? built;
+    const lean = dropNeeded(elf);
+    let libraries = '';
+    if (lean.elf) {
+      writeFileSync(`${out}.tmp`, lean.elf, { mode: 0o755 });
+      chmodSync(`${out}.tmp`, 0o755);
+      const why = verifyLinks(`${out}.tmp`);
+      libraries = why === null ? `; without ${lean.dropped.join(' and ')}` : `; with ${lean.dropped.join(' and ')}, which this libc needs (${why.split('\n')[0]})`;
+      if (why !== null) writeFileSync(`${out}.tmp`, elf, { mode: 0o755 });
+    } else writeFileSync(`${out}.tmp`, elf, { mode: 0o755 });
     chmodSync(`${out}.tmp`, 0o755);
     renameSync(`${out}.tmp`, out);
-    if (!laid.stub) return `aligned to 2 MiB, without the entry stub (${laid.why})`;
-    return laid.env ? `aligned to 2 MiB, with the entry stub (huge pages, ${STUB_ENV.join(' ')})` : `aligned to 2 MiB, with the huge-page entry stub (without ${STUB_ENV.join(' ')}: ${laid.why})`;
+    return layout + libraries;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

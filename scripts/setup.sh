@@ -92,7 +92,7 @@ setup_build() {
   pre=prebuilds/$(node_modules/.bin/node -p 'process.platform + "-" + process.arch')
   if [[ -x dist/tsrunc && -x dist/tsrunc-node && -e dist/tsrunc.cjs && -e dist/bun/main.js && -x dist/node && -e dist/node.flags \
         && -x $pre/tsrunc-launch && -x $pre/tsrunc-init && -e $pre/tsrunc.napi.node ]] \
-     && [[ -z "$(find "${dirs[@]}" scripts/bundle.mjs scripts/bun-compile.mjs scripts/elf-hugetext.mjs -newer dist/tsrunc -print -quit 2>/dev/null)" ]]; then
+     && [[ -z "$(find "${dirs[@]}" scripts/bundle.mjs scripts/bun-compile.mjs scripts/elf-hugetext.mjs scripts/elf-needed.mjs -newer dist/tsrunc -print -quit 2>/dev/null)" ]]; then
     return 0
   fi
   # CMake's cache names the checkout's path: a moved checkout starts the build afresh.

@@ -62,7 +62,7 @@ say "   $(wc -l <<<"$files") files, $(du -k "$tgz" | cut -f1) KiB"
 # What it needs and nothing else.
 want=$(printf '%s\n' package/README.md package/dist/tsrunc package/dist/tsrunc.cjs package/package.json \
   package/prebuilds/linux-x64/tsrunc-init package/prebuilds/linux-x64/tsrunc-launch package/prebuilds/linux-x64/tsrunc.napi.node \
-  package/scripts/install.mjs package/scripts/node-flags.mjs package/scripts/bun-compile.mjs package/scripts/elf-hugetext.mjs | sort)
+  package/scripts/install.mjs package/scripts/node-flags.mjs package/scripts/bun-compile.mjs package/scripts/elf-hugetext.mjs package/scripts/elf-needed.mjs | sort)
 [[ "$files" == "$want" ]] || fail "the package's files are not the expected ones: $(diff <(echo "$want") <(echo "$files") | grep '^[<>]' | tr '\n' ' ')"
 if tar xzOf "$tgz" | grep -aqF "$repo"; then fail "the package names the build tree ($repo)"; fi
 cmp -s <(tar xzOf "$tgz" package/dist/tsrunc) "$launcher" || fail "the package's dist/tsrunc is not the launcher"

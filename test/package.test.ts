@@ -35,7 +35,7 @@ function packageTree(): string {
   trees.push(tree);
   mkdirSync(join(tree, 'scripts'));
   mkdirSync(join(tree, 'dist'));
-  for (const f of ['scripts/install.mjs', 'scripts/node-flags.mjs', 'scripts/bun-compile.mjs', 'scripts/elf-hugetext.mjs', 'dist/tsrunc.cjs'])
+  for (const f of ['scripts/install.mjs', 'scripts/node-flags.mjs', 'scripts/bun-compile.mjs', 'scripts/elf-hugetext.mjs', 'scripts/elf-needed.mjs', 'dist/tsrunc.cjs'])
     copyFileSync(join(repo, f), join(tree, f));
   cpSync(join(repo, 'dist/bun'), join(tree, 'dist/bun'), { recursive: true });
   cpSync(join(repo, 'prebuilds', platform), join(tree, 'prebuilds', platform), { recursive: true });
