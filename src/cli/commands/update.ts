@@ -141,7 +141,9 @@ function defined<T extends object>(o: T): Partial<T> {
 
 /** runc's merge of an update into the container's resources. */
 export function mergeResources(current: Resources, r: Resources): Resources {
-  const out: Resources = structuredClone(current);
+  // A shallow copy: what changes below is replaced, never changed in place
+  // (structuredClone's first use is ~0.03 ms under Bun).
+  const out: Resources = { ...current };
   if (r.blockIO?.weight !== undefined) out.blockIO = { ...out.blockIO, weight: r.blockIO.weight };
   if (r.cpu) {
     const { period, quota, burst, shares, realtimePeriod, realtimeRuntime, idle, cpus, mems } = r.cpu;
@@ -157,6 +159,35 @@ export function mergeResources(current: Resources, r: Resources): Resources {
   if (r.pids?.limit !== undefined) out.pids = { limit: r.pids.limit };
   if (r.unified !== undefined) out.unified = r.unified;
   return out;
+}
+
+/** The update applied to the container: its cgroup, then its state. */
+function apply(root: string, id: string, f: Record<string, unknown>, update: Resources): number | Promise<number> {
+  const { dir, state, status } = load(root, id);
+  // tsrunc has no Intel RDT: runc's errors for a host without it.
+  if (f['l3-cache-schema']) throw new RuntimeError('Intel RDT/CAT: l3 cache schema is not enabled');
+  if (f['mem-bw-schema']) throw new RuntimeError('Intel RDT/MBA: memory bandwidth schema is not enabled');
+  if (status === 'stopped' || status === 'creating') throw new RuntimeError('container not running');
+  // None for a rootless container that could make no cgroup (cgroups/rootless.ts).
+  const record = cgroupRecord(state);
+  if (!record) throw new RuntimeError('cannot update container: cgroups not configured for container');
+  const merged = mergeResources(record.resources ?? {}, update);
+  if (record.version === 1 && merged.unified && Object.keys(merged.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');
+  // What create refuses on v2 (planCgroup), update refuses too, rather than drop it.
+  if (record.version === 2 && (update.cpu?.realtimePeriod || update.cpu?.realtimeRuntime)) throw new RuntimeError('--cpu-rt-period and --cpu-rt-runtime are not supported on cgroup v2');
+  const done = () => {
+    state.cleanup = { ...state.cleanup, cgroup: { ...record, resources: merged } };
+    dir.write(state);
+    return 0;
+  };
+  // The systemd driver's manager (D-Bus, unit properties) only for its containers: cgroups/open.ts.
+  if (record.systemd)
+    return import('../../cgroups/systemd.ts').then(({ SystemdManager }) => {
+      new SystemdManager(record).apply(merged);
+      return done();
+    });
+  openCgroupfs(record).apply(merged);
+  return done();
 }
 
 const command: Command = {
@@ -183,29 +214,15 @@ const command: Command = {
     str('l3-cache-schema'),
     str('mem-bw-schema'),
   ],
-  async run(g, args) {
+  run(g, args) {
     const id = requireArgs(args, 'update');
     const f = args.flags;
-    // Read (stdin may take as long as its writer likes) before the lock is taken.
-    const update = f.resources ? await fromFile(f.resources as string) : fromFlags(f);
-    const { dir, state, status } = load(g.root, id);
-    // tsrunc has no Intel RDT: runc's errors for a host without it.
-    if (f['l3-cache-schema']) throw new RuntimeError('Intel RDT/CAT: l3 cache schema is not enabled');
-    if (f['mem-bw-schema']) throw new RuntimeError('Intel RDT/MBA: memory bandwidth schema is not enabled');
-    if (status === 'stopped' || status === 'creating') throw new RuntimeError('container not running');
-    // None for a rootless container that could make no cgroup (cgroups/rootless.ts).
-    const record = cgroupRecord(state);
-    if (!record) throw new RuntimeError('cannot update container: cgroups not configured for container');
-    const merged = mergeResources(record.resources ?? {}, update);
-    if (record.version === 1 && merged.unified && Object.keys(merged.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');
-    // What create refuses on v2 (planCgroup), update refuses too, rather than drop it.
-    if (record.version === 2 && (update.cpu?.realtimePeriod || update.cpu?.realtimeRuntime)) throw new RuntimeError('--cpu-rt-period and --cpu-rt-runtime are not supported on cgroup v2');
-    // The systemd driver's manager (D-Bus, unit properties) only for its containers: cgroups/open.ts.
-    const cgroup = record.systemd ? new (await import('../../cgroups/systemd.ts')).SystemdManager(record) : openCgroupfs(record);
-    cgroup.apply(merged);
-    state.cleanup = { ...state.cleanup, cgroup: { ...record, resources: merged } };
-    dir.write(state);
-    return 0;
+    // Read (stdin may take as long as its writer likes) before the lock is
+    // taken. By flags (runc's CLI), no await: the verb's first await sets up
+    // JavaScriptCore's async machinery (~0.05 ms under Bun).
+    if (f.resources) return fromFile(f.resources as string).then((update) => apply(g.root, id, f, update));
+    return apply(g.root, id, f, fromFlags(f));
   },
 };
+
 export default command;
