@@ -121,6 +121,8 @@ lifecycle() { # lifecycle ROOT ID CMD [wrapper...]: every verb of the issue's li
   "${t[@]}" state "$id" | grep -q '"status": "created"' || fail "state after create"
   "${t[@]}" start "$id" || fail start
   "${t[@]}" state "$id" | grep -q '"status": "running"' || fail "state after start"
+  # start returns once the process is exec'd; its echo may come later (a loaded host).
+  for _ in $(seq 50); do grep -q started "$work/$id.out" && break; sleep 0.1; done
   "${t[@]}" kill "$id" KILL || fail kill
   for _ in $(seq 50); do "${t[@]}" state "$id" | grep -q '"status": "stopped"' && break; sleep 0.1; done
   "${t[@]}" state "$id" | grep -q '"status": "stopped"' || fail "state after kill"
