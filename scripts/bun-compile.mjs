@@ -144,16 +144,18 @@ export function compileBun(bun, src, out) {
     // folios (scripts/elf-hugetext.mjs); a second only where this host's libc
     // still needs glibc's stub libraries (scripts/elf-needed.mjs).
     const elf = laid.elf ?? built;
+    const write = (bytes) => {
+      writeFileSync(`${out}.tmp`, bytes, { mode: 0o755 });
+      chmodSync(`${out}.tmp`, 0o755);
+    };
     const lean = dropNeeded(elf);
     let libraries = '';
     if (lean.elf) {
-      writeFileSync(`${out}.tmp`, lean.elf, { mode: 0o755 });
-      chmodSync(`${out}.tmp`, 0o755);
+      write(lean.elf);
       const why = verifyLinks(`${out}.tmp`);
       libraries = why === null ? `; without ${lean.dropped.join(' and ')}` : `; with ${lean.dropped.join(' and ')}, which this libc needs (${why.split('\n')[0]})`;
-      if (why !== null) writeFileSync(`${out}.tmp`, elf, { mode: 0o755 });
-    } else writeFileSync(`${out}.tmp`, elf, { mode: 0o755 });
-    chmodSync(`${out}.tmp`, 0o755);
+      if (why !== null) write(elf);
+    } else write(elf);
     renameSync(`${out}.tmp`, out);
     return layout + libraries;
   } finally {

@@ -110,6 +110,6 @@ export function verifyLinks(path) {
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
   if (r.error) return r.error.message;
   if (r.status !== 0) return output.trim() || `exit ${r.status ?? r.signal}`;
-  const missing = output.split('\n').filter((l) => /undefined symbol|not found|version .* not found/.test(l));
+  const missing = output.split('\n').filter((l) => /undefined symbol|not found/.test(l));
   return missing.length ? missing.join('\n').trim() : null;
 }

@@ -224,5 +224,4 @@ const command: Command = {
     return apply(g.root, id, f, fromFlags(f));
   },
 };
-
 export default command;
