@@ -22,6 +22,8 @@
 #   QEMU_V2_PASS_ENV  names of host environment variables to pass to CMD (space-separated;
 #                     CI, NO_COLOR, FORCE_COLOR, DEBUG are always passed when set)
 #   QEMU_V2_QEMU_ARGS extra qemu arguments (split on spaces)
+#   QEMU_V2_APPEND    extra words for the guest kernel's command line (after `quiet`,
+#                     so `loglevel=N` there wins)
 #   QEMU_V2_SYSTEMD=1 systemd (this host's, 252) is PID 1 and CMD runs as its
 #                     unit qv2-run.service, on an overlay root (tmpfs upper);
 #                     QEMU_V2_CGROUP/QEMU_V2_SUBTREE do not apply
@@ -96,6 +98,7 @@ cmdline+=" qv2.keep=$(printf %s "$repo" | base64 -w0)"
 [ -z "${QEMU_V2_SUBTREE:-}" ] || cmdline+=" qv2.subtree=$QEMU_V2_SUBTREE"
 [ -z "${QEMU_V2_MODULES:-}" ] || cmdline+=" qv2.modules=$QEMU_V2_MODULES"
 # systemd as PID 1 (init hands over to it, on an overlay root; see README.md).
+[ -z "${QEMU_V2_APPEND:-}" ] || cmdline+=" $QEMU_V2_APPEND"
 [ "${QEMU_V2_SYSTEMD:-}" != 1 ] || cmdline+=" qv2.systemd=1 systemd.unit=qv2.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.firstboot=0 systemd.journald.forward_to_console=0"
 
 # ttyS0 (kernel console, init's log) goes to a file; ttyS1 (CMD's output) to stdout.
