@@ -5,6 +5,10 @@
 set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 export QEMU_V2_MODULES=loop  # a block device, for io.max
+# A time limit (~1.5 min here), so that a stuck guest cannot hold CI for run.sh's default 40 minutes.
+export QEMU_V2_TIMEOUT=${QEMU_V2_TIMEOUT:-600}
+# A guest whose kernel locks up is booted once more (scripts/qemu-v2/README.md, "Lockups").
+export QEMU_V2_LOCKUP_RETRIES=${QEMU_V2_LOCKUP_RETRIES:-1}
 # Then the rootless tests that depend on the cgroup version (a user's own
 # cgroup on v2, the cgroup mount, the refusals of limits; the whole file takes
 # ~5 minutes under emulation): both runs go, the status is either's failure.

@@ -24,7 +24,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"  # Node 24 for anything the tests spa
 # failed: a CI log is often read from its tail only.
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
-failed=() nstage=0
+failed=() lockups=() nstage=0
 stage() {
   local name=$1
   shift
@@ -34,6 +34,9 @@ stage() {
   "$@" 2>&1 | tee "$log" || ok=$?
   # A stage whose output does not end its last line still gets its own status line.
   [[ -z $(tail -c1 "$log") ]] || echo
+  # A guest booted again after its kernel locked up (scripts/qemu-v2/README.md,
+  # "Lockups") is named at the end even when the rerun passed.
+  if grep -aq '^qemu-v2: the guest kernel locked up' "$log"; then lockups+=("$name"); fi
   if ((ok == 0)); then printf '==== %s: ok (%ss)\n' "$name" $((SECONDS - t0)); else
     printf '==== %s: FAILED (%ss)\n' "$name" $((SECONDS - t0))
     failed+=("$name")
@@ -63,6 +66,9 @@ stage 'systemd cgroup driver (qemu guest, systemd PID 1)' npm run --silent test:
 stage 'old kernel: Linux 5.10 (qemu guest)' npm run --silent test:old-kernel
 stage 'package: pack, install, lifecycle, podman, spec-tests' bash scripts/test-package.sh
 
+if ((${#lockups[@]})); then
+  printf '\nguest kernel lockups (the guest was booted again; the report is in the stage output): %s\n' "${lockups[*]}"
+fi
 if ((${#failed[@]})); then
   printf '%s\n' "${failures[@]}"
   printf '\nfailed stages: %s\n' "${failed[*]}"

@@ -22,11 +22,14 @@
 #   QEMU_V2_PASS_ENV  names of host environment variables to pass to CMD (space-separated;
 #                     CI, NO_COLOR, FORCE_COLOR, DEBUG are always passed when set)
 #   QEMU_V2_QEMU_ARGS extra qemu arguments (split on spaces)
-#   QEMU_V2_APPEND    extra words for the guest kernel's command line (after `quiet`,
-#                     so `loglevel=N` there wins)
+#   QEMU_V2_APPEND    extra words for the guest kernel's command line (after the
+#                     lockup diagnostics below, so `softlockup_panic=0` there wins)
 #   QEMU_V2_SYSTEMD=1 systemd (this host's, 252) is PID 1 and CMD runs as its
 #                     unit qv2-run.service, on an overlay root (tmpfs upper);
 #                     QEMU_V2_CGROUP/QEMU_V2_SUBTREE do not apply
+#   QEMU_V2_LOCKUP_RETRIES  times to boot the guest again and rerun CMD from the
+#                     start when the guest's kernel locked up (soft lockup) before CMD
+#                     finished (default 0; the test stages set 1: README.md, "Lockups")
 #   QEMU_V2_QUIET=1   no timing summary on stderr
 #   QEMU_V2_KEEP=1    keep the run directory (build/qemu-v2/runs/...)
 set -euo pipefail
@@ -91,7 +94,13 @@ trap cleanup EXIT
 	printf 'exec'; printf ' %q' "$@"; echo
 } >"$run/cmd.sh"
 
-cmdline="console=ttyS0 quiet panic=-1 qv2.run=$(printf %s "$run" | base64 -w0)"
+# A guest CPU stuck in the kernel (soft lockup) ends the guest: the kernel
+# logs every CPU's backtrace (by NMI, so a CPU spinning with interrupts off
+# answers too) and its own stack at loglevel 5 (warnings), then panics, and
+# qemu exits (-no-reboot) at once instead of at the time limit. Guests under
+# emulation have locked up so, rarely (README.md, "Lockups").
+cmdline="console=ttyS0 quiet loglevel=5 softlockup_all_cpu_backtrace=1 softlockup_panic=1 panic=-1"
+cmdline+=" qv2.run=$(printf %s "$run" | base64 -w0)"
 cmdline+=" qv2.cache=${QEMU_V2_CACHE:-loose}"
 cmdline+=" qv2.keep=$(printf %s "$repo" | base64 -w0)"
 [ -z "${QEMU_V2_CGROUP:-}" ] || cmdline+=" qv2.cgroup=$QEMU_V2_CGROUP"
@@ -111,28 +120,44 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu "${QEMU_V2_CPU:-max}" -smp "${QEMU_V2_S
 # shellcheck disable=SC2206 # word splitting wanted
 [ -z "${QEMU_V2_QEMU_ARGS:-}" ] || qemu+=($QEMU_V2_QEMU_ARGS)
 
-t0=$(date +%s.%N)
-# In the background so that a signal to this script (Ctrl-C, a test runner's
-# kill) takes qemu down at once instead of after the guest finishes.
-timeout -k 10 "${QEMU_V2_TIMEOUT:-2400}" "${qemu[@]}" </dev/null &
-qpid=$! signalled=''
-trap 'signalled=130; kill -TERM $qpid 2>/dev/null' INT
-trap 'signalled=143; kill -TERM $qpid 2>/dev/null' TERM HUP
-set +e
-while :; do
-	wait $qpid
-	qrc=$?
-	kill -0 $qpid 2>/dev/null || break
-done
-set -e
-trap - INT TERM HUP
-if [ -n "$signalled" ]; then
-	say "interrupted; qemu stopped"
-	exit "$signalled"
-fi
-t1=$(date +%s.%N)
+# A report of a soft lockup on the console and a panic after it: the kernel
+# stopped the guest (softlockup_panic above).
+locked_up() { grep -aq 'soft lockup' "$run/console.log" 2>/dev/null && grep -aq 'Kernel panic' "$run/console.log"; }
+report() { grep -a -v -e '^qemu-v2: ' "$run/console.log" | grep -a -A400 -m1 -e 'BUG:' -e 'Kernel panic' | head -400 >&2 || true; }
 
-cp -f "$run/console.log" "$cache_dir/last-console.log" 2>/dev/null || true
+attempt=1
+while :; do
+	t0=$(date +%s.%N)
+	# In the background so that a signal to this script (Ctrl-C, a test runner's
+	# kill) takes qemu down at once instead of after the guest finishes.
+	timeout -k 10 "${QEMU_V2_TIMEOUT:-2400}" "${qemu[@]}" </dev/null &
+	qpid=$! signalled=''
+	trap 'signalled=130; kill -TERM $qpid 2>/dev/null' INT
+	trap 'signalled=143; kill -TERM $qpid 2>/dev/null' TERM HUP
+	set +e
+	while :; do
+		wait $qpid
+		qrc=$?
+		kill -0 $qpid 2>/dev/null || break
+	done
+	set -e
+	trap - INT TERM HUP
+	if [ -n "$signalled" ]; then
+		say "interrupted; qemu stopped"
+		exit "$signalled"
+	fi
+	t1=$(date +%s.%N)
+	cp -f "$run/console.log" "$cache_dir/last-console.log" 2>/dev/null || true
+	# Booted again only where the guest's kernel locked up before CMD finished
+	# and the caller asked for it (the test stages: README.md, "Lockups").
+	[ ! -s "$run/status" ] && locked_up && [ "$attempt" -le "${QEMU_V2_LOCKUP_RETRIES:-0}" ] || break
+	say "the guest kernel locked up (soft lockup) before the command finished; its report:"
+	report
+	attempt=$((attempt + 1))
+	say "booting the guest again and running the command from the start (attempt $attempt)"
+	cp -f "$run/console.log" "$cache_dir/lockup-console.log" 2>/dev/null || true
+done
+
 if [ -s "$run/status" ]; then
 	rc=$(cat "$run/status")
 elif grep -q '^QEMU_V2_EXIT=' "$run/console.log" 2>/dev/null; then
@@ -141,6 +166,10 @@ elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	say "timed out after ${QEMU_V2_TIMEOUT:-2400} s; console log: $cache_dir/last-console.log"
 	tail -20 "$run/console.log" >&2 2>/dev/null || true
 	exit 124
+elif grep -aq 'Kernel panic' "$run/console.log" 2>/dev/null; then
+	say "the guest kernel panicked (qemu exit $qrc); its report (console log: $cache_dir/last-console.log):"
+	report
+	exit 125
 else
 	say "the guest gave no exit status (qemu exit $qrc); console log: $cache_dir/last-console.log"
 	tail -40 "$run/console.log" >&2 2>/dev/null || true
