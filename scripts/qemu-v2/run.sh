@@ -106,8 +106,8 @@ cmdline+=" qv2.keep=$(printf %s "$repo" | base64 -w0)"
 [ -z "${QEMU_V2_CGROUP:-}" ] || cmdline+=" qv2.cgroup=$QEMU_V2_CGROUP"
 [ -z "${QEMU_V2_SUBTREE:-}" ] || cmdline+=" qv2.subtree=$QEMU_V2_SUBTREE"
 [ -z "${QEMU_V2_MODULES:-}" ] || cmdline+=" qv2.modules=$QEMU_V2_MODULES"
-# systemd as PID 1 (init hands over to it, on an overlay root; see README.md).
 [ -z "${QEMU_V2_APPEND:-}" ] || cmdline+=" $QEMU_V2_APPEND"
+# systemd as PID 1 (init hands over to it, on an overlay root; see README.md).
 [ "${QEMU_V2_SYSTEMD:-}" != 1 ] || cmdline+=" qv2.systemd=1 systemd.unit=qv2.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.firstboot=0 systemd.journald.forward_to_console=0"
 
 # ttyS0 (kernel console, init's log) goes to a file; ttyS1 (CMD's output) to stdout.
@@ -123,6 +123,8 @@ qemu=(qemu-system-x86_64 -accel tcg -cpu "${QEMU_V2_CPU:-max}" -smp "${QEMU_V2_S
 # A report of a soft lockup on the console and a panic after it: the kernel
 # stopped the guest (softlockup_panic above).
 locked_up() { grep -aq 'soft lockup' "$run/console.log" 2>/dev/null && grep -aq 'Kernel panic' "$run/console.log"; }
+# The guest's init gave CMD's exit status (a file in the run directory, or a line on the console).
+finished() { [ -s "$run/status" ] || grep -aq '^QEMU_V2_EXIT=' "$run/console.log" 2>/dev/null; }
 report() { grep -a -v -e '^qemu-v2: ' "$run/console.log" | grep -a -A400 -m1 -e 'BUG:' -e 'Kernel panic' | head -400 >&2 || true; }
 
 attempt=1
@@ -150,7 +152,7 @@ while :; do
 	cp -f "$run/console.log" "$cache_dir/last-console.log" 2>/dev/null || true
 	# Booted again only where the guest's kernel locked up before CMD finished
 	# and the caller asked for it (the test stages: README.md, "Lockups").
-	[ ! -s "$run/status" ] && locked_up && [ "$attempt" -le "${QEMU_V2_LOCKUP_RETRIES:-0}" ] || break
+	! finished && locked_up && [ "$attempt" -le "${QEMU_V2_LOCKUP_RETRIES:-0}" ] || break
 	say "the guest kernel locked up (soft lockup) before the command finished; its report:"
 	report
 	attempt=$((attempt + 1))
