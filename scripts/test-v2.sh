@@ -4,6 +4,8 @@
 # at the same path there.
 set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# First run.sh's own answer to a guest kernel lockup, faked (~30 s).
+bash "$repo/scripts/qemu-v2/selftest-lockup.sh"
 export QEMU_V2_MODULES=loop  # a block device, for io.max
 # A time limit (~1.5 min here), so that a stuck guest cannot hold CI for run.sh's default 40 minutes.
 export QEMU_V2_TIMEOUT=${QEMU_V2_TIMEOUT:-600}
