@@ -45,7 +45,8 @@ fi
 [ -f "$kroot/lib/modules/$kver/modules.dep" ] || depmod -b "$kroot" "$kver"
 # Not hugetext's tests that build programs with Bun (`bun build --compile`
 # writing ~110 MB over 9p): in this guest they once locked up both CPUs in
-# the kernel (soft lockups, 1 run in 4). What tsrunc runs is dist/tsrunc, whose
+# the kernel (soft lockups, 1 run in 4: presumably qemu's multi-threaded TCG, see
+# scripts/qemu-v2/README.md, "Lockups"). What tsrunc runs is dist/tsrunc, whose
 # layout the other tests read. A time limit, so that a stuck guest cannot hold
 # CI for run.sh's default 40 minutes.
 export QEMU_V2_KERNEL_ROOT=$kroot QEMU_V2_KERNEL=$kver QEMU_V2_TIMEOUT=${QEMU_V2_TIMEOUT:-900}

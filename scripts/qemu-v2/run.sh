@@ -10,6 +10,8 @@
 #   QEMU_V2_MEM       guest memory, MiB (default 2048)
 #   QEMU_V2_SMP       guest CPUs (default 2)
 #   QEMU_V2_CPU       qemu CPU model (default max)
+#   QEMU_V2_TCG_THREAD  single (default: one host thread runs every guest CPU in turn)
+#                     or multi (a thread each; guests locked up so: README.md, "Lockups")
 #   QEMU_V2_KERNEL    guest kernel version (default: newest /boot/vmlinuz-* with modules)
 #   QEMU_V2_KERNEL_ROOT  a tree with boot/vmlinuz-VER and lib/modules/VER (an unpacked
 #                     kernel package) to take the guest kernel from instead of /; modules
@@ -111,7 +113,11 @@ cmdline+=" qv2.keep=$(printf %s "$repo" | base64 -w0)"
 [ "${QEMU_V2_SYSTEMD:-}" != 1 ] || cmdline+=" qv2.systemd=1 systemd.unit=qv2.target systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.firstboot=0 systemd.journald.forward_to_console=0"
 
 # ttyS0 (kernel console, init's log) goes to a file; ttyS1 (CMD's output) to stdout.
-qemu=(qemu-system-x86_64 -accel tcg -cpu "${QEMU_V2_CPU:-max}" -smp "${QEMU_V2_SMP:-2}" -m "${QEMU_V2_MEM:-2048}"
+# One host thread for both guest CPUs: with a thread each (qemu 7.2's
+# multi-threaded TCG) a guest CPU now and then kept running its stale
+# translation of kernel code that the other had just patched, forever
+# (README.md, "Lockups"). As fast here: this host has two CPUs.
+qemu=(qemu-system-x86_64 -accel "tcg,thread=${QEMU_V2_TCG_THREAD:-single}" -cpu "${QEMU_V2_CPU:-max}" -smp "${QEMU_V2_SMP:-2}" -m "${QEMU_V2_MEM:-2048}"
 	-nodefaults -display none -no-reboot
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$cmdline"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,id=hostroot,multidevs=remap
