@@ -126,9 +126,10 @@ qemu=(qemu-system-x86_64 -accel "tcg,thread=${QEMU_V2_TCG_THREAD:-single}" -cpu 
 # shellcheck disable=SC2206 # word splitting wanted
 [ -z "${QEMU_V2_QEMU_ARGS:-}" ] || qemu+=($QEMU_V2_QEMU_ARGS)
 
+panicked() { grep -aq 'Kernel panic' "$run/console.log" 2>/dev/null; }
 # A report of a soft lockup on the console and a panic after it: the kernel
 # stopped the guest (softlockup_panic above).
-locked_up() { grep -aq 'soft lockup' "$run/console.log" 2>/dev/null && grep -aq 'Kernel panic' "$run/console.log"; }
+locked_up() { grep -aq 'soft lockup' "$run/console.log" 2>/dev/null && panicked; }
 # The guest's init gave CMD's exit status (a file in the run directory, or a line on the console).
 finished() { [ -s "$run/status" ] || grep -aq '^QEMU_V2_EXIT=' "$run/console.log" 2>/dev/null; }
 report() { grep -a -v -e '^qemu-v2: ' "$run/console.log" | grep -a -A400 -m1 -e 'BUG:' -e 'Kernel panic' | head -400 >&2 || true; }
@@ -174,7 +175,7 @@ elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	say "timed out after ${QEMU_V2_TIMEOUT:-2400} s; console log: $cache_dir/last-console.log"
 	tail -20 "$run/console.log" >&2 2>/dev/null || true
 	exit 124
-elif grep -aq 'Kernel panic' "$run/console.log" 2>/dev/null; then
+elif panicked; then
 	say "the guest kernel panicked (qemu exit $qrc); its report (console log: $cache_dir/last-console.log):"
 	report
 	exit 125
