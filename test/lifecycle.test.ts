@@ -324,6 +324,38 @@ describe.skipIf(!isRoot)('a create that died midway', () => {
   });
 });
 
+describe.skipIf(!isRoot)('a state.json left empty or cut short (a power loss on a disk-backed --root)', () => {
+  it.each([
+    ['empty', '', 'empty file'],
+    ['cut short', '{"ociVersion":"1.2.0","id":"x","pid":', ''],
+    ['not an object', 'null', 'not a JSON object'],
+  ])('%s: the verbs name the file, list lists the rest, delete --force removes the directory', (_, text, why) => {
+    const id = uid();
+    const good = uid();
+    expect(rt(root, ['create', '--bundle', makeBundle(['sleep', '100']), good]).code).toBe(0);
+    // What such a boot leaves: the directory and its files, nothing running.
+    const file = join(root, id, 'state.json');
+    mkdirSync(join(root, id));
+    writeFileSync(file, text);
+    for (const args of [['state', id], ['kill', id, 'KILL'], ['delete', id]]) {
+      const r = rt(root, args);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr, args[0]).toContain(`cannot read the state of container ${id}: ${file}: ${why}`);
+    }
+    const list = rt(root, ['list', '-q']);
+    expect(list.code).toBe(0);
+    expect(list.stdout.split('\n')).toContain(good);
+    expect(list.stdout.split('\n')).not.toContain(id);
+    expect(list.stderr).toContain(`cannot read the state of container ${id}: ${file}`);
+    const del = rt(root, ['delete', '--force', id]);
+    expect(del.code).toBe(0);
+    expect(del.stderr).toContain('removed its directory');
+    expect(existsSync(join(root, id))).toBe(false);
+    expect(state(root, good).status).toBe('created');
+    expect(rt(root, ['delete', '--force', good]).code).toBe(0);
+  });
+});
+
 describe.skipIf(!isRoot)('the state a container leaves', () => {
   // state.json is what every verb parses: the config (with an engine's seccomp
   // profile, 10-20 kB) is apart, in config.json, read by exec alone.

@@ -1,18 +1,18 @@
 // delete of an existing container, and kill --all (kill.ts): each decides
 // from the derived status under the container's lock, and holds it for the
 // state transition only (see state/store.ts): never while it waits on the
-// container. start is start.ts; loading a container, load.ts.
+// container. start is start.ts; loading a container, load.ts (delete reads
+// its state itself: a state it cannot read is one that delete --force removes).
 import { addon } from '../addon.ts';
 import { freezeCgroup, thawCgroup } from '../cgroups/freezer.ts';
 import { cgroupRecord, recordPids } from '../cgroups/record.ts';
 import { killCgroup, removeCgroup } from '../cgroups/teardown.ts';
-import { storedHooks, type ContainerDir, type StoredState } from '../state/store.ts';
-import { initAlive, ociState, type Status } from '../state/status.ts';
-import { notExist, RuntimeError } from '../util/errors.ts';
+import { ContainerDir, storedHooks, type StoredState } from '../state/store.ts';
+import { initAlive, ociState, status, type Status } from '../state/status.ts';
+import { notExist, RuntimeError, unreadableStateOf } from '../util/errors.ts';
 import { logWarn } from '../util/log.ts';
 import { runHooksWarn } from './hooks.ts';
 import { containerPids } from './processes.ts';
-import { load, type Loaded } from './load.ts';
 
 /**
  * kill --all: every process in the container's cgroup, frozen meanwhile so
@@ -69,21 +69,34 @@ export function destroy(dir: ContainerDir, state: StoredState, st?: Status): voi
 }
 
 export function remove(root: string, id: string, force: boolean): void {
-  let loaded: Loaded;
+  let dir: ContainerDir;
   try {
-    loaded = load(root, id);
+    dir = ContainerDir.open(root, id);
   } catch (e) {
     // runc: delete --force of a container that does not exist succeeds (engines' clean-up calls it blindly).
     if (force && e instanceof RuntimeError && e.message === notExist().message) return;
     throw e;
   }
-  const { dir, state, status: st } = loaded;
-  // A created container has run nothing of the user's yet: runc deletes it too.
-  if ((st === 'running' || st === 'paused') && !force) {
-    dir.unlock();
-    throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st}`);
-  }
   try {
+    let state: StoredState;
+    try {
+      state = dir.read();
+    } catch (e) {
+      const what = unreadableStateOf(e);
+      if (!force || what === undefined) throw e;
+      // An empty or cut-short state.json (a power loss on a disk-backed
+      // --root: state/store.ts). After that boot nothing of the container
+      // runs and its cgroup is gone (cgroupfs lives in memory), so the
+      // directory is all there is to remove. The state was the only record
+      // of its init and its cgroup: neither is guessed at (the cgroup its
+      // config names may hold another container's processes too).
+      logWarn(`${what}: removed its directory; any process or cgroup of it still there was not looked for`);
+      dir.remove();
+      return;
+    }
+    const st = status(dir, state);
+    // A created container has run nothing of the user's yet: runc deletes it too.
+    if ((st === 'running' || st === 'paused') && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st}`);
     destroy(dir, state, st);
   } finally {
     dir.unlock();

@@ -19,7 +19,7 @@ import { dirname } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import type { Hooks } from '../config/schema.ts';
-import { RuntimeError, notExist } from '../util/errors.ts';
+import { RuntimeError, notExist, unreadableState } from '../util/errors.ts';
 import { runningInUserNs } from '../util/userns.ts';
 
 export const OCI_VERSION = '1.2.0';
@@ -130,7 +130,11 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600): void 
  * directory there aside where the rename fails.
  *
  * A crash between the exchange and the unlink leaves the old data under the
- * temporary name, which delete removes with the directory.
+ * temporary name, which delete removes with the directory. A power loss on a
+ * disk-backed --root can leave state.json empty: nothing is synced, and the
+ * exchange, unlike a rename over a file, does not make ext4 write the new
+ * file's blocks before the names change. Nothing of the container outlives
+ * that boot; read() names such a file and delete --force removes it.
  */
 function replaceOwnFile(path: string, data: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
@@ -308,7 +312,14 @@ export class ContainerDir {
         return { ociVersion: OCI_VERSION, id: this.id, pid: 0, initStartTime: 0, bundle: '', rootfs: '', created: '', owner: '', creating: true };
       throw e;
     }
-    return JSON.parse(text) as StoredState;
+    let state: unknown;
+    try {
+      state = JSON.parse(text);
+    } catch (e) {
+      throw unreadableState(this.id, this.statePath, text === '' ? 'empty file' : (e as Error).message);
+    }
+    if (state === null || typeof state !== 'object' || Array.isArray(state)) throw unreadableState(this.id, this.statePath, 'not a JSON object');
+    return state as StoredState;
   }
 
   write(state: StoredState): void {

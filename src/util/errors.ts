@@ -23,3 +23,19 @@ export function errnoName(errno: number): string {
 }
 
 export const notExist = () => new RuntimeError('container does not exist');
+
+/**
+ * A state.json that holds no state: empty or cut short, as a power loss can
+ * leave it on a disk-backed --root (state writes are not synced:
+ * state/store.ts). The message names the file; delete --force removes the
+ * container's directory (container/lifecycle.ts), and warns with `what`.
+ */
+export function unreadableState(id: string, path: string, why: string): RuntimeError & { unreadableState: string } {
+  const what = `cannot read the state of container ${id}: ${path}: ${why}`;
+  return Object.assign(new RuntimeError(`${what} (delete --force removes the container)`), { unreadableState: what });
+}
+
+/** The error's `what` if unreadableState made it. */
+export function unreadableStateOf(e: unknown): string | undefined {
+  return e instanceof RuntimeError ? (e as { unreadableState?: string }).unreadableState : undefined;
+}

@@ -1,8 +1,8 @@
 // list: runc's table (ID PID STATUS BUNDLE CREATED OWNER), -q, --format json.
-import { readFileSync, statSync } from '../../util/fs.ts';
+import { readFileSync, statSync, writeAllSync } from '../../util/fs.ts';
 import { ContainerDir, listIds } from '../../state/store.ts';
 import { status } from '../../state/status.ts';
-import { RuntimeError } from '../../util/errors.ts';
+import { notExist, RuntimeError } from '../../util/errors.ts';
 import { out } from '../../util/output.ts';
 import { HELP, type Command } from '../command.ts';
 
@@ -29,8 +29,12 @@ const command: Command = {
       try {
         dir = ContainerDir.peek(g.root, id);
         s = dir.read();
-      } catch {
-        continue; // deleted meanwhile, or not a container's directory
+      } catch (e) {
+        // Deleted meanwhile: nothing to say. Anything else is said, as runc
+        // does, and the rest listed: an unreadable state.json must not hide
+        // the directory that keeps its id taken.
+        if (!(e instanceof RuntimeError && e.message === notExist().message)) writeAllSync(2, `${(e as Error).message}\n`);
+        continue;
       }
       const st = status(dir, s);
       const row: Row = { ociVersion: s.ociVersion, id, pid: st === 'stopped' ? 0 : s.pid, status: st, bundle: s.bundle, rootfs: s.rootfs, created: s.created, owner: s.owner || ownerName(dir.path) };
