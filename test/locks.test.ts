@@ -2,7 +2,7 @@
 // holds a container's lock while the container can keep it waiting, readers
 // take none, and every wait ends; exec exits 255 when its process cannot start.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -313,5 +313,32 @@ describe.skipIf(!isRoot)('exec exit statuses and --pid-file', () => {
     const r2 = rt(root, ['run', '-d', '--pid-file', '/non-existent/dir/p', '-b', makeBundle(['true']), id]);
     expect(r2).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot write pid file /non-existent/dir/p') });
     expect(rt(root, ['list', '-q']).stdout).not.toContain(id);
+  });
+
+  // runc renames a new file over whatever --pid-file names: as root, over
+  // /dev/null for the whole host. tsrunc writes into a character device (as
+  // crun does) and refuses a FIFO, which would block. A node of our own, not
+  // /dev/null: a regression must not break the host for the tests after it.
+  const nodes = mkdtempSync(join(tmpdir(), 'tsrunc-pidnode-'));
+  const dev = join(nodes, 'null');
+  const devUsable = isRoot && spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']).status === 0 && spawnSync('sh', ['-c', `echo x > ${dev}`]).status === 0;
+  afterAll(() => rmSync(nodes, { recursive: true, force: true }));
+  it.skipIf(!devUsable)('--pid-file naming a character device is written into, not replaced; a FIFO is refused before anything runs', () => {
+    const id = uid();
+    try {
+      expect(rt(root, ['run', '-d', '--pid-file', dev, '-b', makeBundle(['sleep', '100']), id])).toMatchObject({ code: 0, stderr: '' });
+      expect(statSync(dev).isCharacterDevice()).toBe(true);
+      expect(rt(root, ['exec', '-d', '--pid-file', dev, id, 'sleep', '100'])).toMatchObject({ code: 0, stderr: '' });
+      expect(statSync(dev).isCharacterDevice()).toBe(true);
+      const fifo = join(nodes, 'fifo');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      const other = uid();
+      const r = rt(root, ['create', '--pid-file', fifo, '-b', makeBundle(['true']), other]);
+      expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining(`cannot write pid file ${fifo}: not a regular file`) });
+      expect(rt(root, ['list', '-q']).stdout).not.toContain(other);
+      expect(statSync(fifo).isFIFO()).toBe(true);
+    } finally {
+      rt(root, ['delete', '-f', id]);
+    }
   });
 });

@@ -14,7 +14,7 @@
 // libuv opens every fd O_CLOEXEC, so no container's program inherits the lock;
 // a child of tsrunc does hold a copy until its exec, which is why exec spawns
 // its child with no lock held (see container/exec.ts).
-import { closeSync, exchangeSync, existsSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync, constants as fsc } from '../util/fs.ts';
+import { closeSync, exchangeSync, existsSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeAllSync, writeFileSync, constants as fsc } from '../util/fs.ts';
 import { dirname } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
@@ -184,12 +184,40 @@ export function checkPidFileDir(path: string): void {
     throw new RuntimeError(`cannot write pid file ${path}: ${dir}: ${reason(e)}`);
   }
   if (!isDir) throw new RuntimeError(`cannot write pid file ${path}: ${dir}: not a directory`);
+  pidFileIsDevice(path);
 }
 
-/** --pid-file, written atomically (readers never see it empty); errors name the path the user gave. */
-export function writePidFile(path: string, pid: number): void {
+/**
+ * Whether --pid-file names a character device (/dev/null, a terminal), which
+ * is written into, as crun does: runc's rename would put a file in place of
+ * the device node (as root, /dev/null for the whole host). A FIFO (whose
+ * open would wait for a reader), a socket or a block device is refused.
+ * Anything else, there or not, is for writeFileAtomic (a directory: the
+ * rename fails and leaves it).
+ */
+function pidFileIsDevice(path: string): boolean {
+  let st;
   try {
-    writeFileAtomic(path, String(pid), 0o644);
+    st = statSync(path);
+  } catch {
+    return false;
+  }
+  if (st.isFile() || st.isDirectory()) return false;
+  if (st.isCharacterDevice()) return true;
+  throw new RuntimeError(`cannot write pid file ${path}: not a regular file`);
+}
+
+/** --pid-file: a new file put in place (readers never see it empty), or a character device written into; errors name the path the user gave. */
+export function writePidFile(path: string, pid: number): void {
+  const device = pidFileIsDevice(path);
+  try {
+    if (!device) return writeFileAtomic(path, String(pid), 0o644);
+    const fd = openSync(path, fsc.O_WRONLY);
+    try {
+      writeAllSync(fd, String(pid));
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     throw new RuntimeError(`cannot write pid file ${path}: ${reason(e)}`);
   }

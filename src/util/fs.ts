@@ -259,6 +259,7 @@ const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
+const S_IFCHR = 0o020000;
 
 export class Stats {
   readonly dev: number;
@@ -292,6 +293,9 @@ export class Stats {
   }
   isSymbolicLink(): boolean {
     return (this.mode & S_IFMT) === S_IFLNK;
+  }
+  isCharacterDevice(): boolean {
+    return (this.mode & S_IFMT) === S_IFCHR;
   }
 }
 
