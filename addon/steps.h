@@ -56,6 +56,7 @@
   X(PERSONALITY, "set personality")     \
   X(IOPRIO, "set I/O priority")         \
   X(SCHEDULER, "set scheduler")         \
+  X(CPU_AFFINITY, "set CPU affinity")   \
   X(LSM_LABEL, "set LSM label")         \
   X(CWD, "chdir to cwd")                \
   X(CWD_OUTSIDE, "cwd outside container") \

@@ -61,6 +61,11 @@ function dirOf(controller: string, id: string, cgroupsPath?: string): string {
 const allDirs = (id: string, cgroupsPath?: string) => hierarchies.map((h) => dirOf(v2 ? '' : h.controllers[0], id, cgroupsPath));
 
 const read = (path: string) => readFileSync(path, 'utf8').trim();
+/** "0-2,5" as [0, 1, 2, 5]. */
+const cpuList = (text: string) => text.split(',').filter(Boolean).flatMap((r) => {
+  const [a, b = a] = r.split('-').map(Number);
+  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+});
 const procs = (dir: string) => read(`${dir}/cgroup.procs`).split('\n').filter(Boolean).map(Number);
 
 /** A host directory bind-mounted at /out, so the container can leave marks. */
@@ -739,6 +744,51 @@ describe(`cgroups ${V}: pause, resume, update, exec, kill --all`, opts, () => {
     await until(() => state(root, id).status === 'stopped', WAIT, 'stopped');
     expect(rt(root, ['delete', id]).code).toBe(0);
     for (const d of dirs) expect(existsSync(d), d).toBe(false);
+  });
+
+  // runtime-spec 1.2's process.execCPUAffinity, for exec'd processes only:
+  // initial until the process is in the container's cgroup, final from then
+  // on; initial alone ends there (every CPU of the cpuset, as runc). Run under
+  // `taskset`, so that a process left on tsrunc's CPUs, or on initial's, shows.
+  it("exec: process.execCPUAffinity's final CPUs (from config.json or --process), every CPU of the cpuset after an initial alone, an error for final CPUs outside it; init is left alone", (t) => {
+    const online = cpuList(read('/sys/devices/system/cpu/online'));
+    if (online.length < 2) t.skip(`needs two online CPUs (this host: ${online.join(',')})`);
+    if (!hostHas('cpuset', 'cpuset.cpus')) t.skip('needs the cpuset controller');
+    if (spawnSync('taskset', ['-c', String(online[0]), 'true']).status !== 0) t.skip('needs taskset(1)');
+    const [first, second] = online;
+    const allowed = (out: string) => cpuList(/Cpus_allowed_list:\s*(\S+)/.exec(out)?.[1] ?? '');
+    const execUnder = (cpu: number, args: string[]) => {
+      const r = spawnSync('taskset', ['-c', String(cpu), runtime, '--root', root, 'exec', ...args], { encoding: 'utf8' });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'tsrunc-affinity-'));
+    const proc = (aff: object) => {
+      const f = join(dir, `p${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(f, JSON.stringify({ args: ['grep', 'Cpus_allowed_list', '/proc/self/status'], cwd: '/', execCPUAffinity: aff }));
+      return f;
+    };
+    const id = uid();
+    const bundle = makeBundle(['sleep', '1000'], (c) => {
+      c.process.execCPUAffinity = { initial: String(first), final: String(second) };
+      c.linux.resources = { ...c.linux.resources, cpu: { cpus: `${first},${second}`, mems: read(`${mountOf('cpuset')}/${v2 ? 'cpuset.mems.effective' : 'cpuset.effective_mems'}`) } };
+    });
+    expect(rt(root, ['run', '-d', '-b', bundle, id])).toMatchObject({ code: 0, stderr: '' });
+    try {
+      expect(allowed(readFileSync(`/proc/${state(root, id).pid}/status`, 'utf8')), 'init').not.toEqual([second]);
+      // exec without --process takes config.json's process, execCPUAffinity included.
+      expect(allowed(execUnder(first, [id, 'grep', 'Cpus_allowed_list', '/proc/self/status']).stdout)).toEqual([second]);
+      expect(allowed(execUnder(second, ['-p', proc({ final: String(first) }), id]).stdout)).toEqual([first]);
+      expect(allowed(execUnder(first, ['-p', proc({ initial: String(second) }), id]).stdout)).toEqual([first, second]);
+      expect(rt(root, ['update', '--cpuset-cpus', String(first), id]).code).toBe(0);
+      const outside = execUnder(first, ['-p', proc({ final: String(second) }), id]);
+      expect(outside.code).toBe(255);
+      expect(outside.stderr).toContain("set CPU affinity (process.execCPUAffinity.final): EINVAL: none of those CPUs is in the container's cpuset");
+      // A list that is no list is refused by create, as by exec, with its path.
+      const bad = rt(root, ['create', '-b', makeBundle(['true'], (c) => (c.process.execCPUAffinity = { final: '3-1' })), uid()]);
+      expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('process.execCPUAffinity.final: \\"3-1\\": invalid CPU range') });
+    } finally {
+      rt(root, ['delete', '-f', id]);
+    }
   });
 
   it('exec --cgroup starts the process in an existing sub-cgroup of the container\'s (v1: per controller too), never outside it; refuses a missing one and malformed arguments', async () => {

@@ -822,6 +822,15 @@ void reset_signals() {
   for (int s = 1; s < NSIG; s++)
     if (settable(s)) sigaction(s, &sa, nullptr);
 
+  // execCPUAffinity's initial CPUs, for what the child does on its way in
+  // (runtime-spec: before the move into the container's cgroup, which on v1
+  // is the write just below; on v2 the child is born in it). Refused there
+  // (EINVAL: none of them in the cpuset the child is in), the setup runs
+  // where that cpuset lets it: a one-off setting that final ends anyway.
+  if (p->set_cpu_initial && syscall(SYS_sched_setaffinity, 0, sizeof p->cpu_initial, &p->cpu_initial) < 0 &&
+      errno != EINVAL)
+    fail(STEP_CPU_AFFINITY, 0);
+
   // Into the container's v1 cgroups first, so that everything the child
   // does is charged and limited there (see Plan::cgroup_tasks_fds).
   for (size_t i = 0; i < p->cgroup_tasks_fds.size(); i++) {
@@ -978,6 +987,11 @@ void reset_signals() {
               p->sched_runtime, p->sched_deadline, p->sched_period};
     if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(STEP_SCHEDULER);
   }
+  // execCPUAffinity's final CPUs (or every CPU, ending an initial set alone),
+  // now that the process is in the container's cgroup; kept across the exec.
+  // Before the seccomp filter: tsrunc's own work does not depend on it.
+  if (p->set_cpu_final && syscall(SYS_sched_setaffinity, 0, sizeof p->cpu_final, &p->cpu_final) < 0)
+    fail(STEP_CPU_AFFINITY, 1);
   // From here to the exec of tsrunc-init, the order is set by the seccomp
   // filter (see seccomp.cc): without no_new_privs the child loads it, which
   // needs CAP_SYS_ADMIN, so the process keeps CAP_SYS_ADMIN in its effective

@@ -7,6 +7,7 @@
 // (DEVELOPERS.md, invariant 1).
 #pragma once
 
+#include <sched.h>
 #include <string>
 #include <vector>
 #include <sys/types.h>
@@ -179,6 +180,9 @@ struct Plan {
   unsigned sched_policy = 0, sched_flags = 0;
   int sched_nice = 0, sched_priority = 0;
   unsigned long long sched_runtime = 0, sched_deadline = 0, sched_period = 0;
+  // process.execCPUAffinity (exec only; child.cc says when each applies).
+  bool set_cpu_initial = false, set_cpu_final = false;
+  cpu_set_t cpu_initial, cpu_final;
 
   bool apply_caps = false;
   unsigned long long cap_bounding = 0, cap_effective = 0, cap_permitted = 0,

@@ -113,6 +113,18 @@ void each(const Napi::Object& o, const char* key, F fn) {
   for (uint32_t i = 0; i < a.Length(); i++) fn(a.Get(i));
 }
 
+// A list of CPU numbers (each below CPU_SETSIZE: plan.ts checks) as a
+// sched_setaffinity(2) mask; false where the key is absent.
+bool cpus(const Napi::Object& o, const char* key, cpu_set_t* set) {
+  CPU_ZERO(set);
+  if (!o.Get(key).IsArray()) return false;
+  each(o, key, [&](Napi::Value v) {
+    double n = v.As<Napi::Number>().DoubleValue();
+    if (n >= 0 && n < CPU_SETSIZE) CPU_SET((int)n, set);
+  });
+  return true;
+}
+
 std::vector<std::string> strings(const Napi::Object& o, const char* key) {
   std::vector<std::string> out;
   each(o, key, [&](Napi::Value v) { out.push_back(v.As<Napi::String>().Utf8Value()); });
@@ -320,6 +332,8 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
     p->sched_deadline = big(sc, "deadline");
     p->sched_period = big(sc, "period");
   }
+  p->set_cpu_initial = cpus(o, "cpuInitial", &p->cpu_initial);
+  p->set_cpu_final = cpus(o, "cpuFinal", &p->cpu_final);
   p->hostname = str(o, "hostname", &p->has_hostname);
   p->domainname = str(o, "domainname", &p->has_domainname);
   p->rootfs = str(o, "rootfs", &p->setup_rootfs);

@@ -19,6 +19,7 @@ import { receiveMaster } from './foreground.ts';
 import { peek } from './load.ts';
 import { CLONE_FLAGS } from './namespaces.ts';
 import { planProcess, refuseLabels } from './plan.ts';
+import { planExecCpuAffinity } from './affinity.ts';
 import { writeSeccompState } from './seccomp.ts';
 
 // /proc/<pid>/ns names, user first: its privileges are needed for the others.
@@ -100,6 +101,7 @@ export function execProcess(opts: ExecOptions): Execed {
       consolePair: !opts.detach,
       seccomp: config?.linux?.seccomp,
     }),
+    ...planExecCpuAffinity(proc.execCPUAffinity),
     initPath: initPath(),
   };
   // Into the container's cgroup as it is born (its limits, kill --all).

@@ -131,6 +131,9 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       const sig = f.errno & 0x7f;
       return `${what}: ${sig ? `killed by signal ${sig}` : `exit status ${code}`}`;
     }
+    case 'set CPU affinity':
+      // index 0: initial, 1: final (or every CPU, after an initial alone: affinity.ts).
+      return `set CPU affinity (process.execCPUAffinity.${f.index === 0 ? 'initial' : 'final'}): ${err}${f.errno === 22 ? ": none of those CPUs is in the container's cpuset" : ''}`;
     case 'executable lookup': {
       // runc's (Go's exec.LookPath) words: engines turn them into exit 126/127.
       const name = plan.args[0];

@@ -6,6 +6,7 @@ import type { RunnableConfig } from '../config/load.ts';
 import type { Process, Seccomp, TimeOffset } from '../config/schema.ts';
 import { addon } from '../addon.ts';
 import { RuntimeError } from '../util/errors.ts';
+import { planExecCpuAffinity } from './affinity.ts';
 import { planCaps } from './capabilities.ts';
 import { devSymlinks, planDevices } from './devices.ts';
 import { MS, planCgroupMount, planMount, PROPAGATION, type MountPlan } from './mounts.ts';
@@ -164,7 +165,8 @@ function refuseUnsupported(config: RunnableConfig): void {
   // The spec defines no personality flags yet: any is one tsrunc cannot apply.
   if (linux.personality?.flags?.length) no('linux.personality.flags');
   if (!config.ociVersion.startsWith('1.')) throw new RuntimeError(`ociVersion ${config.ociVersion}: tsrunc implements runtime-spec 1.x`);
-  if (config.process.execCPUAffinity) no('process.execCPUAffinity');
+  // process.execCPUAffinity is for exec'd processes only: checked now, applied by exec (affinity.ts).
+  planExecCpuAffinity(config.process.execCPUAffinity);
   refuseLabels(config.process);
   // mountLabel would need context= on every mount.
   if (linux.mountLabel) no('linux.mountLabel');
