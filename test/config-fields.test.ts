@@ -298,7 +298,7 @@ describe.skipIf(!isRoot)('what tsrunc cannot do is refused', () => {
   it.each([
     ['linux.intelRdt', (c: any) => (c.linux.intelRdt = { closID: 'x' })],
     ['linux.netDevices', (c: any) => (c.linux.netDevices = { eth9: {} })],
-    ['process.execCPUAffinity', (c: any) => (c.process.execCPUAffinity = { initial: '0' })],
+    ['linux.memoryPolicy', (c: any) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' })],
   ])('%s', (what, mutate) => {
     const r = run(['true'], mutate);
     expect(r.code).toBe(1);
