@@ -2,11 +2,11 @@
 # The qemu-v2 guest's command runner under systemd (QEMU_V2_SYSTEMD=1): run by
 # qv2-run.service, which `init` wrote into the overlay root before it handed
 # PID 1 to systemd. Does what init does without systemd: runs the run
-# directory's cmd.sh with stdout+stderr through a FIFO (a pipe, as under CI)
-# to ttyS1, writes its exit status to <run>/status (on the host: that
-# directory is bound from the 9p root) and as QEMU_V2_EXIT=N on the console,
-# and powers off.
-run=$1
+# directory's cmd.sh (the directory named in /qv2/run-dir) with stdout and
+# stderr through a FIFO (a pipe, as under CI) to ttyS1, writes its exit
+# status to <run>/status (on the host: that directory is bound from the 9p
+# root) and as QEMU_V2_EXIT=N on the console, and powers off.
+IFS= read -r run </qv2/run-dir
 up() { read -r u _ </proc/uptime; echo "$u"; }
 log() { echo "qemu-v2: [$(up)] $*" >/dev/console; }
 log "running $run/cmd.sh (systemd $(systemctl --version | head -1 | cut -d' ' -f2), $(systemctl is-system-running 2>/dev/null))"
