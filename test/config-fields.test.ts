@@ -306,6 +306,35 @@ describe.skipIf(!isRoot)('what tsrunc cannot do is refused', () => {
   });
 });
 
+describe.skipIf(!isRoot)('a null where a value may be absent (runc, in Go, takes it as absent)', () => {
+  it('config.json: null hooks, annotations, resources, seccomp, devices, capabilities, rlimits, paths, sysctl, options, gids: the container runs as without them', () => {
+    const r = run(['sh', '-c', 'cat /proc/self/status | grep -c ^CapEff; hostname'], (c) => {
+      Object.assign(c, { hooks: null, annotations: null, hostname: null });
+      Object.assign(c.linux, { resources: null, seccomp: null, devices: null, maskedPaths: null, readonlyPaths: null, sysctl: null, uidMappings: null });
+      Object.assign(c.process, { capabilities: null, rlimits: null, apparmorProfile: null });
+      c.process.user.additionalGids = null;
+      c.mounts.find((m: any) => m.destination === '/dev').options = null;
+    });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    // A required value stays required when null.
+    const cwd = run(['true'], (c) => (c.process.cwd = null));
+    expect(cwd).toMatchObject({ code: 1, stderr: expect.stringContaining('process.cwd: required') });
+  });
+
+  it('exec --process and update --resources take nulls the same way', () => {
+    const id = uid();
+    expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '100']), id]).code).toBe(0);
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'tsrunc-nulls-'));
+      writeFileSync(join(dir, 'p.json'), JSON.stringify({ args: ['echo', 'ran'], cwd: '/', env: ['PATH=/bin'], capabilities: null, rlimits: null, user: { uid: 0, gid: 0, additionalGids: null } }));
+      expect(rt(root, ['exec', '-p', join(dir, 'p.json'), id])).toMatchObject({ code: 0, stdout: 'ran\n', stderr: '' });
+      expect(rt(root, ['update', '-r', '-', id], { input: JSON.stringify({ memory: null, pids: { limit: 77 }, devices: null }) })).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      rt(root, ['delete', '-f', id]);
+    }
+  });
+});
+
 describe.skipIf(!isRoot)('what engines rely on', () => {
   it('tmpcopyup: a tmpfs starts with what it covers, owners and modes kept', () => {
     const r = run(['sh', '-c', 'ls -ln /etc | grep -c .; stat -c "%a %u" /etc /etc/passwd; touch /etc/new && echo writable'], (c) =>

@@ -10,7 +10,7 @@
 import { join } from '../util/path.ts';
 import type { ZodMiniType, core } from 'zod/mini';
 import { readFileSync } from '../util/fs.ts';
-import { configSchema, processSchema, type Config, type Process } from './schema.ts';
+import { configSchema, linuxResourcesSchema, processSchema, type Config, type LinuxResources, type Process } from './schema.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -83,7 +83,30 @@ function reasonFor(iss: core.$ZodRawIssue): string {
   }
 }
 
+/**
+ * A null where a value may be absent is taken as absent, as runc takes it
+ * (Go's encoding/json leaves a field as it is for a null). The OCI schema
+ * has no nulls, but a tool in another language may write one
+ * (`"hooks": null`), and a config runc accepts must run here. Keys whose
+ * value is null go, at every depth; a null inside an array stays, refused
+ * where the array wants something else. Loops, not Object.entries: this
+ * walks every create's whole config.
+ */
+export function nullsAsAbsent(v: unknown): void {
+  if (v === null || typeof v !== 'object') return;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) nullsAsAbsent(v[i]);
+    return;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    if (o[k] === null) delete o[k];
+    else nullsAsAbsent(o[k]);
+  }
+}
+
 function check<T>(schema: ZodMiniType<T>, json: unknown, prefix: string[], rootLabel: string): T {
+  nullsAsAbsent(json);
   // jitless (also set globally in schema.ts): zod's object fast path compiles
   // a validator with new Function on first use; for one parse per process it
   // measured no faster, so skip the eval.
@@ -99,6 +122,11 @@ export function parseConfig(json: unknown): RunnableConfig {
   const config = check<Config>(configSchema, json, [], 'config');
   if (config.process === undefined) throw new ConfigError('process', 'required');
   return config as RunnableConfig;
+}
+
+/** Validate the linux.resources document given to `update -r`; paths are reported from its top. */
+export function parseResources(json: unknown): LinuxResources {
+  return check<LinuxResources>(linuxResourcesSchema, json, [], 'resources');
 }
 
 /** Validate the object given to `exec --process`; paths are reported as `process.…`. */

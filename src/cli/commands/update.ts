@@ -76,13 +76,14 @@ async function fromFile(path: string): Promise<Resources> {
   }
   // The schema only where a document is given: building zod's schemas costs
   // several ms at load, which an update by flags (runc's CLI) does not pay.
-  const [{ linuxResourcesSchema }, { formatPath }] = await Promise.all([import('../../config/schema.ts'), import('../../config/load.ts')]);
-  const parsed = linuxResourcesSchema.safeParse(json);
-  if (!parsed.success) {
-    const iss = parsed.error.issues[0];
-    throw new RuntimeError(`resources${iss.path.length ? ': ' + formatPath(iss.path) : ''}: ${iss.message}`);
+  const { parseResources } = await import('../../config/load.ts');
+  try {
+    return parseResources(json);
+  } catch (e) {
+    // runc's form, "resources: <path>: <reason>"; the document itself is the path "resources".
+    const { path, reason } = e as { path: string; reason: string };
+    throw new RuntimeError(`resources${path === 'resources' ? '' : `: ${path}`}: ${reason}`);
   }
-  return parsed.data;
 }
 
 /** The flags as a partial linux.resources (runc's parsing and errors). */
