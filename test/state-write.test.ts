@@ -105,6 +105,7 @@ describe('state.json', () => {
     writeFileSync(join(dir, 'inside'), 'x');
     expect(() => writeFileAtomic(dir, '123', 0o644)).toThrow(/EISDIR|is a directory/);
     expect(statSync(dir).isDirectory()).toBe(true);
+    expect(readdirSync(root).filter((f) => f.startsWith('pid-dir.')), 'the new file, left beside the directory').toEqual([]);
     expect(readFileSync(join(dir, 'inside'), 'utf8')).toBe('x');
     const file = join(root, 'pid');
     writeFileAtomic(file, '123', 0o644);
