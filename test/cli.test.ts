@@ -384,6 +384,34 @@ describe.skipIf(!isRoot)('host errors name what is wrong', () => {
   });
 });
 
+describe.skipIf(!isRoot)('arguments as runc takes them (urfave/cli)', () => {
+  it("a verb's flags after the id count as flags (create ID -b, kill ID SIG --all, update ID --pids-limit, delete ID --force); exec's and ps's words after the id are the command's", () => {
+    const id = uid();
+    expect(rt(root, ['create', id, '-b', makeBundle(['sleep', '100'])])).toMatchObject({ code: 0, stderr: '' });
+    expect(rt(root, ['start', id]).code).toBe(0);
+    // exec: "-n" is echo's; ps: "-o" and "pid" are ps(1)'s.
+    expect(rt(root, ['exec', id, 'echo', '-n', 'hi'])).toMatchObject({ code: 0, stdout: 'hi', stderr: '' });
+    expect(rt(root, ['ps', id, '-o', 'pid']).stdout.split('\n')[0].trim()).toBe('PID');
+    expect(rt(root, ['update', id, '--pids-limit', '42'])).toMatchObject({ code: 0, stderr: '' }); // (not reordered: 3 arguments, refused)
+    expect(rt(root, ['kill', id, 'KILL', '--all'])).toMatchObject({ code: 0, stderr: '' });
+    expect(rt(root, ['delete', id, '--force'])).toMatchObject({ code: 0, stderr: '' });
+    expect(existsSync(join(root, id))).toBe(false);
+  });
+
+  it.each([
+    [['state', 'a', 'b'], 'requires exactly 1 argument(s)'],
+    [['start'], 'requires exactly 1 argument(s)'],
+    [['delete', 'a', '--bogus'], 'requires exactly 1 argument(s)'],
+    [['kill', 'a', 'KILL', 'b'], 'requires a maximum of 2 argument(s)'],
+    [['exec'], 'requires a minimum of 1 argument(s)'],
+    [['list', 'a'], 'requires exactly 0 argument(s)'],
+  ])('%j: runc\'s count, exit status 1', (args, words) => {
+    const r = rt(root, args as string[]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`tsrunc: \\"${(args as string[])[0]}\\" ${words}`); // (logfmt escapes the quotes)
+  });
+});
+
 describe('help', () => {
   const VERBS = ['create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'spec', 'exec', 'ps', 'features', 'pause', 'resume', 'update', 'events'];
   const hasRunc = spawnSync('runc', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -1,6 +1,7 @@
 // runc's command line (urfave/cli over Go's flag package): `-flag` and
 // `--flag` alike, `--flag value` or `--flag=value`, flags end at the first
-// positional argument or `--`.
+// positional argument or `--`; for a verb's own flags, after urfave/cli's
+// reordering (reorder below).
 import { RuntimeError } from '../util/errors.ts';
 import { isDigits } from '../util/text.ts';
 
@@ -21,7 +22,49 @@ function specOf(specs: FlagSpec[], name: string): FlagSpec | undefined {
   return undefined;
 }
 
-export function parseArgs(argv: string[], specs: FlagSpec[], what: string): Parsed {
+/** Whether `a` names one of the flags, as urfave/cli's argIsFlag decides it (`-name`, `--name`, `--name=value`). */
+function isFlag(a: string, specs: FlagSpec[]): boolean {
+  if (a === '-' || a === '--' || !a.startsWith('-')) return false;
+  const body = a.slice(a.startsWith('--') ? 2 : 1);
+  const eq = body.indexOf('=');
+  return specOf(specs, eq >= 0 ? body.slice(0, eq) : body) !== undefined;
+}
+
+/**
+ * urfave/cli's reorderArgs (runc 1.1's), which every runc verb but exec and
+ * ps goes through: a flag of the verb's after its arguments counts as if it
+ * came first (`delete ID --force`, `kill ID KILL --all`), and so does the
+ * word after it, as its value, unless that word is a flag of the verb's too
+ * (even after a flag that takes none: runc's `kill ID --all KILL` kills a
+ * container named KILL). A word that is no flag of the verb's stays where it
+ * is, an argument like the others; `--` ends the flags, before the
+ * arguments met so far.
+ */
+function reorder(argv: string[], specs: FlagSpec[]): string[] {
+  const front: string[] = [];
+  const rest: string[] = [];
+  let valueNext = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (valueNext && !isFlag(a, specs)) {
+      valueNext = false;
+      front.push(a);
+    } else if (a === '--') {
+      front.push('--');
+      for (let j = 0; j < rest.length; j++) front.push(rest[j]);
+      for (let j = i + 1; j < argv.length; j++) front.push(argv[j]);
+      return front;
+    } else if (isFlag(a, specs)) {
+      front.push(a);
+      valueNext = !a.includes('=');
+    } else rest.push(a);
+  }
+  for (let j = 0; j < rest.length; j++) front.push(rest[j]);
+  return front;
+}
+
+export function parseArgs(argv: string[], specs: FlagSpec[], what: string, reordered = false): Parsed {
+  if (reordered) argv = reorder(argv, specs);
   const flags: Parsed['flags'] = {};
   let i = 0;
   for (; i < argv.length; i++) {

@@ -12,6 +12,13 @@ export interface Globals {
 
 export interface Command {
   flags: FlagSpec[];
+  /**
+   * runc's argument count for the verb: `none`; `id` alone (the default);
+   * the id and at most a signal (kill); the id and a command for the
+   * process or ps(1), whose words are the command's own, flags or not
+   * (exec, ps: runc's SkipArgReorder).
+   */
+  args?: 'none' | 'id' | 'id+signal' | 'id+command';
   /** resolves to the exit status */
   run(globals: Globals, args: Parsed): Promise<number> | number;
 }
@@ -31,9 +38,16 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
 
 export const HELP: FlagSpec = { names: ['help', 'h'], type: 'bool' };
 
-/** The container id argument, with runc's error when it is missing. */
-export function requireArgs(args: Parsed, verb: string, count = 1): string {
-  if (args.rest.length < count)
-    throw new RuntimeError(`"${verb}" requires a minimum of ${count} argument${count > 1 ? 's' : ''}`);
+/** runc's checkArgs, in its words (exit status 1): the count the verb takes (Command.args). */
+export function checkArgCount(verb: string, cmd: Command, rest: string[]): void {
+  const kind = cmd.args ?? 'id';
+  const exactly = kind === 'none' ? 0 : kind === 'id' ? 1 : -1;
+  if (exactly >= 0 && rest.length !== exactly) throw new RuntimeError(`tsrunc: "${verb}" requires exactly ${exactly} argument(s)`);
+  if (rest.length < 1 && exactly < 0) throw new RuntimeError(`tsrunc: "${verb}" requires a minimum of 1 argument(s)`);
+  if (kind === 'id+signal' && rest.length > 2) throw new RuntimeError(`tsrunc: "${verb}" requires a maximum of 2 argument(s)`);
+}
+
+/** The container id: the first argument (runVerb has checked the count). */
+export function idArg(args: Parsed): string {
   return args.rest[0];
 }

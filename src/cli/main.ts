@@ -7,7 +7,7 @@ import { configureLog, logDebug, logError, type LogFormat } from '../util/log.ts
 import { defaultRoot } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
 import { out } from '../util/output.ts';
-import { GLOBAL_FLAGS, type Command, type Globals } from './command.ts';
+import { checkArgCount, GLOBAL_FLAGS, type Command, type Globals } from './command.ts';
 import { addon, addonLoaded } from '../addon.ts';
 import { ENGINE } from '../util/engine.ts';
 import state from './commands/state.ts';
@@ -76,9 +76,10 @@ function main(argv: string[]): number | Promise<number> {
 
 function runVerb(name: string, cmd: Command, flags: Parsed['flags'], args: string[]): number | Promise<number> {
   const globals: Globals = { root: (flags.root as string | undefined) ?? defaultRoot(), debug: flags.debug === true, rootless: flags.rootless as string | undefined, systemdCgroup: flags['systemd-cgroup'] === true };
-  const parsed = parseArgs(args, cmd.flags, name);
+  const parsed = parseArgs(args, cmd.flags, name, cmd.args !== 'id+command');
   if (debug) logDebug(`tsrunc ${VERSION} (${ENGINE}): ${name} ${JSON.stringify(args)}, root ${globals.root}`);
   if (parsed.flags.help) return verbHelp(name, cmd);
+  checkArgCount(name, cmd, parsed.rest);
   return cmd.run(globals, parsed);
 }
 

@@ -1,5 +1,5 @@
 import { createContainer } from '../../container/create.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { HELP, idArg, type Command } from '../command.ts';
 
 export const CREATE_FLAGS = [
   HELP,
@@ -14,7 +14,7 @@ export const CREATE_FLAGS = [
 const command: Command = {
   flags: [...CREATE_FLAGS],
   run(g, args) {
-    const id = requireArgs(args, 'create');
+    const id = idArg(args);
     const f = args.flags;
     createContainer({
       root: g.root,

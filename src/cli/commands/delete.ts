@@ -1,10 +1,10 @@
 import { remove } from '../../container/lifecycle.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { HELP, idArg, type Command } from '../command.ts';
 
 const command: Command = {
   flags: [HELP, { names: ['force', 'f'], type: 'bool' }],
   run(g, args) {
-    remove(g.root, requireArgs(args, 'delete'), args.flags.force === true);
+    remove(g.root, idArg(args), args.flags.force === true);
     return 0;
   },
 };

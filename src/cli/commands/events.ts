@@ -20,7 +20,7 @@ import { RuntimeError } from '../../util/errors.ts';
 import { logError } from '../../util/log.ts';
 import { out } from '../../util/output.ts';
 import { hasLine } from '../../util/text.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { HELP, idArg, type Command } from '../command.ts';
 
 // Go's units, micro as "us", U+00B5 or U+03BC. Escaped: dist/tsrunc must be ASCII (src/cli/boot.ts).
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, '\u00b5s': 1e-3, '\u03bcs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -51,7 +51,7 @@ const command: Command = {
   flags: [HELP, { names: ['interval'], type: 'string' }, { names: ['stats'], type: 'bool' }],
   // Not async: --stats runs without an await (src/cli/main.ts); the stream is a promise.
   run(g, args) {
-    const id = requireArgs(args, 'events');
+    const id = idArg(args);
     const given = args.flags.interval as string | undefined;
     const interval = given === undefined ? 5000 : parseDuration(given);
     if (interval <= 0) throw new RuntimeError('duration interval must be greater than 0');

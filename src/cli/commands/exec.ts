@@ -6,7 +6,7 @@ import { foreground } from '../../container/foreground.ts';
 import { peek } from '../../container/load.ts';
 import { ExitError } from '../../util/errors.ts';
 import type { Parsed } from '../args.ts';
-import { HELP, requireArgs, type Command, type Globals } from '../command.ts';
+import { HELP, idArg, type Command, type Globals } from '../command.ts';
 
 /** Everything up to the process's start (its exec). */
 async function start(g: Globals, args: Parsed, id: string): Promise<Execed> {
@@ -47,6 +47,7 @@ async function start(g: Globals, args: Parsed, id: string): Promise<Execed> {
 }
 
 const command: Command = {
+  args: 'id+command',
   flags: [
     HELP,
     { names: ['console-socket'], type: 'string' },
@@ -67,7 +68,7 @@ const command: Command = {
     { names: ['cgroup'], type: 'strings' },
   ],
   async run(g, args) {
-    const id = requireArgs(args, 'exec');
+    const id = idArg(args);
     let started: Execed;
     try {
       started = await start(g, args, id);

@@ -7,6 +7,7 @@ import { out } from '../../util/output.ts';
 import { HELP, type Command } from '../command.ts';
 
 const command: Command = {
+  args: 'none',
   flags: [HELP],
   run() {
     const doc = {

@@ -19,6 +19,7 @@ interface Row {
 }
 
 const command: Command = {
+  args: 'none',
   flags: [HELP, { names: ['quiet', 'q'], type: 'bool' }, { names: ['format', 'f'], type: 'string' }],
   run(g, args) {
     const rows: Row[] = [];

@@ -4,12 +4,12 @@ import { freezeCgroup } from '../../cgroups/freezer.ts';
 import { containerRecord } from '../../cgroups/record.ts';
 import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { HELP, idArg, type Command } from '../command.ts';
 
 const command: Command = {
   flags: [HELP],
   run(g, args) {
-    const { state, status } = load(g.root, requireArgs(args, 'pause'));
+    const { state, status } = load(g.root, idArg(args));
     if (status !== 'running' && status !== 'created') throw new RuntimeError('container not running');
     freezeCgroup(containerRecord(state));
     return 0;

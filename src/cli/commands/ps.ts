@@ -14,12 +14,13 @@ import { RuntimeError } from '../../util/errors.ts';
 import { errnoDescription } from '../../util/fs.ts';
 import { out } from '../../util/output.ts';
 import { words } from '../../util/text.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { HELP, idArg, type Command } from '../command.ts';
 
 const command: Command = {
+  args: 'id+command',
   flags: [HELP, { names: ['format', 'f'], type: 'string' }],
   run(g, args) {
-    const id = requireArgs(args, 'ps');
+    const id = idArg(args);
     const { state, status } = peek(g.root, id);
     // (Reading /proc/*/ns/pid of every process costs ~0.8 ms on a quiet host, one file of the cgroup far less.)
     const rec = cgroupRecord(state);

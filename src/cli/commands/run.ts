@@ -6,13 +6,13 @@ import { destroy } from '../../container/lifecycle.ts';
 import { startCreated } from '../../container/start.ts';
 import { ociState } from '../../state/status.ts';
 import { ContainerDir } from '../../state/store.ts';
-import { requireArgs, type Command } from '../command.ts';
+import { idArg, type Command } from '../command.ts';
 import { CREATE_FLAGS } from './create.ts';
 
 const command: Command = {
   flags: [...CREATE_FLAGS, { names: ['detach', 'd'], type: 'bool' }, { names: ['keep'], type: 'bool' }, { names: ['no-subreaper'], type: 'bool' }],
   async run(g, args) {
-    const id = requireArgs(args, 'run');
+    const id = idArg(args);
     const f = args.flags;
     const detach = f.detach === true;
     const { dir, state, consoleFd, waitingAtFifo, config } = createContainer({

@@ -7,6 +7,7 @@ import { RuntimeError } from '../../util/errors.ts';
 import { HELP, type Command } from '../command.ts';
 
 const command: Command = {
+  args: 'none',
   flags: [HELP, { names: ['bundle', 'b'], type: 'string' }, { names: ['rootless'], type: 'bool' }],
   run(_g, args) {
     const path = join((args.flags.bundle as string | undefined) ?? '.', 'config.json');

@@ -1,11 +1,11 @@
 import { start } from '../../container/start.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { HELP, idArg, type Command } from '../command.ts';
 
 const command: Command = {
   flags: [HELP],
   run(g, args) {
     // (A promise only of a failure: see start.)
-    return start(g.root, requireArgs(args, 'start')) ?? 0;
+    return start(g.root, idArg(args)) ?? 0;
   },
 };
 export default command;

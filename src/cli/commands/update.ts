@@ -13,7 +13,7 @@ import { cgroupRecord } from '../../cgroups/record.ts';
 import { load } from '../../container/load.ts';
 import { RuntimeError } from '../../util/errors.ts';
 import { logWarn } from '../../util/log.ts';
-import { HELP, requireArgs, type Command } from '../command.ts';
+import { HELP, idArg, type Command } from '../command.ts';
 
 const str = (name: string, ...aliases: string[]) => ({ names: [name, ...aliases], type: 'string' as const });
 
@@ -216,7 +216,7 @@ const command: Command = {
     str('mem-bw-schema'),
   ],
   run(g, args) {
-    const id = requireArgs(args, 'update');
+    const id = idArg(args);
     const f = args.flags;
     // Read (stdin may take as long as its writer likes) before the lock is
     // taken. By flags (runc's CLI), no await: the verb's first await sets up
