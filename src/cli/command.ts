@@ -13,10 +13,10 @@ export interface Globals {
 export interface Command {
   flags: FlagSpec[];
   /**
-   * runc's argument count for the verb: `none`; `id` alone (the default);
-   * the id and at most a signal (kill); the id and a command for the
-   * process or ps(1), whose words are the command's own, flags or not
-   * (exec, ps: runc's SkipArgReorder).
+   * The arguments the verb takes, as runc counts them: `none`; `id` alone
+   * (the default); the id and at most a signal (kill); the id and words of
+   * the process's command (exec) or ps(1)'s options (ps), which are theirs,
+   * flags or not: no reordering after the id (runc's SkipArgReorder).
    */
   args?: 'none' | 'id' | 'id+signal' | 'id+command';
   /** resolves to the exit status */
