@@ -822,15 +822,6 @@ void reset_signals() {
   for (int s = 1; s < NSIG; s++)
     if (settable(s)) sigaction(s, &sa, nullptr);
 
-  // execCPUAffinity's initial CPUs, for what the child does on its way in
-  // (runtime-spec: before the move into the container's cgroup, which on v1
-  // is the write just below; on v2 the child is born in it). Refused there
-  // (EINVAL: none of them in the cpuset the child is in), the setup runs
-  // where that cpuset lets it: a one-off setting that final ends anyway.
-  if (p->set_cpu_initial && syscall(SYS_sched_setaffinity, 0, sizeof p->cpu_initial, &p->cpu_initial) < 0 &&
-      errno != EINVAL)
-    fail(STEP_CPU_AFFINITY, 0);
-
   // Into the container's v1 cgroups first, so that everything the child
   // does is charged and limited there (see Plan::cgroup_tasks_fds).
   for (size_t i = 0; i < p->cgroup_tasks_fds.size(); i++) {
@@ -847,6 +838,17 @@ void reset_signals() {
     } while (n < 0 && errno == EINTR);
     if (n != 1) _exit(1);  // the parent gave up: leave quietly
   }
+  // execCPUAffinity's initial CPUs, for the setup from here on. The
+  // runtime-spec means them for before the move into the container's
+  // cgroup, but nothing of the child's runs there: it is born in the cgroup
+  // on v2, and on v1 writes itself into it first. Not before the go: a call
+  // that may fail writes errno, which is the parent's while memory is shared
+  // (spawn.cc, share_memory). Refused (EINVAL: none of them in the
+  // container's cpuset), the setup runs where the cpuset lets it: a one-off
+  // setting that final ends anyway.
+  if (p->set_cpu_initial && syscall(SYS_sched_setaffinity, 0, sizeof p->cpu_initial, &p->cpu_initial) < 0 &&
+      errno != EINVAL)
+    fail(STEP_CPU_AFFINITY, 0);
   // Until the exec this process runs Node's memory. Non-dumpable, no process
   // of the container can open its /proc/<pid>/exe (the host's node binary)
   // or its memory (CVE-2019-5736). The flag belongs to the memory: with

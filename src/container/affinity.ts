@@ -1,8 +1,10 @@
 // process.execCPUAffinity (runtime-spec 1.2): the CPUs an exec'd process runs
 // on. Not for the container's init (the spec makes it not applicable there,
-// so create accepts it and leaves init alone). The cloned child runs on
-// `initial` from its start, before it enters the container's cgroup, and
-// sets `final` once it has, just before its exec (addon/src/child.cc). With
+// so create accepts it and leaves init alone). The spec means `initial` for
+// the runtime's work before the process enters the container's cgroup;
+// tsrunc's child does none (it is born in the cgroup on v2, and writes itself
+// into it first on v1), so `initial` holds for its setup (namespaces, mounts,
+// user) and `final` from just before its exec on (addon/src/child.cc). With
 // `initial` alone the setting ends there too: the process may then run on
 // every CPU its cgroup allows, as with runc. Without the field, an exec'd
 // process keeps the CPUs tsrunc's caller gave it, as with runc 1.1.
