@@ -2,7 +2,7 @@
 // holds a container's lock while the container can keep it waiting, readers
 // take none, and every wait ends; exec exits 255 when its process cannot start.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -323,7 +323,7 @@ describe.skipIf(!isRoot)('exec exit statuses and --pid-file', () => {
   const dev = join(nodes, 'null');
   const devUsable = isRoot && spawnSync('mknod', ['-m', '666', dev, 'c', '1', '3']).status === 0 && spawnSync('sh', ['-c', `echo x > ${dev}`]).status === 0;
   afterAll(() => rmSync(nodes, { recursive: true, force: true }));
-  it.skipIf(!devUsable)('--pid-file naming a character device is written into, not replaced; a FIFO is refused before anything runs', () => {
+  it.skipIf(!devUsable)('--pid-file naming a character device is written into, not replaced; a FIFO, or a link to a device, is refused before anything runs', () => {
     const id = uid();
     try {
       expect(rt(root, ['run', '-d', '--pid-file', dev, '-b', makeBundle(['sleep', '100']), id])).toMatchObject({ code: 0, stderr: '' });
@@ -337,6 +337,12 @@ describe.skipIf(!isRoot)('exec exit statuses and --pid-file', () => {
       expect(r).toMatchObject({ code: 1, stderr: expect.stringContaining(`cannot write pid file ${fifo}: not a regular file`) });
       expect(rt(root, ['list', '-q']).stdout).not.toContain(other);
       expect(statSync(fifo).isFIFO()).toBe(true);
+      // A link to a device (as /dev/stdout is): neither replaced nor followed.
+      const link = join(nodes, 'link');
+      symlinkSync(dev, link);
+      const viaLink = rt(root, ['create', '--pid-file', link, '-b', makeBundle(['true']), other]);
+      expect(viaLink).toMatchObject({ code: 1, stderr: expect.stringContaining(`cannot write pid file ${link}: a symlink to what is not a regular file`) });
+      expect(lstatSync(link).isSymbolicLink()).toBe(true);
     } finally {
       rt(root, ['delete', '-f', id]);
     }

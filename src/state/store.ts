@@ -14,7 +14,7 @@
 // libuv opens every fd O_CLOEXEC, so no container's program inherits the lock;
 // a child of tsrunc does hold a copy until its exec, which is why exec spawns
 // its child with no lock held (see container/exec.ts).
-import { closeSync, exchangeSync, existsSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeAllSync, writeFileSync, constants as fsc } from '../util/fs.ts';
+import { closeSync, exchangeSync, existsSync, lstatSync, mkdirSync, statSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeAllSync, writeFileSync, constants as fsc } from '../util/fs.ts';
 import { dirname } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
@@ -199,16 +199,23 @@ export function checkPidFileDir(path: string): void {
  * Whether --pid-file names a character device (/dev/null, a terminal), which
  * is written into, as crun does: runc's rename would put a file in place of
  * the device node (as root, /dev/null for the whole host). A FIFO (whose
- * open would wait for a reader), a socket or a block device is refused.
- * Anything else, there or not, is for writeFileAtomic (a directory: the
- * rename fails and leaves it).
+ * open would wait for a reader), a socket or a block device is refused, and
+ * so is a symlink to anything but a regular file (`/dev/stdout`): neither
+ * replaced nor followed into a device. Anything else, there or not, is for
+ * writeFileAtomic (a directory: the rename fails and leaves it).
  */
 function pidFileIsDevice(path: string): boolean {
   let st;
   try {
-    st = statSync(path);
-  } catch {
-    return false;
+    st = lstatSync(path);
+    if (st.isSymbolicLink()) {
+      st = statSync(path);
+      if (!st.isFile()) throw new RuntimeError(`cannot write pid file ${path}: a symlink to what is not a regular file`);
+      return false;
+    }
+  } catch (e) {
+    if (e instanceof RuntimeError) throw e;
+    return false; // not there (or a dangling link): the rename says what is wrong, if anything
   }
   if (st.isFile() || st.isDirectory()) return false;
   if (st.isCharacterDevice()) return true;
@@ -220,7 +227,8 @@ export function writePidFile(path: string, pid: number): void {
   const device = pidFileIsDevice(path);
   try {
     if (!device) return writeFileAtomic(path, String(pid), 0o644);
-    const fd = openSync(path, fsc.O_WRONLY);
+    // O_NOFOLLOW: the device pidFileIsDevice saw, not a link put there since.
+    const fd = openSync(path, fsc.O_WRONLY | fsc.O_NOFOLLOW);
     try {
       writeAllSync(fd, String(pid));
     } finally {
