@@ -168,7 +168,7 @@ describe(`cgroups ${V}: placement`, opts, () => {
       // cpuset: a new directory's cpus and mems were filled from its parent's, or nothing could join.
       expect(read(`${mountOf('cpuset')}${parent}/cpuset.cpus`)).toBe(read(`${mountOf('cpuset')}/cpuset.cpus`));
     }
-    expect(rt(root, ['delete', '-f', id]).code).toBe(0);
+    expect(rt(root, ['delete', '-f', id])).toMatchObject({ code: 0, stderr: '' });
     for (const h of hierarchies) expect(existsSync(`${h.mountPoint}${parent}`)).toBe(false);
   });
 
