@@ -22,12 +22,16 @@ function specOf(specs: FlagSpec[], name: string): FlagSpec | undefined {
   return undefined;
 }
 
-/** Whether `a` names one of the flags, as urfave/cli's argIsFlag decides it (`-name`, `--name`, `--name=value`). */
-function isFlag(a: string, specs: FlagSpec[]): boolean {
-  if (a === '-' || a === '--' || !a.startsWith('-')) return false;
+/** `-name`, `--name` or `--name=value` split at its `=` (eq: -1 without one). Not a regex: each regex's first use compiles it (~0.06 ms under Bun), on every run. */
+function flagParts(a: string): { body: string; eq: number; name: string } {
   const body = a.slice(a.startsWith('--') ? 2 : 1);
   const eq = body.indexOf('=');
-  return specOf(specs, eq >= 0 ? body.slice(0, eq) : body) !== undefined;
+  return { body, eq, name: eq >= 0 ? body.slice(0, eq) : body };
+}
+
+/** Whether `a` names one of the flags, as urfave/cli's argIsFlag decides it. */
+function isFlag(a: string, specs: FlagSpec[]): boolean {
+  return a !== '-' && a !== '--' && a.startsWith('-') && specOf(specs, flagParts(a).name) !== undefined;
 }
 
 /**
@@ -74,10 +78,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], what: string, reord
       break;
     }
     if (!a.startsWith('-') || a === '-') break;
-    // Not a regex: each regex's first use compiles it (~0.06 ms under Bun), on every run.
-    const body = a.slice(a.startsWith('--') ? 2 : 1);
-    const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const { body, eq, name } = flagParts(a);
     const spec = specOf(specs, name);
     if (!spec) throw new RuntimeError(`${what}: flag provided but not defined: -${name}`);
     const key = spec.names[0];

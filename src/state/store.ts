@@ -205,17 +205,22 @@ export function checkPidFileDir(path: string): void {
  * writeFileAtomic (a directory: the rename fails and leaves it).
  */
 function pidFileIsDevice(path: string): boolean {
+  // Not there (or a dangling link): the rename says what is wrong, if anything.
   let st;
   try {
     st = lstatSync(path);
-    if (st.isSymbolicLink()) {
-      st = statSync(path);
-      if (!st.isFile()) throw new RuntimeError(`cannot write pid file ${path}: a symlink to what is not a regular file`);
+  } catch {
+    return false;
+  }
+  if (st.isSymbolicLink()) {
+    let target;
+    try {
+      target = statSync(path);
+    } catch {
       return false;
     }
-  } catch (e) {
-    if (e instanceof RuntimeError) throw e;
-    return false; // not there (or a dangling link): the rename says what is wrong, if anything
+    if (!target.isFile()) throw new RuntimeError(`cannot write pid file ${path}: a symlink to what is not a regular file`);
+    return false;
   }
   if (st.isFile() || st.isDirectory()) return false;
   if (st.isCharacterDevice()) return true;

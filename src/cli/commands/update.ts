@@ -76,13 +76,13 @@ async function fromFile(path: string): Promise<Resources> {
   }
   // The schema only where a document is given: building zod's schemas costs
   // several ms at load, which an update by flags (runc's CLI) does not pay.
-  const { parseResources } = await import('../../config/load.ts');
+  const { parseResources, ConfigError } = await import('../../config/load.ts');
   try {
     return parseResources(json);
   } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
     // runc's form, "resources: <path>: <reason>"; the document itself is the path "resources".
-    const { path, reason } = e as { path: string; reason: string };
-    throw new RuntimeError(`resources${path === 'resources' ? '' : `: ${path}`}: ${reason}`);
+    throw new RuntimeError(`resources${e.path === 'resources' ? '' : `: ${e.path}`}: ${e.reason}`);
   }
 }
 
