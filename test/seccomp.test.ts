@@ -92,6 +92,29 @@ describe.skipIf(!isRoot)('seccomp', () => {
     expect(either.stdout).toBe('l32=1\nl64=1\n');
   });
 
+  it('args: values above 2^53 are compared exactly, by run and by exec (from the config create keeps); past 2^64-1 refused', async () => {
+    // A mask of 2^63-1 keeps personality(8)'s bit, so linux32 is refused. As
+    // a double it would be 2^63, whose mask keeps nothing of 8: allowed.
+    const bigMask = (args: string[], value = '9223372036854775807') => {
+      const b = bundle(args, allowBut(['personality'], 'SCMP_ACT_ERRNO', { args: [{ index: 0, value: 12345, valueTwo: 8, op: 'SCMP_CMP_MASKED_EQ' }] }));
+      const p = join(b, 'config.json');
+      const text = readFileSync(p, 'utf8');
+      expect(text).toContain('"value": 12345');
+      writeFileSync(p, text.replace('"value": 12345', `"value": ${value}`));
+      return b;
+    };
+    const cmd = ['sh', '-c', 'linux32 true; echo l32=$?; linux64 true; echo l64=$?'];
+    expect(rt(root, ['run', '-b', bigMask(cmd), uid()])).toMatchObject({ code: 0, stdout: 'l32=1\nl64=0\n' });
+    const id = uid();
+    expect(rt(root, ['create', '-b', bigMask(['sleep', '60']), id])).toMatchObject({ code: 0 });
+    expect(rt(root, ['start', id]).code).toBe(0);
+    expect(rt(root, ['exec', id, ...cmd])).toMatchObject({ code: 0, stdout: 'l32=1\nl64=0\n' });
+    expect(rt(root, ['delete', '-f', id]).code).toBe(0);
+    const over = rt(root, ['run', '-b', bigMask(['true'], '18446744073709551616'), uid()]);
+    expect(over.code).not.toBe(0);
+    expect(over.stderr).toContain('linux.seccomp.syscalls[0].args[0].value: must be an integer between 0 and 18446744073709551615');
+  });
+
   it('SCMP_ACT_LOG and SCMP_ACT_ALLOW let the syscall through; flags are accepted; unknown names are skipped', () => {
     const seccomp = {
       defaultAction: 'SCMP_ACT_ALLOW',

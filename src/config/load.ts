@@ -11,6 +11,7 @@ import { join } from '../util/path.ts';
 import type { ZodMiniType, core } from 'zod/mini';
 import { readFileSync } from '../util/fs.ts';
 import { configSchema, linuxResourcesSchema, processSchema, type Config, type LinuxResources, type Process } from './schema.ts';
+import { parseConfigJson } from './json.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -147,7 +148,7 @@ export function loadConfig(bundleDir: string): RunnableConfig {
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseConfigJson(text);
   } catch (e) {
     throw new ConfigError('config.json', `invalid JSON: ${(e as Error).message}`);
   }

@@ -18,6 +18,7 @@
 // "reason" half of `<path>: <reason>`.
 
 import * as z from 'zod/mini';
+import { isExactInteger, type ExactInteger } from './json.ts';
 
 // Before any schema is built: an object schema probes, as it is made, whether
 // `new Function` works (for its JIT fast path), an eval we never use (one
@@ -609,11 +610,17 @@ export const linuxResourcesSchema = z.lazy(() =>
   }),
 );
 
+// A double, or above 2^53 the exact digits (config/json.ts), at most 2^64-1.
+const seccompArgValue = z.custom<number | ExactInteger>(
+  (v) => (isExactInteger(v) ? BigInt(v.rawJSON) <= 0xffffffffffffffffn : typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= U64_MAX),
+  { error: (iss) => (iss.input === undefined ? 'required' : 'must be an integer between 0 and 18446744073709551615') },
+);
+
 export const syscallArgSchema = z.lazy(() =>
   z.looseObject({
     index: uint32,
-    value: uint64,
-    valueTwo: oUint64,
+    value: seccompArgValue,
+    valueTwo: z.optional(seccompArgValue),
     op: z.enum(SECCOMP_OPERATORS),
   }),
 );

@@ -16,6 +16,7 @@
 // listenerPath over SCM_RIGHTS, sent by whichever process loaded the filter.
 import { closeSync, writeSync } from '../util/fs.ts';
 import { addon, type Addon } from '../addon.ts';
+import { isExactInteger, type ExactInteger } from '../config/json.ts';
 import type { Seccomp } from '../config/schema.ts';
 import { OCI_VERSION } from '../state/store.ts';
 import { RuntimeError } from '../util/errors.ts';
@@ -55,9 +56,10 @@ function errnoRet(value: number | undefined, action: string, where: string): num
   return value;
 }
 
-/** A JSON number as the uint64 the kernel compares (2^64-1 arrives as 2^64). */
-function u64(v: number | undefined): bigint {
+/** A seccomp argument value as the uint64 the kernel compares: exact digits above 2^53 (config/json.ts), and a double 2^64 (2^64-1 rounded) clamped. */
+function u64(v: number | ExactInteger | undefined): bigint {
   if (v === undefined) return 0n;
+  if (isExactInteger(v)) return BigInt(v.rawJSON);
   const b = BigInt(v);
   return b > U64_MAX ? U64_MAX : b;
 }

@@ -19,6 +19,7 @@ import { dirname } from '../util/path.ts';
 import { addon } from '../addon.ts';
 import type { RunnableConfig } from '../config/load.ts';
 import type { Hooks } from '../config/schema.ts';
+import { parseConfigJson } from '../config/json.ts';
 import { RuntimeError, notExist, unreadableState } from '../util/errors.ts';
 import { runningInUserNs } from '../util/userns.ts';
 
@@ -384,7 +385,7 @@ export class ContainerDir {
   readConfig(state: StoredState): RunnableConfig | undefined {
     if (state.config) return state.config;
     try {
-      return JSON.parse(readFileSync(this.configPath, 'utf8')) as RunnableConfig;
+      return parseConfigJson(readFileSync(this.configPath, 'utf8')) as RunnableConfig;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
