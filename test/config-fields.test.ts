@@ -329,6 +329,8 @@ describe.skipIf(!isRoot)('a null where a value may be absent (runc, in Go, takes
       writeFileSync(join(dir, 'p.json'), JSON.stringify({ args: ['echo', 'ran'], cwd: '/', env: ['PATH=/bin'], capabilities: null, rlimits: null, user: { uid: 0, gid: 0, additionalGids: null } }));
       expect(rt(root, ['exec', '-p', join(dir, 'p.json'), id])).toMatchObject({ code: 0, stdout: 'ran\n', stderr: '' });
       expect(rt(root, ['update', '-r', '-', id], { input: JSON.stringify({ memory: null, pids: { limit: 77 }, devices: null }) })).toMatchObject({ code: 0, stderr: '' });
+      // The document null itself: no change, as in runc.
+      expect(rt(root, ['update', '-r', '-', id], { input: 'null' })).toMatchObject({ code: 0, stderr: '' });
     } finally {
       rt(root, ['delete', '-f', id]);
     }

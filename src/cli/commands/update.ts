@@ -74,6 +74,8 @@ async function fromFile(path: string): Promise<Resources> {
   } catch (e) {
     throw new RuntimeError(`resources: ${(e as Error).message}`);
   }
+  // The document null changes nothing, as Go's decoder leaves runc's resources as they were.
+  if (json === null) return {};
   // The schema only where a document is given: building zod's schemas costs
   // several ms at load, which an update by flags (runc's CLI) does not pay.
   const { parseResources, ConfigError } = await import('../../config/load.ts');
