@@ -156,6 +156,18 @@ describe.skipIf(!isRoot)('process security', () => {
     expect(capHex(r.stdout, 'CapInh')).toBe(1n << 5n);
   });
 
+  it('capabilities: a name in any case is granted (as crun); one without CAP_, or unknown, is left out with a warning (as runc)', () => {
+    const names = ['cap_chown', 'Cap_Kill', 'AUDIT_WRITE', 'CAP_NO_SUCH_THING', '0'];
+    const r = run(['cat', '/proc/self/status'], (c) => {
+      c.process.capabilities = { bounding: names, effective: names, permitted: names };
+    });
+    expect(r.code).toBe(0);
+    expect(capHex(r.stdout, 'CapEff')).toBe((1n << 0n) | (1n << 5n));
+    expect(capHex(r.stdout, 'CapBnd')).toBe((1n << 0n) | (1n << 5n));
+    for (const n of ['AUDIT_WRITE', 'CAP_NO_SUCH_THING', '0']) expect(r.stderr).toContain(`ignoring unknown or unsupported capability \\"${n}\\"`);
+    expect(r.stderr).not.toContain('cap_chown');
+  });
+
   it('noNewPrivileges, umask, oomScoreAdj, rlimits', () => {
     const r = run(['sh', '-c', 'grep NoNewPrivs /proc/self/status; umask; cat /proc/self/oom_score_adj; ulimit -n; ulimit -Hn'], (c) => {
       c.process.noNewPrivileges = true;

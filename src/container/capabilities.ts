@@ -21,13 +21,17 @@ export function lastCap(): number {
 }
 
 /**
- * A capability this kernel does not know is left out with a warning, as newer
- * runc does, so that a config written for a newer kernel still runs.
+ * A name the kernel does not know is left out with a warning, as runc does,
+ * so that a config written for a newer kernel still runs (the spec: "MUST be
+ * logged as a warning"). The case of a name does not matter (`cap_chown`,
+ * libcap's text form, is CAP_CHOWN), as in crun; runc leaves such a name out.
+ * A name without the `CAP_` prefix, or a number, is unknown (runc and crun).
  */
 export function capMask(names: string[] | undefined, last: number): bigint {
   let mask = 0n;
   for (const name of names ?? []) {
-    const bit = CAPABILITY_NAMES.indexOf(name.replace(/^CAP_/, ''));
+    const upper = name.toUpperCase();
+    const bit = upper.startsWith('CAP_') ? CAPABILITY_NAMES.indexOf(upper.slice(4)) : -1;
     if (bit < 0 || bit > last) {
       logWarn(`ignoring unknown or unsupported capability "${name}"`);
       continue;

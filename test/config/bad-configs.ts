@@ -248,11 +248,11 @@ export const badConfigs: BadConfig[] = [
     message: /^linux\.maskedPaths\[\d+\]: must be an absolute path$/,
   },
   {
-    name: 'capability without CAP_ prefix',
+    name: 'capability not a string',
     mutate: (c) => {
-      c.process.capabilities.bounding[0] = 'AUDIT_WRITE';
+      c.process.capabilities.bounding[0] = 5;
     },
-    message: 'process.capabilities.bounding[0]: must be a capability name such as CAP_KILL',
+    message: 'process.capabilities.bounding[0]: must be a string',
   },
   {
     name: 'linux not an object',
