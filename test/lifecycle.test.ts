@@ -150,15 +150,16 @@ describe.skipIf(!isRoot)('lifecycle', () => {
 
 describe.skipIf(!isRoot)('the container', () => {
   it('has the configured hostname, env, cwd, uid and gid', () => {
-    const bundle = makeBundle(['sh', '-c', 'hostname; echo $FOO; pwd; id -u; id -g; id -G'], (c) => {
+    const bundle = makeBundle(['sh', '-c', 'hostname; echo $FOO; pwd; id -u; id -g; id -G; grep Groups /proc/self/status'], (c) => {
       c.hostname = 'boxy';
       c.process.env.push('FOO=bar baz');
       c.process.cwd = '/tmp';
-      c.process.user = { uid: 1000, gid: 1001, additionalGids: [1002] };
+      // A gid given twice is one supplementary group, as in runc.
+      c.process.user = { uid: 1000, gid: 1001, additionalGids: [1003, 1002, 1003] };
     });
     const r = rt(root, ['run', '-b', bundle, uid()]);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toBe('boxy\nbar baz\n/tmp\n1000\n1001\n1001 1002\n');
+    expect(r.stdout).toBe('boxy\nbar baz\n/tmp\n1000\n1001\n1001 1002 1003\nGroups:\t1002 1003 \n');
   });
 
   it('is pid 1 in its own pid namespace', () => {

@@ -297,7 +297,8 @@ export function planProcess(proc: Process, opts: ProcessOptions) {
     noNewPrivileges: proc.noNewPrivileges === true,
     uid: user.uid,
     gid: user.gid,
-    additionalGids: user.additionalGids ?? [],
+    // Each once, as runc passes them to setgroups (the kernel would keep duplicates).
+    additionalGids: [...new Set(user.additionalGids ?? [])],
     // Without user.umask the caller's stays (config.md: SHOULD NOT change it).
     umask: user.umask ?? callerUmask(),
     // The LSM labels take effect at the exec of the user's program.
