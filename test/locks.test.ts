@@ -254,6 +254,9 @@ describe.skipIf(!isRoot)('exec exit statuses and --pid-file', () => {
       expect(pf.stderr).not.toContain('.tmp');
       expect(rt(root, ['exec', id, 'ls', marker]).code).not.toBe(0);
       expect(rt(root, ['exec', 'locks-never-was', 'true'])).toMatchObject({ code: 255, stderr: expect.stringContaining('exec failed: container does not exist') });
+      // What config.json may not say, the flags may not either (runc refuses both).
+      expect(rt(root, ['exec', '-e', 'FOO', id, 'true'])).toMatchObject({ code: 255, stderr: expect.stringContaining('exec failed: invalid --env \\"FOO\\": must be in the form KEY=value') });
+      expect(rt(root, ['exec', '--cwd', 'tmp', id, 'true'])).toMatchObject({ code: 255, stderr: expect.stringContaining('exec failed: invalid --cwd \\"tmp\\": must be an absolute path') });
       if (freezer) {
         expect(rt(root, ['pause', id]).code).toBe(0);
         expect(rt(root, ['exec', id, 'true'])).toMatchObject({ code: 255, stderr: expect.stringContaining('exec failed: cannot exec in a paused container') });

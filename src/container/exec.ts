@@ -170,9 +170,16 @@ export function execProcessSpec(
   p.args = f.args;
   p.terminal = f.tty;
   const env = new Map((p.env ?? []).map((e) => [e.split('=')[0], e] as const));
-  for (const e of f.env) env.set(e.split('=')[0], e);
+  // What config.json's schema refuses, the flags may not give either (runc refuses both too).
+  for (const e of f.env) {
+    if (!e.includes('=')) throw new RuntimeError(`invalid --env ${JSON.stringify(e)}: must be in the form KEY=value`);
+    env.set(e.split('=')[0], e);
+  }
   p.env = [...env.values()];
-  if (f.cwd) p.cwd = f.cwd;
+  if (f.cwd) {
+    if (!f.cwd.startsWith('/')) throw new RuntimeError(`invalid --cwd ${JSON.stringify(f.cwd)}: must be an absolute path`);
+    p.cwd = f.cwd;
+  }
   if (f.user) {
     const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
     if (!m) throw new RuntimeError(`invalid --user ${JSON.stringify(f.user)}: want uid[:gid]`);
