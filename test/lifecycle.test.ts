@@ -220,6 +220,10 @@ describe.skipIf(!isRoot)('spec and --version', () => {
     const again = rt(root, ['spec'], { cwd: dir });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('config.json exists');
+    // A bundle directory that is not there: the error names config.json there, not a temporary file.
+    const missing = rt(root, ['spec', '-b', join(dir, 'nope')]);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining(`no such file or directory, open '${join(dir, 'nope', 'config.json')}'`) });
+    expect(missing.stderr).not.toContain('.tmp');
   });
 
   it('--version names the runtime and the spec version', () => {

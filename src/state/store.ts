@@ -111,7 +111,13 @@ export function listIds(root: string): string[] {
  */
 export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode });
+  try {
+    writeFileSync(tmp, data, { mode });
+  } catch (e) {
+    // The caller named path: the error names it too, not our temporary name.
+    if (e instanceof Error) e.message = e.message.replace(tmp, path);
+    throw e;
+  }
   try {
     renameSync(tmp, path);
   } catch (e) {
