@@ -4,6 +4,8 @@
 #   1. npm test              unit tests, real containers, spec-tests on tsrunc (cgroup v1 host),
 #                            on dist/tsrunc (the Bun executable tsrunc ships as)
 #   1b. npm test on Node     the same on dist/tsrunc-node, the Node build (Node 22+ stays a target)
+#   1c. npm test on Node 22  the same on a copy of the Node build whose Node is 22, the oldest the
+#                            package takes (scripts/test-node22.sh; Node 22 from the registry, once)
 #   2. spec-tests --compare  the conformance suite on tsrunc, runc and crun, side by side
 #   3. npm run test:engines  podman, containerd and dockerd running tsrunc (and runc)
 #   4. npm run test:v2       the cgroup tests again, in a qemu guest with pure cgroup v2
@@ -56,6 +58,7 @@ failure_summary() {
 
 stage 'tests (npm test)' npm test
 stage 'tests on the Node build (dist/tsrunc-node)' env TSRUNC_BIN="$PWD/dist/tsrunc-node" npm test
+stage 'tests on Node 22 (the Node build)' bash scripts/test-node22.sh
 # runc's and crun's columns are there for comparison; only tsrunc's result
 # decides the stage (crun's poststop-hook namespace check is flaky under the
 # unshare wrapper this hybrid host needs): a compare that fails is followed by
