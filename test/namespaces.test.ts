@@ -1,5 +1,5 @@
 // Planning namespaces: flags, joins (user first), and a type the kernel lacks;
-// joining a mount namespace by path, in real containers.
+// joining a mount namespace by path, in real containers; a path setns would refuse.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,5 +82,21 @@ describe.skipIf(!isRoot)('a mount namespace joined by path', () => {
     const r = rt(root, ['run', '-b', makeBundle(['true'], (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount'))), uid('mounts')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/needs a mount namespace|requires a mount namespace/);
+  });
+});
+
+describe.skipIf(!isRoot)('a namespace path that setns would refuse', () => {
+  const root = stateRoot();
+  afterAll(() => cleanup(root));
+  // Said before anything exists, with the path and the types, where setns(2)
+  // in the child could only say EINVAL.
+  it('a namespace of another type, or a file that is none, is refused by path and type', () => {
+    const joining = (type: string, path: string) => makeBundle(['true'], (c) => (c.linux.namespaces = [...c.linux.namespaces.filter((n: any) => n.type !== type), { type, path }]));
+    const other = rt(root, ['run', '-b', joining('ipc', '/proc/self/ns/net'), uid('nspath')]);
+    expect(other).toMatchObject({ code: 1, stderr: expect.stringContaining('open namespace /proc/self/ns/net: a network namespace, not ipc') });
+    const none = rt(root, ['run', '-b', joining('network', rootfs), uid('nspath')]);
+    expect(none).toMatchObject({ code: 1, stderr: expect.stringContaining(`open namespace ${rootfs}: not a namespace`) });
+    // The right type still joins.
+    expect(rt(root, ['run', '-b', joining('ipc', '/proc/self/ns/ipc'), uid('nspath')])).toMatchObject({ code: 0, stderr: '' });
   });
 });

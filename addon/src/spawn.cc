@@ -11,7 +11,9 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/nsfs.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -78,6 +80,20 @@ __asm__(
 namespace tsrunc {
 
 namespace {
+// config-linux.md's name of a CLONE_NEW* namespace type.
+std::string ns_name(int nstype) {
+  switch (nstype) {
+    case CLONE_NEWNS: return "mount";
+    case CLONE_NEWCGROUP: return "cgroup";
+    case CLONE_NEWUTS: return "uts";
+    case CLONE_NEWIPC: return "ipc";
+    case CLONE_NEWUSER: return "user";
+    case CLONE_NEWPID: return "pid";
+    case CLONE_NEWNET: return "network";
+    case CLONE_NEWTIME: return "time";
+    default: return "unknown (" + std::to_string(nstype) + ")";
+  }
+}
 
 std::string str(const Napi::Object& o, const char* key, bool* present = nullptr) {
   Napi::Value v = o.Get(key);
@@ -428,9 +444,18 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   each(o, "joinNamespaces", [&](Napi::Value v) {
     Napi::Object j = v.As<Napi::Object>();
     std::string path = str(j, "path");
+    int nstype = (int)num(j, "nstype", 0);
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw_errno(env, "open namespace " + path, errno);
-    p->joins.push_back({move_above(env, fd, min_fd), (int)num(j, "nstype", 0)});
+    // What setns(2) would refuse with a bare EINVAL in the child, said here
+    // with the path and both types: a file that is no namespace, or one of
+    // another type than the config's entry.
+    int actual = ioctl(fd, NS_GET_NSTYPE);
+    if (actual < 0 || (nstype && actual != nstype)) {
+      close(fd);
+      throw Napi::Error::New(env, "open namespace " + path + ": " + (actual < 0 ? std::string("not a namespace") : "a " + ns_name(actual) + " namespace, not " + ns_name(nstype)));
+    }
+    p->joins.push_back({move_above(env, fd, min_fd), nstype});
   });
   bool has_cgroup;
   std::string cgroup_dir = str(o, "cgroupDir", &has_cgroup);
