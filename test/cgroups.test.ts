@@ -11,7 +11,7 @@
 // start few containers, wait with generous deadlines (a passing wait ends as
 // soon as its condition holds) and have long timeouts.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -748,7 +748,7 @@ describe(`cgroups ${V}: pause, resume, update, exec, kill --all`, opts, () => {
 
   // runtime-spec 1.2's process.execCPUAffinity, for exec'd processes only:
   // initial until the process is in the container's cgroup, final from then
-  // on; initial alone ends there (every CPU of the cpuset, as runc). Run under
+  // on; initial alone ends with the reset (every CPU of the cpuset). Run under
   // `taskset`, so that a process left on tsrunc's CPUs, or on initial's, shows.
   it("exec: process.execCPUAffinity's final CPUs (from config.json or --process), every CPU of the cpuset after an initial alone, an error for final CPUs outside it; init is left alone", (t) => {
     const online = cpuList(read('/sys/devices/system/cpu/online'));
@@ -787,6 +787,41 @@ describe(`cgroups ${V}: pause, resume, update, exec, kill --all`, opts, () => {
       // A list that is no list is refused by create, as by exec, with its path.
       const bad = rt(root, ['create', '-b', makeBundle(['true'], (c) => (c.process.execCPUAffinity = { final: '3-1' })), uid()]);
       expect(bad).toMatchObject({ code: 1, stderr: expect.stringContaining('process.execCPUAffinity.final: \\"3-1\\": invalid CPU range') });
+    } finally {
+      rt(root, ['delete', '-f', id]);
+    }
+  });
+
+  // Not the CPUs of tsrunc's caller (an engine under a systemd unit with
+  // CPUAffinity=, here `taskset`): since Linux 6.2 joining a cpuset cgroup no
+  // longer resets them, so tsrunc does (src/container/affinity.ts).
+  it("a container's processes run on every CPU of its cpuset, not on its caller's: run, create and start, exec", (t) => {
+    const online = cpuList(read('/sys/devices/system/cpu/online'));
+    if (online.length < 2) t.skip(`needs two online CPUs (this host: ${online.join(',')})`);
+    if (spawnSync('taskset', ['-c', String(online[0]), 'true']).status !== 0) t.skip('needs taskset(1)');
+    const allowed = (out: string) => cpuList(/Cpus_allowed_list:\s*(\S+)/.exec(out)?.[1] ?? '');
+    // Output to files: a created container's init keeps the stdio create had.
+    const io = mkdtempSync(join(tmpdir(), 'tsrunc-affinity-io-'));
+    const under = (args: string[]) => {
+      const [out, err] = [openSync(join(io, 'out'), 'w+'), openSync(join(io, 'err'), 'w+')];
+      try {
+        const r = spawnSync('taskset', ['-c', String(online[0]), runtime, '--root', root, ...args], { stdio: ['ignore', out, err], timeout: 30_000 });
+        return { code: r.status, stdout: readFileSync(join(io, 'out'), 'utf8'), stderr: readFileSync(join(io, 'err'), 'utf8') };
+      } finally {
+        closeSync(out);
+        closeSync(err);
+      }
+    };
+    const grep = ['grep', 'Cpus_allowed_list', '/proc/self/status'];
+    const run = under(['run', '-b', makeBundle(grep), uid()]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(allowed(run.stdout), 'run').toEqual(online);
+    const id = uid();
+    expect(under(['create', '-b', makeBundle(['sleep', '1000']), id])).toMatchObject({ code: 0, stderr: '' });
+    try {
+      expect(under(['start', id])).toMatchObject({ code: 0, stderr: '' });
+      expect(allowed(readFileSync(`/proc/${state(root, id).pid}/status`, 'utf8')), 'init').toEqual(online);
+      expect(allowed(under(['exec', id, ...grep]).stdout), 'exec').toEqual(online);
     } finally {
       rt(root, ['delete', '-f', id]);
     }

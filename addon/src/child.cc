@@ -989,11 +989,17 @@ void reset_signals() {
               p->sched_runtime, p->sched_deadline, p->sched_period};
     if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(STEP_SCHEDULER);
   }
-  // execCPUAffinity's final CPUs (or every CPU, ending an initial set alone),
-  // now that the process is in the container's cgroup; kept across the exec.
-  // Before the seccomp filter: tsrunc's own work does not depend on it.
-  if (p->set_cpu_final && syscall(SYS_sched_setaffinity, 0, sizeof p->cpu_final, &p->cpu_final) < 0)
-    fail(STEP_CPU_AFFINITY, 1);
+  // execCPUAffinity's final CPUs, or else every CPU the cgroup's cpuset has
+  // (not those of tsrunc's caller: src/container/affinity.ts), now that the
+  // process is in the container's cgroup; kept across the exec. Before the
+  // seccomp filter: tsrunc's own work does not depend on it. The reset cannot
+  // be refused for its CPUs (the kernel keeps the cpuset's); where it fails
+  // otherwise, the process keeps its CPUs, as it did before the reset was.
+  if (p->set_cpu_final) {
+    if (syscall(SYS_sched_setaffinity, 0, sizeof p->cpu_final, &p->cpu_final) < 0) fail(STEP_CPU_AFFINITY, 1);
+  } else if (p->cpu_reset) {
+    syscall(SYS_sched_setaffinity, 0, sizeof p->cpu_all, p->cpu_all);
+  }
   // From here to the exec of tsrunc-init, the order is set by the seccomp
   // filter (see seccomp.cc): without no_new_privs the child loads it, which
   // needs CAP_SYS_ADMIN, so the process keeps CAP_SYS_ADMIN in its effective

@@ -183,6 +183,12 @@ struct Plan {
   // process.execCPUAffinity (exec only; child.cc says when each applies).
   bool set_cpu_initial = false, set_cpu_final = false;
   cpu_set_t cpu_initial, cpu_final;
+  // Without a final set: every CPU, which the kernel narrows to the cgroup's
+  // cpuset (src/container/affinity.ts). 8192 CPUs, the most x86-64 kernels
+  // are built for: a mask of glibc's 1024 would keep a larger machine's
+  // processes off its CPUs past 1023.
+  bool cpu_reset = false;
+  unsigned long cpu_all[8192 / (8 * sizeof(unsigned long))];
 
   bool apply_caps = false;
   unsigned long long cap_bounding = 0, cap_effective = 0, cap_permitted = 0,

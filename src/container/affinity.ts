@@ -1,13 +1,23 @@
-// process.execCPUAffinity (runtime-spec 1.2): the CPUs an exec'd process runs
-// on. Not for the container's init (the spec makes it not applicable there,
-// so create accepts it and leaves init alone). The spec means `initial` for
-// the runtime's work before the process enters the container's cgroup;
-// tsrunc's child does none (it is born in the cgroup on v2, and writes itself
-// into it first on v1), so `initial` holds for its setup (namespaces, mounts,
-// user) and `final` from just before its exec on (addon/src/child.cc). With
-// `initial` alone the setting ends there too: the process may then run on
-// every CPU its cgroup allows, as with runc. Without the field, an exec'd
-// process keeps the CPUs tsrunc's caller gave it, as with runc 1.1.
+// CPU affinity of a container's processes.
+//
+// Every process tsrunc starts in a container, init and exec'd alike, ends its
+// setup with its affinity reset to every CPU, which the kernel narrows to the
+// cpuset of the container's cgroup (cpuReset). Without that it would keep the
+// CPUs of tsrunc's caller: an engine run by a systemd unit with CPUAffinity=
+// would pin its containers there. Moving into a cpuset cgroup used to reset a
+// process's affinity, but since Linux 6.2 (da019032819a, "sched: Enforce user
+// requested affinity") the kernel keeps what the process asked for. runc (1.2.7,
+// 1.3.1 and later) and crun (1.10 and later) reset it too; runc 1.1.5 and
+// crun 1.8.1, this host's, do not.
+//
+// process.execCPUAffinity (runtime-spec 1.2) sets it for an exec'd process
+// instead. Not for the container's init (the spec makes it not applicable
+// there, so create accepts it and leaves init with the reset). The spec means
+// `initial` for the runtime's work before the process enters the container's
+// cgroup; tsrunc's child does none (it is born in the cgroup on v2, and writes
+// itself into it first on v1), so `initial` holds for its setup (namespaces,
+// mounts, user) and `final` from just before its exec on (addon/src/child.cc).
+// With `initial` alone the setup ends with the reset, as with runc.
 import type { Process } from '../config/schema.ts';
 import { RuntimeError } from '../util/errors.ts';
 
@@ -31,15 +41,9 @@ export function parseCpuList(text: string, what: string): number[] | undefined {
   return cpus.length ? cpus : undefined;
 }
 
-/** The exec child's masks: cpuInitial from its start, cpuFinal before its exec. */
-export function planExecCpuAffinity(aff: Process['execCPUAffinity']): { cpuInitial?: number[]; cpuFinal?: number[] } {
-  if (!aff) return {};
-  const cpuInitial = aff.initial === undefined ? undefined : parseCpuList(aff.initial, 'process.execCPUAffinity.initial');
-  let cpuFinal = aff.final === undefined ? undefined : parseCpuList(aff.final, 'process.execCPUAffinity.final');
-  if (cpuInitial && !cpuFinal) {
-    // Every CPU: the kernel keeps those of the cgroup's cpuset.
-    cpuFinal = [];
-    for (let c = 0; c < CPU_SETSIZE; c++) cpuFinal.push(c);
-  }
-  return { cpuInitial, cpuFinal };
+/** The exec child's affinity: cpuInitial from its start, then cpuFinal before its exec, or else the reset. */
+export function planExecCpuAffinity(aff: Process['execCPUAffinity']): { cpuInitial?: number[]; cpuFinal?: number[]; cpuReset?: true } {
+  const cpuInitial = aff?.initial === undefined ? undefined : parseCpuList(aff.initial, 'process.execCPUAffinity.initial');
+  const cpuFinal = aff?.final === undefined ? undefined : parseCpuList(aff.final, 'process.execCPUAffinity.final');
+  return cpuFinal ? { cpuInitial, cpuFinal } : { cpuInitial, cpuReset: true };
 }

@@ -271,6 +271,8 @@ export function buildPlan(config: RunnableConfig, opts: PlanOptions) {
       value: String(value),
     })),
     ...planProcess(proc, { ...opts, seccomp: linux.seccomp }),
+    // Not the caller's CPUs: every CPU the container's cpuset has (affinity.ts).
+    cpuReset: true,
     mountConsole: proc.terminal === true,
     personality: linux.personality ? PERSONALITY_DOMAIN[linux.personality.domain] : undefined,
     keyring: opts.keyring,
