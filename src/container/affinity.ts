@@ -6,9 +6,10 @@
 // CPUs of tsrunc's caller: an engine run by a systemd unit with CPUAffinity=
 // would pin its containers there. Moving into a cpuset cgroup used to reset a
 // process's affinity, but since Linux 6.2 (da019032819a, "sched: Enforce user
-// requested affinity") the kernel keeps what the process asked for. runc (1.2.7,
-// 1.3.1 and later) and crun (1.10 and later) reset it too; runc 1.1.5 and
-// crun 1.8.1, this host's, do not.
+// requested affinity") the kernel keeps what the process asked for. runc
+// (since 1.3.1, runc#4858, and its 1.2 branch's backport) and crun (since late
+// 2023, crun#1315) reset it too; runc 1.1.5 and crun 1.8.1, this host's, do
+// not.
 //
 // process.execCPUAffinity (runtime-spec 1.2) sets it for an exec'd process
 // instead. Not for the container's init (the spec makes it not applicable
