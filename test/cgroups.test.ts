@@ -642,6 +642,29 @@ describe(`cgroups ${V}: pause, resume, update, exec, kill --all`, opts, () => {
     for (const d of allDirs(id)) expect(existsSync(d), d).toBe(false);
   });
 
+  // The memory limit is written before the cpu values on v1 and v2 alike: a
+  // period the kernel refuses comes after a limit it took.
+  it('update that the kernel refuses part of leaves the limits the container had (applied again), and its state', () => {
+    const id = uid();
+    const MiB = 1024 * 1024;
+    const bundle = makeBundle(['sleep', '100'], (c) => (c.linux.resources = { ...c.linux.resources, memory: { limit: 200 * MiB } }));
+    expect(rt(root, ['run', '-d', '-b', bundle, id])).toMatchObject({ code: 0, stderr: '' });
+    try {
+      const limit = () => read(`${dirOf('memory', id)}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`);
+      expect(limit()).toBe(String(200 * MiB));
+      const r = rt(root, ['update', '--memory', '100M', '--cpu-period', '1', id]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('failed to write \\"1\\"');
+      expect(r.stderr).not.toContain('setting back');
+      expect(limit(), 'after the refused update').toBe(String(200 * MiB));
+      // The next update starts from the same limits.
+      expect(rt(root, ['update', '--memory', '150M', id])).toMatchObject({ code: 0, stderr: '' });
+      expect(limit()).toBe(String(150 * MiB));
+    } finally {
+      rt(root, ['delete', '-f', id]);
+    }
+  });
+
   it('update: --cpu-period, --cpu-quota, --cpuset-cpus, --cpu-rt-period and --cpu-rt-runtime each land, alone and in pairs, whatever order the kernel needs; a value the kernel refuses fails with runc\'s message and changes nothing', async (t) => {
     const id = uid();
     expect(rt(root, ['run', '-d', '-b', makeBundle(['sleep', '100']), id]).code).toBe(0);

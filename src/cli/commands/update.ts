@@ -178,19 +178,29 @@ function apply(root: string, id: string, f: Record<string, unknown>, update: Res
   if (record.version === 1 && merged.unified && Object.keys(merged.unified).length) throw new RuntimeError('invalid configuration: cannot use unified on cgroup v1');
   // What create refuses on v2 (planCgroup), update refuses too, rather than drop it.
   if (record.version === 2 && (update.cpu?.realtimePeriod || update.cpu?.realtimeRuntime)) throw new RuntimeError('--cpu-rt-period and --cpu-rt-runtime are not supported on cgroup v2');
-  const done = () => {
+  const applyWith = (manager: { apply(r: Resources): void }) => {
+    try {
+      manager.apply(merged);
+    } catch (e) {
+      // A value the kernel refuses may come after values it took (memory is
+      // written before cpu): the limits the container had are applied again,
+      // so that a failed update leaves them as its state says. (runc 1.1.5
+      // tries too, but with the new values.) A limit the container had never
+      // set stays as written.
+      try {
+        manager.apply(record.resources ?? {});
+      } catch (again) {
+        logWarn(`setting back the container's limits failed: ${(again as Error).message}; its cgroup and its state may disagree`);
+      }
+      throw e;
+    }
     state.cleanup = { ...state.cleanup, cgroup: { ...record, resources: merged } };
     dir.write(state);
     return 0;
   };
   // The systemd driver's manager (D-Bus, unit properties) only for its containers: cgroups/open.ts.
-  if (record.systemd)
-    return import('../../cgroups/systemd.ts').then(({ SystemdManager }) => {
-      new SystemdManager(record).apply(merged);
-      return done();
-    });
-  openCgroupfs(record).apply(merged);
-  return done();
+  if (record.systemd) return import('../../cgroups/systemd.ts').then(({ SystemdManager }) => applyWith(new SystemdManager(record)));
+  return applyWith(openCgroupfs(record));
 }
 
 const command: Command = {
