@@ -352,7 +352,7 @@ std::unique_ptr<Plan> read_plan(Napi::Env env, const Napi::Object& o) {
   p->set_cpu_initial = cpus(o, "cpuInitial", &p->cpu_initial);
   p->set_cpu_final = cpus(o, "cpuFinal", &p->cpu_final);
   p->cpu_reset = o.Get("cpuReset").ToBoolean();
-  memset(p->cpu_all, 0xff, sizeof p->cpu_all);
+  if (p->cpu_reset) memset(p->cpu_all, 0xff, sizeof p->cpu_all);
   p->hostname = str(o, "hostname", &p->has_hostname);
   p->domainname = str(o, "domainname", &p->has_domainname);
   p->rootfs = str(o, "rootfs", &p->setup_rootfs);
