@@ -22,3 +22,18 @@ describe('addon: functions by name', () => {
     expect(() => nativeFunction('toString')).toThrow("tsrunc's addon has no function toString");
   });
 });
+
+describe('addon: pidfds', () => {
+  // An init that died and was reaped can have its pid taken at once by a
+  // thread of another process; pidfd_open then says EINVAL (6.1) or ENOENT
+  // (6.18), not ESRCH (delete -f failed on it in the v2 guest:
+  // "pidfd_open: Invalid argument").
+  it('pidfdWait: a pid that names a thread, not a process, is a process gone', () => {
+    const tid = readdirSync('/proc/self/task').map(Number).find((t) => t !== process.pid);
+    expect(tid, 'a thread of this process besides its main one').toBeDefined();
+    const pidfdWait = nativeFunction('pidfdWait') as (pid: number, timeoutMs: number) => boolean;
+    expect(pidfdWait(tid!, 0)).toBe(true);
+    // This process itself is no process gone.
+    expect(pidfdWait(process.pid, 0)).toBe(false);
+  });
+});

@@ -95,6 +95,13 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// pidfd_open(pid, 0)'s errors for a pid that names no process: ESRCH (no
+// such pid), and where the number now names a thread of another process
+// (pidfd_open is for thread-group leaders), EINVAL on Linux 6.1 and ENOENT
+// on 6.18 (both seen): an init that died and was reaped, its pid taken by a thread
+// at once, as happens under load.
+bool no_such_process(int err) { return err == ESRCH || err == EINVAL || err == ENOENT; }
+
 // Lets a created container run: opening the exec fifo for reading releases
 // tsrunc-init's blocking open for writing; after the startContainer hooks it
 // writes "0", or why they failed. Returns true, that reason, or false when
@@ -109,7 +116,7 @@ Napi::Value OpenExecFifo(const Napi::CallbackInfo& info) {
   // once) before we look: its "0" in the fifo is what counts then.
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) {
-    if (errno == ESRCH) return Napi::Boolean::New(env, false);
+    if (no_such_process(errno)) return Napi::Boolean::New(env, false);
     throw errno_error(env, "pidfd_open", errno);
   }
   int fifo = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -162,7 +169,7 @@ Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
   int timeout = info[1].As<Napi::Number>().Int32Value();
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) {
-    if (errno == ESRCH) return Napi::Boolean::New(env, true);
+    if (no_such_process(errno)) return Napi::Boolean::New(env, true);
     throw errno_error(env, "pidfd_open", errno);
   }
   struct pollfd pfd = {pidfd, POLLIN, 0};
