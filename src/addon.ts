@@ -75,7 +75,14 @@ export interface Addon {
   mkfifo(path: string, mode: number): void;
   /** true: started; a string: why the startContainer hooks failed; false: init died */
   openExecFifo(path: string, pid: number): boolean | string;
+  /** our own child gone (true) or still there after timeoutMs; another process's pid: pidfdOpen */
   pidfdWait(pid: number, timeoutMs: number): boolean;
+  /** a pidfd on the process with that pid now, -1 if none (check it is the one meant, then signal through it) */
+  pidfdOpen(pid: number): number;
+  /** pidfd_send_signal: false when the process has exited */
+  pidfdSignal(pidfd: number, signal: number): boolean;
+  /** true when the pidfd's process is gone, false after timeoutMs */
+  pidfdPoll(pidfd: number, timeoutMs: number): boolean;
   tryWait(pid: number): ExitStatus | null;
   reap(pid: number): void;
   /** _exit(2): leaves without Node's teardown */

@@ -161,8 +161,19 @@ Napi::Value OpenExecFifo(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// pidfdWait(pid, timeoutMs) -> true when the process is gone (any process,
-// not only our children: created containers belong to whoever reaps them).
+// Polls a pidfd until its process is gone (true) or timeoutMs passes (false).
+bool poll_pidfd(int pidfd, int timeout) {
+  struct pollfd pfd = {pidfd, POLLIN, 0};
+  int r;
+  do {
+    r = poll(&pfd, 1, timeout);
+  } while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+// pidfdWait(pid, timeoutMs) -> true when the process is gone. For our own
+// children only: their pid stays theirs until we reap them. Another
+// process's pid can be freed and taken between any two calls: pidfdOpen.
 Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int pid = info[0].As<Napi::Number>().Int32Value();
@@ -172,13 +183,45 @@ Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
     if (no_such_process(errno)) return Napi::Boolean::New(env, true);
     throw errno_error(env, "pidfd_open", errno);
   }
-  struct pollfd pfd = {pidfd, POLLIN, 0};
-  int r;
-  do {
-    r = poll(&pfd, 1, timeout);
-  } while (r < 0 && errno == EINTR);
+  bool gone = poll_pidfd(pidfd, timeout);
   close(pidfd);
-  return Napi::Boolean::New(env, r > 0);
+  return Napi::Boolean::New(env, gone);
+}
+
+// pidfdOpen(pid) -> a pidfd (close-on-exec), or -1 when no process has that
+// pid. The pidfd names that very process for as long as it is open: once
+// the caller has checked through /proc that it is the one meant (its start
+// time), signals sent through it cannot reach a process that took the pid
+// since (the container's init, which another process reaps: kill, delete).
+Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pid = info[0].As<Napi::Number>().Int32Value();
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) {
+    if (no_such_process(errno)) return Napi::Number::New(env, -1);
+    throw errno_error(env, "pidfd_open", errno);
+  }
+  return Napi::Number::New(env, pidfd);
+}
+
+// pidfdSignal(pidfd, signal) -> false when the process has exited.
+Napi::Value PidfdSignal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) < 0) {
+    if (errno == ESRCH) return Napi::Boolean::New(env, false);
+    throw errno_error(env, "pidfd_send_signal", errno);
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// pidfdPoll(pidfd, timeoutMs) -> true when the process is gone.
+Napi::Value PidfdPoll(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pidfd = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  return Napi::Boolean::New(env, poll_pidfd(pidfd, timeout));
 }
 
 // tryWait(pid) -> null while the child runs, else { code, signal }. `run`
@@ -344,6 +387,9 @@ const NamedFunction kFunctions[] = {
     {"mkfifo", Mkfifo},
     {"openExecFifo", OpenExecFifo},
     {"pidfdWait", PidfdWait},
+    {"pidfdOpen", PidfdOpen},
+    {"pidfdSignal", PidfdSignal},
+    {"pidfdPoll", PidfdPoll},
     {"tryWait", TryWait},
     {"reap", Reap},
     {"exitNow", ExitNow},

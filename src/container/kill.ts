@@ -1,5 +1,6 @@
 // kill: a signal to the container's init, or with --all to every process in it.
 import { RuntimeError } from '../util/errors.ts';
+import { signalInit } from './init-pidfd.ts';
 import { load } from './load.ts';
 
 /**
@@ -14,12 +15,7 @@ export function kill(root: string, id: string, signal: number, all = false): voi
       .finally(() => dir.unlock());
   try {
     if (st === 'stopped' || st === 'creating') throw new RuntimeError('container not running');
-    try {
-      process.kill(state.pid, signal);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new RuntimeError('container not running');
-      throw e;
-    }
+    if (!signalInit(state, signal)) throw new RuntimeError('container not running');
   } finally {
     dir.unlock();
   }

@@ -10,8 +10,10 @@ import { killCgroup, removeCgroup } from '../cgroups/teardown.ts';
 import { ContainerDir, storedHooks, type StoredState } from '../state/store.ts';
 import { initAlive, ociState, status, type Status } from '../state/status.ts';
 import { notExist, RuntimeError, unreadableStateOf } from '../util/errors.ts';
+import { closeSync } from '../util/fs.ts';
 import { logWarn } from '../util/log.ts';
 import { runHooksWarn } from './hooks.ts';
+import { openInit } from './init-pidfd.ts';
 import { containerPids } from './processes.ts';
 
 /**
@@ -47,11 +49,14 @@ export function signalAll(state: StoredState, signal: number, st: Status): void 
 
 /** Kills init (and so, with a pid namespace, everything) and waits for it. */
 function killAndWait(state: StoredState): void {
-  if (!initAlive(state)) return;
+  const pidfd = openInit(state);
+  if (pidfd === undefined) return;
   try {
-    process.kill(state.pid, 'SIGKILL');
-  } catch {}
-  if (!addon('pidfdWait')(state.pid, 10_000)) throw new RuntimeError(`container init ${state.pid} did not die after SIGKILL`);
+    addon('pidfdSignal')(pidfd, 9 /* SIGKILL */);
+    if (!addon('pidfdPoll')(pidfd, 10_000)) throw new RuntimeError(`container init ${state.pid} did not die after SIGKILL`);
+  } finally {
+    closeSync(pidfd);
+  }
 }
 
 /** `st`: the status remove() derived under the lock; a stopped init cannot come back, so /proc is not read again. */
