@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # The cgroup tests again, in a qemu guest with a pure cgroup v2 hierarchy
-# (scripts/qemu-v2/), and the rootless tests that depend on the cgroup version. The guest sees the host's root over 9p, so the repo is
+# (scripts/qemu-v2/), the AppArmor tests (its kernel runs AppArmor), and the rootless tests that depend on the cgroup version. The guest sees the host's root over 9p, so the repo is
 # at the same path there.
 set -euo pipefail
 repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 # First run.sh's own answer to a guest kernel lockup, faked (~30 s).
 bash "$repo/scripts/qemu-v2/selftest-lockup.sh"
 export QEMU_V2_MODULES=loop  # a block device, for io.max
+# The guest's kernel runs AppArmor (this host's does not): test/apparmor.test.ts
+# loads its profiles with the host's apparmor_parser, from the apparmor package.
+if ! command -v apparmor_parser >/dev/null; then
+  echo "test-v2: installing apparmor (once), for test/apparmor.test.ts in the guest" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 -y -q install --no-install-recommends apparmor >&2 ||
+    { apt-get -q update >&2 && apt-get -o DPkg::Lock::Timeout=600 -y -q install --no-install-recommends apparmor >&2; }
+fi
 # A time limit (~1.5 min here), so that a stuck guest cannot hold CI for run.sh's default 40 minutes.
 export QEMU_V2_TIMEOUT=${QEMU_V2_TIMEOUT:-600}
 # A guest whose kernel locks up is booted once more (scripts/qemu-v2/README.md, "Lockups").
@@ -15,4 +23,4 @@ export QEMU_V2_LOCKUP_RETRIES=${QEMU_V2_LOCKUP_RETRIES:-1}
 # cgroup on v2, the cgroup mount, the refusals of limits; the whole file takes
 # ~5 minutes under emulation): both runs go, the status is either's failure.
 rootless='delegated cgroup|cgroup mount shows|no cgroup can be made|cgroupsPath it may not make|create, start, exec|rootlessRecord'
-exec bash "$repo/scripts/qemu-v2/run.sh" sh -c "cd '$repo' || exit 1; PATH='$repo/node_modules/.bin':\$PATH; node_modules/.bin/vitest run test/cgroups.test.ts test/bpf-devices.test.ts; a=\$?; node_modules/.bin/vitest run test/rootless.test.ts -t '$rootless'; b=\$?; [ \$a = 0 ] && [ \$b = 0 ]"
+exec bash "$repo/scripts/qemu-v2/run.sh" sh -c "cd '$repo' || exit 1; PATH='$repo/node_modules/.bin':\$PATH; node_modules/.bin/vitest run test/cgroups.test.ts test/bpf-devices.test.ts test/apparmor.test.ts; a=\$?; node_modules/.bin/vitest run test/rootless.test.ts -t '$rootless'; b=\$?; [ \$a = 0 ] && [ \$b = 0 ]"

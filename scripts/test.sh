@@ -8,7 +8,7 @@
 #                            package takes (scripts/test-node22.sh; Node 22 from the registry, once)
 #   2. spec-tests --compare  the conformance suite on tsrunc, runc and crun, side by side
 #   3. npm run test:engines  podman, containerd and dockerd running tsrunc (and runc)
-#   4. npm run test:v2       the cgroup tests again, in a qemu guest with pure cgroup v2
+#   4. npm run test:v2       the cgroup tests again, in a qemu guest with pure cgroup v2 (and AppArmor)
 #                            (first, the guests' answer to a kernel lockup, faked)
 #   5. scripts/test-package.sh   the package, not the checkout: npm run pack:npm, npm install -g as an
 #                            unprivileged user into a clean prefix, the lifecycle with the

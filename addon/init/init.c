@@ -10,10 +10,12 @@
  *
  * SETTINGS_FD is a sealed memfd (written by addon/src/spawn.cc, init_blob),
  * all u32 in native byte order:
- *   "TSI3" u32 fifo_fd u32 state_fd u32 nhooks
+ *   "TSI4" u32 fifo_fd u32 state_fd u32 nhooks
  *   u32 seccomp_flags u32 seccomp_len u32 listener_fd u32 listener_state_fd
  *   u32 report_fd
  *   seccomp_len struct sock_filter (8 bytes each, at offset 36)
+ *   two NUL-ended strings: the AppArmor exec attribute ("exec PROFILE") and
+ *   the SELinux label for the user's program, each empty when there is none
  *   per startContainer hook: u32 timeout u32 nargs u32 nenv, then NUL-ended
  *   strings: path, the args, the env
  * (fds are -1 when absent; seccomp_len is 0 when tsrunc-init loads no filter).
@@ -23,7 +25,8 @@
  * and its close at that exec tells the runtime the user's program runs, so
  * that `exec -d` returns (and writes its pid file) only then.
  * With a fifo it opens it for writing, which blocks until `tsrunc start` opens
- * it for reading; it then runs the startContainer hooks, loads the seccomp
+ * it for reading; it then sets the LSM labels for the next exec (write_attr
+ * below), runs the startContainer hooks, loads the seccomp
  * filter (process.noNewPrivileges only: otherwise the child loaded it while it
  * still had CAP_SYS_ADMIN, see addon/src/seccomp.cc) with seccomp(2), sends
  * its notify fd to the listener when it has one, and writes "0" (or the reason
@@ -35,7 +38,8 @@
  * syscall here either is one of the few a profile must allow (README,
  * "Seccomp"), or has a fallback when a profile refuses it (EPERM, ENOSYS, or
  * whatever errno the profile chose): close -> FD_CLOEXEC, openat -> open,
- * dup3 -> dup2, pidfd_open + ppoll -> wait4(WNOHANG) + nanosleep; the
+ * dup3 -> dup2, pidfd_open + ppoll -> wait4(WNOHANG) + nanosleep, openat2 ->
+ * openat a component at a time; the
  * signal handlers are a nicety that may be refused. Every fd it opens is
  * close-on-exec, so nothing needs closing after the filter is loaded.
  */
@@ -54,11 +58,13 @@ enum {
 static long report_fd = -1;
 
 /* Reports a failed step to the runtime; false when nobody is listening. */
-static int report(int step, long err) {
+static int report_at(int step, long err, int index) {
   if (report_fd < 0) return 0;
-  int rec[3] = {step, (int)(err < 0 ? -err : err), -1};
+  int rec[3] = {step, (int)(err < 0 ? -err : err), index};
   return sys3(__NR_write, report_fd, (long)rec, sizeof rec) == (long)sizeof rec;
 }
+
+static int report(int step, long err) { return report_at(step, err, -1); }
 
 static void say(const char *s) { sys3(__NR_write, 2, (long)s, slen(s)); }
 
@@ -287,6 +293,115 @@ static long run_hook(const char **p, long state_fd) {
   return status;
 }
 
+/* Writes a failed step's reason where the runtime reads it (the error pipe,
+   the fifo for `start`, else stderr) and exits. index: as the child's
+   failures have it (which of the step's items), -1 for none. */
+static void fail_step(int step, int index, const char *what, long err, long w) {
+  if (report_at(step, err, index)) sys3(__NR_exit_group, 1, 0, 0);
+  char msg[160];
+  unsigned n = 0;
+  for (const char *c = what; *c && n < 100; c++) msg[n++] = *c;
+  for (const char *c = ": errno "; *c; c++) msg[n++] = *c;
+  put_num(msg, &n, err < 0 ? -err : err);
+  msg[n] = 0;
+  if (w >= 0) sys3(__NR_write, w, (long)msg, n);
+  else say("tsrunc-init: "), say(msg), say("\n");
+  sys3(__NR_exit_group, 1, 0, 0);
+}
+
+struct kopen_how {
+  unsigned long flags, mode, resolve;
+};
+
+#define PROC_SUPER_MAGIC 0x9fa0
+#ifndef O_PATH
+#define O_PATH 010000000 /* fcntl.h has it under _GNU_SOURCE only */
+#endif
+
+/* Whether fd is on a procfs: 0, or -EXDEV. */
+static long on_procfs(long fd) {
+  unsigned long st[32];
+  long r = sys3(__NR_fstatfs, fd, (long)st, 0);
+  if (r < 0) return r;
+  return st[0] == PROC_SUPER_MAGIC ? 0 : -18 /* EXDEV */;
+}
+
+/* Opens /proc/<pid>/attr/<name> (name: "apparmor/exec" or "exec") for
+   writing, under root, the container's procfs root. openat2 resolves it with
+   no symlink and no mount crossed; where a seccomp filter predates openat2
+   (ENOSYS, or the EPERM of a default action), openat a component at a time,
+   O_NOFOLLOW, each on root's device (a bind mount of another procfs file of
+   the same instance is what that walk cannot tell: only a process already
+   privileged in this mount namespace could have made one). */
+static long open_attr(long root, const char *pid, const char *name) {
+  char path[64];
+  unsigned n = 0;
+  for (const char *c = pid; *c; c++) path[n++] = *c;
+  for (const char *c = "/attr/"; *c; c++) path[n++] = *c;
+  for (const char *c = name; *c; c++) path[n++] = *c;
+  path[n] = 0;
+  struct kopen_how how = {O_WRONLY | O_CLOEXEC, 0, 0x01 | 0x02 | 0x04 | 0x08};
+  /* RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH */
+  long fd = sys4(437 /* openat2 */, root, (long)path, (long)&how, sizeof how);
+  if (fd != -38 /* ENOSYS */ && fd != -1 /* EPERM */) return fd;
+  unsigned long rst[32], st[32];
+  if ((fd = sys3(__NR_fstat, root, (long)rst, 0)) < 0) return fd;
+  long dir = root;
+  char *c = path;
+  for (;;) {
+    char *e = c;
+    while (*e && *e != '/') e++;
+    int last = !*e;
+    *e = 0;
+    fd = sys4(__NR_openat, dir, (long)c, last ? O_WRONLY | O_CLOEXEC | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (dir != root) drop_fd(dir);
+    if (fd < 0) return fd;
+    if (sys3(__NR_fstat, fd, (long)st, 0) < 0 || st[0] != rst[0]) {
+      drop_fd(fd);
+      return -18; /* EXDEV */
+    }
+    if (last) return fd;
+    dir = fd;
+    c = e + 1;
+  }
+}
+
+/* Sets an LSM label for the next exec, the user's program's (and the
+   startContainer hooks', as in runc). Here, not in the cloned child: a label
+   written to attr/exec applies at the writer's next exec, and the child's
+   next exec is this program's, under which a profile would then have to let
+   the container exec its own program (runc and crun ask no such thing of a
+   profile, nor of an SELinux domain, whose entrypoint this memfd is not). The
+   kernel takes attr writes only from the process image that opened the file
+   (Linux 5.13+), so it is opened here, through the container's /proc: a
+   procfs root, the file itself on procfs, so that no mount or link in the
+   container can make this write land elsewhere (runc's CVE-2025-52881).
+   names: the attr files to try, in order (AppArmor's own, then the shared
+   one). 0 or -errno. */
+static long write_attr(const char *const *names, unsigned nnames, const char *text) {
+  long root = open_path("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (root < 0) return root == -2 /* ENOENT */ || root == -40 /* ELOOP */ || root == -20 /* ENOTDIR */ ? -18 : root;
+  unsigned long st[32];
+  long r = on_procfs(root);
+  if (r == 0 && sys3(__NR_fstat, root, (long)st, 0) == 0 && st[1] != 1 /* PROC_ROOT_INO */) r = -18;
+  char pid[24];
+  unsigned n = 0;
+  put_num(pid, &n, sys3(__NR_getpid, 0, 0, 0));
+  pid[n] = 0;
+  long fd = -2; /* ENOENT */
+  for (unsigned i = 0; r == 0 && i < nnames && fd == -2; i++) fd = open_attr(root, pid, names[i]);
+  drop_fd(root);
+  if (r < 0) return r;
+  if (fd < 0) return fd;
+  r = on_procfs(fd);
+  if (r == 0) {
+    r = sys3(__NR_write, fd, (long)text, slen(text));
+    if (r >= 0) r = 0;
+  }
+  drop_fd(fd);
+  return r;
+}
+
 void start_c(long *sp) {
   long argc = sp[0];
   char **argv = (char **)(sp + 1);
@@ -301,7 +416,7 @@ void start_c(long *sp) {
     if (r > 0) len += r;
   if (r < 0) die("read settings", argv[1], r);
   drop_fd(sfd);
-  if (len < 36 || settings[0] != 'T' || settings[1] != 'S' || settings[2] != 'I' || settings[3] != '3')
+  if (len < 36 || settings[0] != 'T' || settings[1] != 'S' || settings[2] != 'I' || settings[3] != '4')
     die("bad settings", argv[1], 22);
   const char *p = settings + 4;
   long fifo_fd = (int)u32(&p), state_fd = (int)u32(&p);
@@ -311,6 +426,7 @@ void start_c(long *sp) {
   report_fd = (int)u32(&p);
   const char *sc_prog = p;
   p += (unsigned long)sc_len * 8;
+  const char *apparmor = next_str(&p), *selinux = next_str(&p);
   /* Ours alone: no startContainer hook (nor the user's program) inherits them.
      (Under a filter that refuses fcntl, a hook may see the state fd.) */
   if (state_fd >= 0) sys3(__NR_fcntl, state_fd, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
@@ -353,6 +469,16 @@ void start_c(long *sp) {
     /* A path into the host's state directory: never the user's program's. */
     if (drop_fd(fifo_fd) < 0) die("close exec fifo", path, -1);
   }
+  if (*apparmor) {
+    static const char *const names[] = {"apparmor/exec", "exec"};
+    long r5 = write_attr(names, 2, apparmor);
+    if (r5 < 0) fail_step(STEP_LSM_LABEL, 0, "set AppArmor profile", r5, w);
+  }
+  if (*selinux) {
+    static const char *const names[] = {"exec"};
+    long r5 = write_attr(names, 1, selinux);
+    if (r5 < 0) fail_step(STEP_LSM_LABEL, 1, "set SELinux label", r5, w);
+  }
   for (unsigned i = 0; i < nhooks; i++) {
     long st = run_hook(&p, state_fd);
     if (st != 0) {
@@ -379,18 +505,7 @@ void start_c(long *sp) {
     int step = STEP_SECCOMP;
     long r4 = load_seccomp(sc_flags, sc_len, sc_prog, listener, listener_state, settings + len,
                            (long)sizeof settings - len, &what, &step);
-    if (r4 < 0 && report(step, r4)) sys3(__NR_exit_group, 1, 0, 0);
-    if (r4 < 0) {
-      char msg[120];
-      unsigned n = 0;
-      for (const char *c = what; *c; c++) msg[n++] = *c;
-      for (const char *c = ": errno "; *c; c++) msg[n++] = *c;
-      put_num(msg, &n, -r4);
-      msg[n] = 0;
-      if (w >= 0) sys3(__NR_write, w, (long)msg, n);
-      else say("tsrunc-init: "), say(msg), say("\n");
-      sys3(__NR_exit_group, 1, 0, 0);
-    }
+    if (r4 < 0) fail_step(step, -1, what, r4, w);
   }
   if (w >= 0) {
     long r2 = sys3(__NR_write, w, (long)"0", 1);

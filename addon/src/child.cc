@@ -963,18 +963,6 @@ void reset_signals() {
     if (prlimit64(0, (__rlimit_resource)p->rlimits[i].resource, &rl, nullptr) < 0) fail(STEP_RLIMIT, (int)i);
   }
 
-  // LSM labels apply at the next exec (as runc's changeOnExec / setexeccon).
-  if (!p->apparmor_exec.empty()) {
-    int fd = proc_open("self/attr/apparmor/exec", O_WRONLY);
-    if (fd < 0) fd = proc_open("self/attr/exec", O_WRONLY);
-    if (fd < 0 || write(fd, p->apparmor_exec.data(), p->apparmor_exec.size()) < 0) fail(STEP_LSM_LABEL);
-    close(fd);
-  }
-  if (!p->selinux_exec.empty()) {
-    int fd = proc_open("self/attr/exec", O_WRONLY);
-    if (fd < 0 || write(fd, p->selinux_exec.data(), p->selinux_exec.size()) < 0) fail(STEP_LSM_LABEL);
-    close(fd);
-  }
   // Kept across exec, so set here for the user's process.
   if (p->personality >= 0 && syscall(SYS_personality, (unsigned long)p->personality) < 0) fail(STEP_PERSONALITY);
   if (p->ioprio >= 0 && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0) fail(STEP_IOPRIO);

@@ -152,7 +152,7 @@ struct Plan {
   unsigned long dev_readonly_flags = 0;
   // O_PATH fd of the root of the host's procfs, opened and verified in the
   // parent before the container exists: every write into procfs (sysctls,
-  // timens_offsets, LSM attrs) and every /proc/self/fd path the child uses
+  // timens_offsets) and every /proc/self/fd path the child uses
   // goes below it, never through the container's /proc, which a mount in the
   // config may have replaced (CVE-2019-19921, CVE-2025-52881).
   int proc_fd = -1;
@@ -172,8 +172,9 @@ struct Plan {
   std::vector<gid_t> additional_gids;
   int umask = -1;
 
-  std::string apparmor_exec;      // "exec <profile>" for /proc/self/attr/apparmor/exec
-  std::string selinux_exec;       // the label for /proc/self/attr/exec
+  // Set by tsrunc-init, for its exec of the user's program (init/init.c, write_attr):
+  std::string apparmor_exec;      // "exec <profile>" for /proc/<pid>/attr/apparmor/exec
+  std::string selinux_exec;       // the label for /proc/<pid>/attr/exec
   long personality = -1;          // persona for personality(2), -1: leave it
   int ioprio = -1;                // ioprio_set(2) value, -1: leave it
   bool set_scheduler = false;

@@ -578,11 +578,12 @@ void hook_views(HookOp& h) {
 }  // namespace
 
 // tsrunc-init's settings (format in init/init.c): the exec fifo, the state
-// memfd, the seccomp filter it loads, the startContainer hooks, and the
+// memfd, the seccomp filter it loads, the LSM labels it sets (why there, not
+// in the child: init.c, write_attr), the startContainer hooks, and the
 // error pipe where no fifo holds it (exec, run): its last steps are then
 // reported like the child's, and the pipe's EOF means the user's program runs.
 std::string init_blob(const Plan& p) {
-  std::string b = "TSI3";
+  std::string b = "TSI4";
   put_u32(b, (uint32_t)p.fifo_fd);
   put_u32(b, (uint32_t)p.state_fd);
   put_u32(b, (uint32_t)p.start_container_hooks.size());
@@ -593,6 +594,8 @@ std::string init_blob(const Plan& p) {
   put_u32(b, (uint32_t)(sc ? p.seccomp_state_fd : -1));
   put_u32(b, (uint32_t)p.init_report_fd());
   if (sc) b += p.seccomp_bpf;
+  put_str(b, p.apparmor_exec);
+  put_str(b, p.selinux_exec);
   for (auto& h : p.start_container_hooks) {
     put_u32(b, (uint32_t)h.timeout);
     put_u32(b, (uint32_t)(h.args.empty() ? 1 : h.args.size()));

@@ -18,6 +18,8 @@ export interface Described {
   cwd: string;
   args: string[];
   rootfs?: string;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
   /** a new user namespace's maps: its root is a host uid/gid that host permissions apply to */
   idMaps?: { uid: IdMap[]; gid: IdMap[] };
 }
@@ -120,6 +122,13 @@ export function describeFailure(f: ChildFailure, plan: Described, createContaine
       return `join namespace ${plan.joinNamespaces[f.index]?.path ?? '(cgroup)'}: ${err}`;
     case 'join cgroup':
       return `join cgroup: write "0" to ${plan.cgroupTasks?.[f.index]}: ${err}`;
+    case 'set LSM label': {
+      // tsrunc-init's last step before the user's program (addon/init/init.c, write_attr); index 0: AppArmor, 1: SELinux.
+      const what = f.index === 1 ? `set SELinux label ${JSON.stringify(plan.selinuxLabel)}` : `set AppArmor profile ${JSON.stringify(plan.apparmorProfile)}`;
+      if (f.errno === 2 && f.index !== 1) return `${what}: ENOENT: no profile of that name is loaded`;
+      if (f.errno === 18) return `${what}: the container has no procfs at /proc, or its attr file lies across a mount`;
+      return `${what}: ${err}`;
+    }
     case 'chdir to cwd':
       return `chdir to cwd ${JSON.stringify(plan.cwd)}: ${err}`;
     case 'cwd outside container':
