@@ -7,14 +7,6 @@ repo=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 # First run.sh's own answer to a guest kernel lockup, faked (~30 s).
 bash "$repo/scripts/qemu-v2/selftest-lockup.sh"
 export QEMU_V2_MODULES=loop  # a block device, for io.max
-# The guest's kernel runs AppArmor (this host's does not): test/apparmor.test.ts
-# loads its profiles with the host's apparmor_parser, from the apparmor package.
-if ! command -v apparmor_parser >/dev/null; then
-  echo "test-v2: installing apparmor (once), for test/apparmor.test.ts in the guest" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=600 -y -q install --no-install-recommends apparmor >&2 ||
-    { apt-get -q update >&2 && apt-get -o DPkg::Lock::Timeout=600 -y -q install --no-install-recommends apparmor >&2; }
-fi
 # A time limit (~1.5 min here), so that a stuck guest cannot hold CI for run.sh's default 40 minutes.
 export QEMU_V2_TIMEOUT=${QEMU_V2_TIMEOUT:-600}
 # A guest whose kernel locks up is booted once more (scripts/qemu-v2/README.md, "Lockups").

@@ -32,6 +32,17 @@ const guest = isRoot && systemdPid1 && cgroupLayout().unified;
 const ready = guest && existsSync(PODMAN);
 const runtimes = [{ name: 'tsrunc', bin: runtime }, ...(existsSync(RUNC) ? [{ name: 'runc', bin: RUNC }] : [])];
 const T = { timeout: 300_000 };
+// The guest's Debian kernel runs AppArmor and the apparmor package gives it
+// apparmor_parser (scripts/qemu-v2/run.sh): podman and dockerd then load
+// their default profiles and hand them to the runtime (process.apparmorProfile),
+// as on a stock Debian or Ubuntu host. Elsewhere the containers run unconfined.
+const apparmor = (() => {
+  try {
+    return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y') && spawnSync('sh', ['-c', 'command -v apparmor_parser']).status === 0;
+  } catch {
+    return false;
+  }
+})();
 const IMAGE = 'localhost/sdtest-busybox:test';
 
 function show(unit: string, props: string[]): Record<string, string> {
@@ -88,6 +99,10 @@ describe.skipIf(!ready)('podman --cgroup-manager systemd (needs root, systemd as
       // podman gives the container a cgroup namespace on v2: its /sys/fs/cgroup is the scope.
       const inside = ok(podman(bin, ['exec', cname, 'sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/pids.max']), 'exec');
       expect(inside).toBe(`0::/\n${64 * 1024 * 1024}\n50000 100000\n50\n`);
+      // podman's default profile (containers-default-<version>), on the container's process and on an exec'd one.
+      const labels = ok(podman(bin, ['exec', cname, 'sh', '-c', 'cat /proc/1/attr/current /proc/self/attr/current']), 'exec').split('\n');
+      if (apparmor) expect(labels.slice(0, 2).map((l) => l.replace(/-[\d.]+ /, '-VERSION '))).toEqual(['containers-default-VERSION (enforce)', 'containers-default-VERSION (enforce)']);
+      else expect(labels.slice(0, 2)).toEqual(['unconfined', 'unconfined']);
     });
 
     it('stop, rm: no scope, no conmon scope, no failed unit, no cgroup left', T, () => {
@@ -142,8 +157,7 @@ describe.skipIf(!dockerReady)('dockerd native.cgroupdriver=systemd (needs root, 
     const cname = `sdtest-${name}`;
 
     it('run --memory --cpus --pids-limit: the scope and its properties, the limits inside, exec', T, () => {
-      // The guest kernel runs AppArmor, and this host has no apparmor_parser for docker's profile.
-      ok(docker(['run', '-d', '--runtime', `sd${name}`, '--security-opt', 'apparmor=unconfined', '--network', 'none', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', '--name', cname, IMAGE, 'sleep', '1000']), 'run');
+      ok(docker(['run', '-d', '--runtime', `sd${name}`, '--network', 'none', '--memory', '64m', '--cpus', '0.5', '--pids-limit', '50', '--name', cname, IMAGE, 'sleep', '1000']), 'run');
       id = ok(docker(['inspect', '-f', '{{.Id}}', cname]), 'inspect').trim();
       expect(show(`docker-${id}.scope`, ['ActiveState', 'Slice', 'ControlGroup', 'Delegate', 'MemoryMax', 'TasksMax', 'CPUQuotaPerSecUSec'])).toEqual({
         ActiveState: 'active',
@@ -156,6 +170,9 @@ describe.skipIf(!dockerReady)('dockerd native.cgroupdriver=systemd (needs root, 
       });
       const inside = ok(docker(['exec', cname, 'sh', '-c', 'cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/pids.max']), 'exec');
       expect(inside).toBe(`0::/\n${64 * 1024 * 1024}\n50000 100000\n50\n`);
+      // docker-default, which dockerd loaded with apparmor_parser, on the container's process and on an exec'd one.
+      const labels = ok(docker(['exec', cname, 'sh', '-c', 'cat /proc/1/attr/current /proc/self/attr/current']), 'exec').split('\n');
+      expect(labels.slice(0, 2)).toEqual(apparmor ? ['docker-default (enforce)', 'docker-default (enforce)'] : ['unconfined', 'unconfined']);
     });
 
     it('stop, rm: no scope, no failed unit, no cgroup left', T, () => {

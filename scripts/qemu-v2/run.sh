@@ -48,13 +48,16 @@ die() { say "$*"; exit 125; }
 
 # --- setup: qemu and a guest kernel (the host keeps running its own kernel) ---
 have_kernel() { compgen -G '/boot/vmlinuz-*' >/dev/null && [ -d /lib/modules ]; }
+# apparmor: the guest's kernel runs AppArmor (Debian's default); its apparmor_parser
+# loads profiles into it (test/apparmor.test.ts's, docker's docker-default, podman's).
 if ! command -v qemu-system-x86_64 >/dev/null || ! have_kernel || ! command -v cpio >/dev/null ||
+	! command -v apparmor_parser >/dev/null ||
 	! { command -v busybox >/dev/null && file -L "$(command -v busybox)" | grep -q 'statically linked'; }; then
-	say "installing qemu-system-x86, linux-image-amd64, busybox-static, cpio (once)"
+	say "installing qemu-system-x86, linux-image-amd64, busybox-static, cpio, apparmor (once)"
 	export DEBIAN_FRONTEND=noninteractive
 	apt_get() { apt-get -o DPkg::Lock::Timeout=600 -y -q "$@"; }
-	apt_get install --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static cpio file >&2 ||
-		{ apt_get update >&2 && apt_get install --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static cpio file >&2; } ||
+	apt_get install --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static cpio file apparmor >&2 ||
+		{ apt_get update >&2 && apt_get install --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static cpio file apparmor >&2; } ||
 		die "apt-get install failed"
 fi
 
