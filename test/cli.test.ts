@@ -217,6 +217,11 @@ describe.skipIf(!isRoot)('inspection and signals', () => {
     expect(f.mountOptions).toContain('rro');
     expect(f.mountOptions).toContain('tmpcopyup');
     expect(f.linux.intelRdt.enabled).toBe(false); // not implemented: not claimed
+    // Implemented, whatever this host runs (features-linux.md): an engine reads
+    // these to decide what to ask for (containerd, idmapped mounts for user-namespaced pods).
+    expect(f.linux.apparmor.enabled).toBe(true);
+    expect(f.linux.selinux.enabled).toBe(false); // linux.mountLabel is refused
+    expect(f.linux.mountExtensions.idmap.enabled).toBe(true);
     expect(f.linux.namespaces).toContain('user');
     expect(f.linux.capabilities).toContain('CAP_SYS_ADMIN');
   });

@@ -22,10 +22,15 @@ const command: Command = {
         // comes from its user manager over the session bus (test/systemd-rootless.test.ts).
         cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: false },
         seccomp: seccompFeatures(),
-        apparmor: { enabled: false },
+        // features-linux.md: whether the runtime supports each, whatever the host has.
+        // apparmorProfile is applied (by tsrunc-init, at the user's exec). SELinux only in
+        // part: process.selinuxLabel is applied the same way, but linux.mountLabel is
+        // refused (README), and engines on an SELinux host always set both.
+        apparmor: { enabled: true },
         selinux: { enabled: false },
         intelRdt: { enabled: false },
-        mountExtensions: { idmap: { enabled: false } },
+        // Mounts' uidMappings and gidMappings (and the idmap/ridmap options): idmapped mounts.
+        mountExtensions: { idmap: { enabled: true } },
       },
       annotations: { 'org.opencontainers.tsrunc.version': process.env.npm_package_version ?? '0.1.0' },
     };
