@@ -123,6 +123,13 @@ describe('AppArmor profiles (needs root, a kernel running AppArmor and apparmor_
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('set AppArmor profile \\"tsrunc-test-not-loaded\\": ENOENT: no profile of that name is loaded');
     expect(rt(root, ['list', '-q']).stdout).not.toContain(id);
+    // create + start: tsrunc-init sets it once `start` has come, and tells `start` why it could not.
+    const id2 = uid('aa');
+    expect(rt(root, ['create', '--bundle', b, id2]).code).toBe(0);
+    const s = rt(root, ['start', id2]);
+    expect(s.code).not.toBe(0);
+    expect(s.stderr).toContain('set AppArmor profile: ENOENT');
+    expect(rt(root, ['list', '-q']).stdout).not.toContain(id2);
   });
 
   it('/proc in the container not a procfs: the label is not written through it', () => {

@@ -3,7 +3,7 @@ import { renameSync, rmSync } from '../util/fs.ts';
 import { addon } from '../addon.ts';
 import { storedHooks, type ContainerDir, type StoredState } from '../state/store.ts';
 import { ociState } from '../state/status.ts';
-import { RuntimeError } from '../util/errors.ts';
+import { errnoName, RuntimeError } from '../util/errors.ts';
 import { runHooksWarn } from './hooks.ts';
 import { load } from './load.ts';
 
@@ -35,7 +35,8 @@ export function startCreated(dir: ContainerDir, state: StoredState): void | Prom
     rmSync(claimed, { force: true });
   }
   if (typeof started === 'string') {
-    const why = started;
+    // tsrunc-init's words end in a number ("set AppArmor profile: errno 2"): named as the child's failures are.
+    const why = started.replace(/: errno (\d+)$/, (_, n: string) => `: ${errnoName(Number(n))}`);
     dir.lock();
     // A startContainer hook failed: the container goes (cgroups/ only on
     // this path, and so the only promise: a start has no await, src/cli/main.ts).
