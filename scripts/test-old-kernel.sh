@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # dist/tsrunc on an old kernel: Debian 11's Linux 5.10, in the qemu guest
-# (scripts/qemu-v2/, pure cgroup v2): test/lifecycle.test.ts and the layout
+# (scripts/qemu-v2/, pure cgroup v2): test/lifecycle.test.ts, test/apparmor.test.ts
+# (its kernel runs AppArmor too; before 5.13 the kernel does not tie attr
+# writes to the process image that opened the file) and the layout
 # part of test/hugetext.test.ts. What it guards: the executable as
 # scripts/elf-hugetext.mjs lays it out (program headers, ld.so's tables and the
 # entry stub in segments of their own) loaded by another kernel's ELF loader,
@@ -52,4 +54,4 @@ fi
 export QEMU_V2_KERNEL_ROOT=$kroot QEMU_V2_KERNEL=$kver QEMU_V2_TIMEOUT=${QEMU_V2_TIMEOUT:-900}
 # A guest whose kernel locks up is booted once more (scripts/qemu-v2/README.md, "Lockups").
 export QEMU_V2_LOCKUP_RETRIES=${QEMU_V2_LOCKUP_RETRIES:-1}
-exec bash "$repo/scripts/qemu-v2/run.sh" sh -c "cd '$repo' || exit 1; PATH='$repo/node_modules/.bin':\$PATH; uname -r; node_modules/.bin/vitest run test/lifecycle.test.ts && node_modules/.bin/vitest run test/hugetext.test.ts -t 'hugetext: the layout of dist/tsrunc'"
+exec bash "$repo/scripts/qemu-v2/run.sh" sh -c "cd '$repo' || exit 1; PATH='$repo/node_modules/.bin':\$PATH; uname -r; node_modules/.bin/vitest run test/lifecycle.test.ts test/apparmor.test.ts && node_modules/.bin/vitest run test/hugetext.test.ts -t 'hugetext: the layout of dist/tsrunc'"

@@ -132,14 +132,18 @@ describe('AppArmor profiles (needs root, a kernel running AppArmor and apparmor_
     expect(rt(root, ['list', '-q']).stdout).not.toContain(id2);
   });
 
-  it('/proc in the container not a procfs: the label is not written through it', () => {
-    const id = uid('aa');
+  it('/proc in the container not a procfs: the label is not written through it', (t) => {
+    const noProc = (c: any) => (c.mounts = c.mounts.map((m: any) => (m.destination === '/proc' ? { destination: '/proc', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] } : m)));
+    // Linux 5.10 cannot exec tsrunc-init (execveat of its memfd: ENOENT) in a
+    // container without procfs at /proc, label or not (6.1 can; runc fails on both).
+    const plain = rt(root, ['run', '--bundle', makeBundle(['true'], noProc), uid('aa')]);
+    if (plain.code !== 0) t.skip(`a container without procfs at /proc does not run on this kernel at all: ${plain.stderr.trim()}`);
     const b = makeBundle(['true'], (c) => {
       c.process.apparmorProfile = DENY;
-      c.mounts = c.mounts.map((m: any) => (m.destination === '/proc' ? { destination: '/proc', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] } : m));
+      noProc(c);
     });
-    const r = rt(root, ['run', '--bundle', b, id]);
+    const r = rt(root, ['run', '--bundle', b, uid('aa')]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("the container has no procfs at /proc");
+    expect(r.stderr).toContain('the container has no procfs at /proc');
   });
 });
