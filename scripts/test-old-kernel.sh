@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # dist/tsrunc on an old kernel: Debian 11's Linux 5.10, in the qemu guest
 # (scripts/qemu-v2/, pure cgroup v2): test/lifecycle.test.ts, test/apparmor.test.ts
-# (its kernel runs AppArmor too; before 5.13 the kernel does not tie attr
-# writes to the process image that opened the file) and the layout
+# (its kernel runs AppArmor too: the labels tsrunc-init sets, on another
+# kernel's procfs and LSM) and the layout
 # part of test/hugetext.test.ts. What it guards: the executable as
 # scripts/elf-hugetext.mjs lays it out (program headers, ld.so's tables and the
 # entry stub in segments of their own) loaded by another kernel's ELF loader,

@@ -371,9 +371,11 @@ static long open_attr(long root, const char *pid, const char *name) {
    written to attr/exec applies at the writer's next exec, and the child's
    next exec is this program's, under which a profile would then have to let
    the container exec its own program (runc and crun ask no such thing of a
-   profile, nor of an SELinux domain, whose entrypoint this memfd is not). The
-   kernel takes attr writes only from the process image that opened the file
-   (Linux 5.13+), so it is opened here, through the container's /proc: a
+   profile, nor of an SELinux domain, whose entrypoint this memfd is not).
+   The kernel takes attr writes only from the process image (mm) that opened
+   the file (5.10 and 6.1 both refuse a write after an exec with EPERM), so
+   the child cannot open it for us: it is opened here,
+   through the container's /proc: a
    procfs root, the file itself on procfs, so that no mount or link in the
    container can make this write land elsewhere (runc's CVE-2025-52881).
    names: the attr files to try, in order (AppArmor's own, then the shared
