@@ -2,7 +2,7 @@
 // src/addon.ts): a name the sources ask for that no table of the addon holds
 // would fail only when that path runs. Every name asked for in src/ is here.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeFunction } from '../src/addon.ts';
@@ -46,12 +46,15 @@ describe('addon: a pidfd keeps naming its process after the pid is taken', () =>
   // of its own (unshare), a script kills and reaps a child, makes the next
   // pid that child's (ns_last_pid), and starts another child there.
   requires(isRoot, 'needs root (a pid namespace, ns_last_pid)');
+  // ns_last_pid is there only with CONFIG_CHECKPOINT_RESTORE; unshare is util-linux's.
+  requires(existsSync('/proc/sys/kernel/ns_last_pid'), 'this kernel has no /proc/sys/kernel/ns_last_pid (CONFIG_CHECKPOINT_RESTORE)');
+  requires(spawnSync('unshare', ['--version']).status === 0, 'no unshare(1) on PATH (util-linux)');
   it('pidfdSignal reaches no process that took the pid since; kill(2) by pid would', () => {
     const script = `
       const { spawn } = require('node:child_process');
       const { writeFileSync } = require('node:fs');
       const m = { exports: {} };
-      process.dlopen(m, ${JSON.stringify(join(repo, 'prebuilds/linux-x64/tsrunc.napi.node'))});
+      process.dlopen(m, ${JSON.stringify(join(repo, `prebuilds/${process.platform}-${process.arch}/tsrunc.napi.node`))});
       const fn = m.exports.fn;
       const first = spawn('sleep', ['100']);
       const pidfd = fn('pidfdOpen')(first.pid);

@@ -333,7 +333,7 @@ static long on_procfs(long fd) {
    O_NOFOLLOW, each on root's device (a bind mount of another procfs file of
    the same instance is what that walk cannot tell: only a process already
    privileged in this mount namespace could have made one). */
-static long open_attr(long root, const char *pid, const char *name) {
+static long open_attr(long root, unsigned long root_dev, const char *pid, const char *name) {
   char path[64];
   unsigned n = 0;
   for (const char *c = pid; *c; c++) path[n++] = *c;
@@ -344,8 +344,7 @@ static long open_attr(long root, const char *pid, const char *name) {
   /* RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH */
   long fd = sys4(437 /* openat2 */, root, (long)path, (long)&how, sizeof how);
   if (fd != -38 /* ENOSYS */ && fd != -1 /* EPERM */) return fd;
-  unsigned long rst[32], st[32];
-  if ((fd = sys3(__NR_fstat, root, (long)rst, 0)) < 0) return fd;
+  unsigned long st[32];
   long dir = root;
   char *c = path;
   for (;;) {
@@ -356,7 +355,7 @@ static long open_attr(long root, const char *pid, const char *name) {
     fd = sys4(__NR_openat, dir, (long)c, last ? O_WRONLY | O_CLOEXEC | O_NOFOLLOW : O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
     if (dir != root) drop_fd(dir);
     if (fd < 0) return fd;
-    if (sys3(__NR_fstat, fd, (long)st, 0) < 0 || st[0] != rst[0]) {
+    if (sys3(__NR_fstat, fd, (long)st, 0) < 0 || st[0] != root_dev) {
       drop_fd(fd);
       return -18; /* EXDEV */
     }
@@ -383,15 +382,15 @@ static long open_attr(long root, const char *pid, const char *name) {
 static long write_attr(const char *const *names, unsigned nnames, const char *text) {
   long root = open_path("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (root < 0) return root == -2 /* ENOENT */ || root == -40 /* ELOOP */ || root == -20 /* ENOTDIR */ ? -18 : root;
-  unsigned long st[32];
+  unsigned long st[32]; /* st_dev, st_ino lead struct stat */
   long r = on_procfs(root);
-  if (r == 0 && sys3(__NR_fstat, root, (long)st, 0) == 0 && st[1] != 1 /* PROC_ROOT_INO */) r = -18;
+  if (r == 0 && (r = sys3(__NR_fstat, root, (long)st, 0)) == 0 && st[1] != 1 /* PROC_ROOT_INO */) r = -18;
   char pid[24];
   unsigned n = 0;
   put_num(pid, &n, sys3(__NR_getpid, 0, 0, 0));
   pid[n] = 0;
   long fd = -2; /* ENOENT */
-  for (unsigned i = 0; r == 0 && i < nnames && fd == -2; i++) fd = open_attr(root, pid, names[i]);
+  for (unsigned i = 0; r == 0 && i < nnames && fd == -2; i++) fd = open_attr(root, st[0], pid, names[i]);
   drop_fd(root);
   if (r < 0) return r;
   if (fd < 0) return fd;

@@ -102,6 +102,13 @@ Napi::Value Mkfifo(const Napi::CallbackInfo& info) {
 // at once, as happens under load.
 bool no_such_process(int err) { return err == ESRCH || err == EINVAL || err == ENOENT; }
 
+// pidfd_open(pid): the pidfd, -1 when no process has that pid, or throws.
+int open_pidfd(Napi::Env env, int pid) {
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0 && !no_such_process(errno)) throw errno_error(env, "pidfd_open", errno);
+  return pidfd < 0 ? -1 : pidfd;
+}
+
 // Lets a created container run: opening the exec fifo for reading releases
 // tsrunc-init's blocking open for writing; after the startContainer hooks it
 // writes "0", or why they failed. Returns true, that reason, or false when
@@ -114,11 +121,8 @@ Napi::Value OpenExecFifo(const Napi::CallbackInfo& info) {
   // open, so it can only be gone now if it died before `start`. Once the
   // fifo is open it may write "0", exec, exit and be reaped (engines reap at
   // once) before we look: its "0" in the fifo is what counts then.
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) {
-    if (no_such_process(errno)) return Napi::Boolean::New(env, false);
-    throw errno_error(env, "pidfd_open", errno);
-  }
+  int pidfd = open_pidfd(env, pid);
+  if (pidfd < 0) return Napi::Boolean::New(env, false);
   int fifo = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo < 0) {
     int e = errno;
@@ -178,11 +182,8 @@ Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int pid = info[0].As<Napi::Number>().Int32Value();
   int timeout = info[1].As<Napi::Number>().Int32Value();
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) {
-    if (no_such_process(errno)) return Napi::Boolean::New(env, true);
-    throw errno_error(env, "pidfd_open", errno);
-  }
+  int pidfd = open_pidfd(env, pid);
+  if (pidfd < 0) return Napi::Boolean::New(env, true);
   bool gone = poll_pidfd(pidfd, timeout);
   close(pidfd);
   return Napi::Boolean::New(env, gone);
@@ -195,13 +196,7 @@ Napi::Value PidfdWait(const Napi::CallbackInfo& info) {
 // since (the container's init, which another process reaps: kill, delete).
 Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int pid = info[0].As<Napi::Number>().Int32Value();
-  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pidfd < 0) {
-    if (no_such_process(errno)) return Napi::Number::New(env, -1);
-    throw errno_error(env, "pidfd_open", errno);
-  }
-  return Napi::Number::New(env, pidfd);
+  return Napi::Number::New(env, open_pidfd(env, info[0].As<Napi::Number>().Int32Value()));
 }
 
 // pidfdSignal(pidfd, signal) -> false when the process has exited.
